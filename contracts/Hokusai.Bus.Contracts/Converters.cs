@@ -1,0 +1,62 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Hokusai.Bus.Contracts;
+
+/// <summary>
+/// Reads any ISO 8601 timestamp (an offset, <c>Z</c>, or none, which is taken as UTC, as Python's
+/// <c>datetime.utcnow().isoformat()</c> sends) and always writes UTC with <c>Z</c>, trailing zero fractions trimmed.
+/// </summary>
+public sealed class UtcTimestampConverter : JsonConverter<DateTimeOffset>
+{
+    private const string Format = "yyyy-MM-dd'T'HH:mm:ss.FFFFFFF'Z'";
+
+    /// <inheritdoc />
+    public override DateTimeOffset Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        if (reader.TokenType != JsonTokenType.String)
+        {
+            throw new JsonException("timestamp must be an ISO 8601 string, e.g. \"2024-01-15T10:30:00Z\".");
+        }
+
+        var text = reader.GetString();
+        if (!DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture,
+                DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var value))
+        {
+            throw new JsonException($"timestamp '{text}' is not an ISO 8601 date and time.");
+        }
+
+        return value.ToUniversalTime();
+    }
+
+    /// <inheritdoc />
+    public override void Write(Utf8JsonWriter writer, DateTimeOffset value, JsonSerializerOptions options)
+    {
+        Span<char> buffer = stackalloc char[32];
+        value.UtcDateTime.TryFormat(buffer, out var written, Format, CultureInfo.InvariantCulture);
+        writer.WriteStringValue(buffer[..written]);
+    }
+}
+
+/// <summary>
+/// Reads a JSON string or number as a string (producers have sent <c>"registered_version": 1</c>);
+/// writes a string, as the guide's payload has it.
+/// </summary>
+public sealed class StringOrNumberConverter : JsonConverter<string>
+{
+    /// <inheritdoc />
+    public override string? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+        reader.TokenType switch
+        {
+            JsonTokenType.String => reader.GetString(),
+            JsonTokenType.Number => System.Text.Encoding.UTF8.GetString(
+                reader.HasValueSequence ? System.Buffers.BuffersExtensions.ToArray(reader.ValueSequence) : reader.ValueSpan),
+            JsonTokenType.Null => null,
+            _ => throw new JsonException($"expected a string or a number, found {reader.TokenType}."),
+        };
+
+    /// <inheritdoc />
+    public override void Write(Utf8JsonWriter writer, string value, JsonSerializerOptions options) =>
+        writer.WriteStringValue(value);
+}

@@ -1,0 +1,45 @@
+using System.Diagnostics.Metrics;
+
+namespace Hokusai.Bus;
+
+/// <summary>
+/// The meter <c>Hokusai.Bus</c>, with the guide's instrument names. Never tagged with URLs, keys or secrets.
+/// </summary>
+internal sealed class HokusaiBusMetrics
+{
+    public const string MeterName = "Hokusai.Bus";
+
+    private readonly Counter<long> _success;
+    private readonly Counter<long> _failure;
+    private readonly Counter<long> _retries;
+    private readonly Histogram<double> _duration;
+
+    public HokusaiBusMetrics(IMeterFactory meterFactory, WebhookCircuitBreaker breaker)
+    {
+        var meter = meterFactory.Create(MeterName);
+        _success = meter.CreateCounter<long>("webhook_publish_success", "{delivery}",
+            "Registrations delivered (a 2xx answer).");
+        _failure = meter.CreateCounter<long>("webhook_publish_failure", "{delivery}",
+            "Registrations whose every attempt failed; they are in the _error queue.");
+        _retries = meter.CreateCounter<long>("webhook_retry_count", "{retry}",
+            "Retries after a failed attempt.");
+        meter.CreateObservableGauge("webhook_circuit_breaker_state", () => (int)breaker.State, null,
+            "Circuit breaker: 0 closed, 1 open, 2 half-open.");
+        _duration = meter.CreateHistogram<double>("webhook_delivery_duration", "s",
+            "Time from the first attempt to the final outcome of a delivery, retries included.");
+    }
+
+    public void Delivered(TimeSpan elapsed, int attempts)
+    {
+        _success.Add(1);
+        _duration.Record(elapsed.TotalSeconds, new KeyValuePair<string, object?>("outcome", "success"));
+    }
+
+    public void Failed(TimeSpan elapsed, int attempts)
+    {
+        _failure.Add(1);
+        _duration.Record(elapsed.TotalSeconds, new KeyValuePair<string, object?>("outcome", "failure"));
+    }
+
+    public void Retried() => _retries.Add(1);
+}

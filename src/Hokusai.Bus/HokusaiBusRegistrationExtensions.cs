@@ -1,0 +1,97 @@
+using System.Net;
+using Hokusai.Bus.Contracts;
+using MassTransit;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Hokusai.Bus;
+
+/// <summary>The public entry points: add Hokusai webhook delivery to a MassTransit bus.</summary>
+public static class HokusaiBusRegistrationExtensions
+{
+    /// <summary>
+    /// Adds the webhook delivery consumer (queue <c>hokusai-webhook-delivery</c>) and its settings, read from the
+    /// guide's variables (<c>WEBHOOK_URL</c>, <c>WEBHOOK_SECRET</c>, ...) or <c>Hokusai:Webhook</c>, then
+    /// <paramref name="configure"/>. The settings are validated when the host starts.
+    /// </summary>
+    public static IBusRegistrationConfigurator AddHokusaiWebhooks(
+        this IBusRegistrationConfigurator configurator,
+        Action<HokusaiWebhookOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(configurator);
+        IServiceCollection services = configurator;
+
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddOptions<HokusaiWebhookOptions>().ValidateOnStart();
+        services.AddSingleton<IConfigureOptions<HokusaiWebhookOptions>>(sp =>
+            new WebhookSettings(sp.GetService<IConfiguration>() ?? new ConfigurationBuilder().Build()));
+        if (configure is not null)
+        {
+            services.Configure(configure);
+        }
+
+        services.TryAddEnumerable(ServiceDescriptor
+            .Singleton<IValidateOptions<HokusaiWebhookOptions>, HokusaiWebhookOptionsValidator>());
+
+        services.AddHttpClient(WebhookHttpSender.HttpClientName, client => client.Timeout = Timeout.InfiniteTimeSpan)
+            .ConfigurePrimaryHttpMessageHandler(sp => new SocketsHttpHandler
+            {
+                // Re-resolve DNS now and then; keep enough connections for every concurrent delivery.
+                PooledConnectionLifetime = TimeSpan.FromMinutes(2),
+                MaxConnectionsPerServer = sp.GetRequiredService<IOptions<HokusaiWebhookOptions>>().Value.Concurrency,
+                AutomaticDecompression = DecompressionMethods.All,
+                AllowAutoRedirect = false,
+            });
+
+        services.TryAddSingleton<WebhookHttpSender>();
+        services.TryAddSingleton(sp =>
+        {
+            var settings = sp.GetRequiredService<IOptions<HokusaiWebhookOptions>>().Value;
+            var logger = sp.GetRequiredService<ILogger<WebhookDelivery>>();
+            var url = WebhookUrl.Redact(settings.Url);
+            return new WebhookCircuitBreaker(
+                settings.CircuitBreakerFailureThreshold,
+                settings.CircuitBreakerRecoveryTime,
+                sp.GetRequiredService<TimeProvider>(),
+                (from, to) => Log.BreakerChanged(logger, url, from, to));
+        });
+        services.TryAddSingleton<HokusaiBusMetrics>();
+        services.TryAddSingleton<WebhookDelivery>();
+
+        configurator.AddConsumer<WebhookDeliveryConsumer, WebhookDeliveryConsumerDefinition>();
+        return configurator;
+    }
+}
+
+/// <summary>Publishing registrations from .NET producers.</summary>
+public static class ModelRegisteredPublishExtensions
+{
+    /// <summary>
+    /// Fills in a missing idempotency key (derived, so a re-publish gets the same one) and timestamp (now), checks
+    /// what delivery needs, and publishes. With RabbitMQ, MassTransit waits for the broker's publisher confirm.
+    /// </summary>
+    /// <returns>The registration as published.</returns>
+    /// <exception cref="InvalidModelRegistrationException">A required field is missing or invalid; nothing is published.</exception>
+    public static async Task<ModelRegistered> PublishModelRegistered(
+        this IPublishEndpoint publishEndpoint,
+        ModelRegistered registration,
+        TimeProvider? time = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(publishEndpoint);
+        ArgumentNullException.ThrowIfNull(registration);
+
+        if (registration.Timestamp == default)
+        {
+            registration = registration with { Timestamp = (time ?? TimeProvider.System).GetUtcNow() };
+        }
+
+        registration = registration with { IdempotencyKey = IdempotencyKey.For(registration) };
+        ModelRegisteredValidation.EnsureValid(registration);
+        await publishEndpoint.Publish(registration, cancellationToken).ConfigureAwait(false);
+        return registration;
+    }
+}

@@ -1,0 +1,50 @@
+using Hokusai.Bus.Contracts;
+
+namespace Hokusai.Bus;
+
+/// <summary>
+/// Webhook delivery settings. Each comes from the integration guide's environment variable (named in its doc),
+/// or from configuration section <c>Hokusai:Webhook</c> (environment <c>Hokusai__Webhook__Url</c> and so on);
+/// the guide's variable wins. Durations are seconds and may be fractional. Validated at start-up.
+/// </summary>
+public sealed class HokusaiWebhookOptions
+{
+    /// <summary>The configuration section bound besides the guide's variables.</summary>
+    public const string SectionName = "Hokusai:Webhook";
+
+    /// <summary><c>WEBHOOK_URL</c>: where registrations are POSTed. Required; absolute http or https.</summary>
+    public Uri? Url { get; set; }
+
+    /// <summary><c>WEBHOOK_SECRET</c>: the HMAC-SHA256 key. Required. Never logged.</summary>
+    public string Secret { get; set; } = "";
+
+    /// <summary><c>WEBHOOK_TIMEOUT</c>: the limit of one HTTP attempt. Default 30 s.</summary>
+    public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary><c>WEBHOOK_MAX_RETRIES</c>: retries after the first attempt, so at most 1 + this many attempts. Default 5.</summary>
+    public int MaxRetries { get; set; } = 5;
+
+    /// <summary><c>WEBHOOK_RETRY_DELAY</c>: the first retry's delay, doubled for each next one (2, 4, 8, 16, 32 s). Default 2 s.</summary>
+    public TimeSpan RetryDelay { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary><c>WEBHOOK_CIRCUIT_BREAKER_FAILURE_THRESHOLD</c>: consecutive failed attempts that open the breaker. Default 5.</summary>
+    public int CircuitBreakerFailureThreshold { get; set; } = 5;
+
+    /// <summary><c>WEBHOOK_CIRCUIT_BREAKER_RECOVERY_TIME</c>: how long an open breaker sends nothing. Default 60 s.</summary>
+    public TimeSpan CircuitBreakerRecoveryTime { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary><c>ENABLE_REDIS_FALLBACK</c>: also publish every registration to the legacy Redis channel. Default false.</summary>
+    public bool EnableRedisFallback { get; set; }
+
+    /// <summary><c>WEBHOOK_CONCURRENCY</c>: deliveries in flight at once per host (not in the guide). Default 16.</summary>
+    public int Concurrency { get; set; } = 16;
+
+    /// <summary><c>WEBHOOK_SIGNATURE_FORMAT</c>: <c>hex</c> (the guide's, default) or <c>sha256</c> for <c>sha256=&lt;hex&gt;</c>.</summary>
+    public SignatureFormat SignatureFormat { get; set; } = SignatureFormat.Hex;
+
+    /// <summary>The longest <c>Retry-After</c> honoured, so that a message is never held near RabbitMQ's ack timeout. 5 min.</summary>
+    public TimeSpan MaxRetryAfter { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Settings that could not be read, each naming its variable; reported by the validator.</summary>
+    internal List<string> ReadErrors { get; } = [];
+}

@@ -1,0 +1,29 @@
+using Microsoft.Extensions.Logging;
+
+namespace Hokusai.Bus;
+
+/// <summary>Every log line of the plugin. URLs are redacted; secrets never reach a message.</summary>
+internal static partial class Log
+{
+    [LoggerMessage(1, LogLevel.Debug,
+        "Webhook attempt {Attempt} for {IdempotencyKey} to {Url}: {Outcome} in {ElapsedMs:0.0} ms (trial: {IsTrial})")]
+    public static partial void Attempt(ILogger logger, string idempotencyKey, string url, int attempt, string outcome,
+        double elapsedMs, bool isTrial);
+
+    [LoggerMessage(2, LogLevel.Information,
+        "Delivered {IdempotencyKey} to {Url} after {Attempts} attempt(s) in {ElapsedMs:0.0} ms")]
+    public static partial void Delivered(ILogger logger, string idempotencyKey, string url, int attempts, double elapsedMs);
+
+    [LoggerMessage(3, LogLevel.Warning,
+        "Giving up on {IdempotencyKey} to {Url} after {Attempts} attempt(s): {Reason}; the message goes to the error queue")]
+    public static partial void DeliveryFailed(ILogger logger, string idempotencyKey, string url, int attempts, string reason);
+
+    [LoggerMessage(4, LogLevel.Debug, "Retry {Attempt} to {Url} in {DelayMs:0} ms")]
+    public static partial void RetryScheduled(ILogger logger, string url, int attempt, double delayMs);
+
+    [LoggerMessage(5, LogLevel.Warning, "Webhook circuit breaker for {Url}: {From} -> {To}")]
+    public static partial void BreakerChanged(ILogger logger, string url, CircuitState from, CircuitState to);
+
+    [LoggerMessage(6, LogLevel.Error, "Rejected a ModelRegistered message: {Reason}")]
+    public static partial void Rejected(ILogger logger, string reason);
+}

@@ -1,0 +1,162 @@
+namespace Hokusai.Bus;
+
+/// <summary>The state of the breaker, as exported by <c>webhook_circuit_breaker_state</c>.</summary>
+public enum CircuitState
+{
+    /// <summary>Requests flow.</summary>
+    Closed = 0,
+
+    /// <summary>No request is sent until the recovery time has passed.</summary>
+    Open = 1,
+
+    /// <summary>One trial request is in flight; its outcome closes or reopens the breaker.</summary>
+    HalfOpen = 2,
+}
+
+/// <summary>
+/// A consecutive-failure breaker for one webhook destination. Unlike a breaker that fails calls fast, callers
+/// <em>wait</em> for a permit: while it is open no request is made and no retry is used up, and the message stays
+/// unacknowledged in RabbitMQ (the rest stay ready in the queue) until the endpoint recovers.
+/// </summary>
+internal sealed class WebhookCircuitBreaker
+{
+    private readonly object _gate = new();
+    private readonly int _threshold;
+    private readonly TimeSpan _recoveryTime;
+    private readonly TimeProvider _time;
+    private readonly Action<CircuitState, CircuitState>? _onTransition;
+
+    private CircuitState _state = CircuitState.Closed;
+    private int _consecutiveFailures;
+    private DateTimeOffset _openUntil;
+    private TaskCompletionSource _changed = NewSignal();
+
+    public WebhookCircuitBreaker(
+        int failureThreshold,
+        TimeSpan recoveryTime,
+        TimeProvider time,
+        Action<CircuitState, CircuitState>? onTransition = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(failureThreshold, 1);
+        _threshold = failureThreshold;
+        _recoveryTime = recoveryTime;
+        _time = time;
+        _onTransition = onTransition;
+    }
+
+    public CircuitState State
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _state;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Completes when a request may be sent: at once while closed; after the recovery time, for exactly one trial,
+    /// once it is open; otherwise when the trial's outcome is known. The caller must report the outcome of every
+    /// permit through <see cref="Record"/> or give it back with <see cref="Abandon"/>.
+    /// </summary>
+    public async ValueTask<Permit> AcquireAsync(CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            Task changed;
+            TimeSpan wait;
+            lock (_gate)
+            {
+                switch (_state)
+                {
+                    case CircuitState.Closed:
+                        return new Permit(IsTrial: false);
+                    case CircuitState.Open when _time.GetUtcNow() >= _openUntil:
+                        MoveTo(CircuitState.HalfOpen);
+                        return new Permit(IsTrial: true);
+                }
+
+                changed = _changed.Task;
+                wait = _state == CircuitState.Open ? _openUntil - _time.GetUtcNow() : Timeout.InfiniteTimeSpan;
+            }
+
+            if (wait == Timeout.InfiniteTimeSpan)
+            {
+                await changed.WaitAsync(cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                await Task.WhenAny(changed, Task.Delay(wait, _time, cancellationToken)).ConfigureAwait(false);
+                cancellationToken.ThrowIfCancellationRequested();
+            }
+        }
+    }
+
+    /// <summary>Reports the outcome of a permitted request.</summary>
+    public void Record(Permit permit, bool success)
+    {
+        lock (_gate)
+        {
+            if (success)
+            {
+                // Any success shows the endpoint is up, whether it was the trial or a request from before the opening.
+                _consecutiveFailures = 0;
+                if (_state != CircuitState.Closed)
+                {
+                    MoveTo(CircuitState.Closed);
+                }
+
+                return;
+            }
+
+            switch (_state)
+            {
+                case CircuitState.Closed when ++_consecutiveFailures >= _threshold:
+                case CircuitState.HalfOpen when permit.IsTrial:
+                    Open();
+                    break;
+            }
+        }
+    }
+
+    /// <summary>Gives back a permit whose request was never sent (e.g. shutdown), so a trial is not lost.</summary>
+    public void Abandon(Permit permit)
+    {
+        lock (_gate)
+        {
+            if (permit.IsTrial && _state == CircuitState.HalfOpen)
+            {
+                // Back to open with the recovery time already over: the next caller becomes the trial.
+                _openUntil = _time.GetUtcNow();
+                MoveTo(CircuitState.Open);
+            }
+        }
+    }
+
+    private void Open()
+    {
+        _openUntil = _time.GetUtcNow() + _recoveryTime;
+        MoveTo(CircuitState.Open);
+    }
+
+    private void MoveTo(CircuitState next)
+    {
+        var previous = _state;
+        _state = next;
+        if (next == CircuitState.Closed)
+        {
+            _consecutiveFailures = 0;
+        }
+
+        var signal = _changed;
+        _changed = NewSignal();
+        signal.TrySetResult();
+        _onTransition?.Invoke(previous, next);
+    }
+
+    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Leave to send one request.</summary>
+    public readonly record struct Permit(bool IsTrial);
+}

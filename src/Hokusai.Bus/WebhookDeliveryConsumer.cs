@@ -1,0 +1,35 @@
+using Hokusai.Bus.Contracts;
+using MassTransit;
+
+namespace Hokusai.Bus;
+
+/// <summary>
+/// Delivers each <see cref="ModelRegistered"/> as a signed webhook. A registration that lacks what delivery needs,
+/// or whose every attempt failed, faults and goes to <c>hokusai-webhook-delivery_error</c> with the reason.
+/// </summary>
+internal sealed class WebhookDeliveryConsumer(WebhookDelivery delivery) : IConsumer<ModelRegistered>
+{
+    public Task Consume(ConsumeContext<ModelRegistered> context)
+    {
+        var (body, key) = WebhookBody.Of(context.Message);
+        return delivery.DeliverAsync(body, key, context.CancellationToken);
+    }
+}
+
+/// <summary>The exact bytes every path sends for one registration (webhook, Redis, tools).</summary>
+internal static class WebhookBody
+{
+    /// <summary>Validates, fills in a missing idempotency key, and serializes with the contracts' serializer.</summary>
+    /// <exception cref="InvalidModelRegistrationException">A field that delivery needs is missing or invalid.</exception>
+    public static (byte[] Body, string IdempotencyKey) Of(ModelRegistered message)
+    {
+        ModelRegisteredValidation.EnsureValid(message);
+        var key = IdempotencyKey.For(message);
+        if (!string.Equals(key, message.IdempotencyKey, StringComparison.Ordinal))
+        {
+            message = message with { IdempotencyKey = key };
+        }
+
+        return (ModelRegisteredJson.Serialize(message), key);
+    }
+}

@@ -1,0 +1,86 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Reflection;
+using Hokusai.Bus.Contracts;
+
+namespace Hokusai.Bus;
+
+/// <summary>One signed POST of a webhook body; knows HTTP, not retries or breakers.</summary>
+internal sealed class WebhookHttpSender(IHttpClientFactory httpClients, TimeProvider time)
+{
+    public const string HttpClientName = "Hokusai.Bus.Webhook";
+
+    private static readonly MediaTypeHeaderValue JsonContentType = new("application/json");
+
+    /// <summary><c>Hokusai.Bus/&lt;version&gt;</c>, sent as the User-Agent of every delivery.</summary>
+    public static readonly string UserAgent = "Hokusai.Bus/" + (typeof(WebhookHttpSender).Assembly
+        .GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0");
+
+    /// <summary>
+    /// Sends <paramref name="delivery"/> once, limited to <paramref name="timeout"/>. HTTP failures, time-outs and
+    /// connection errors come back as a failed <see cref="AttemptResult"/>; only the caller's cancellation throws.
+    /// </summary>
+    public async Task<AttemptResult> SendAsync(
+        Uri url, WebhookDeliveryRequest delivery, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, url);
+        request.Content = new ReadOnlyMemoryContent(delivery.Body);
+        request.Content.Headers.ContentType = JsonContentType;
+        request.Headers.TryAddWithoutValidation(WebhookHeaders.Signature, delivery.Signature);
+        request.Headers.TryAddWithoutValidation(WebhookHeaders.IdempotencyKey, delivery.IdempotencyKey);
+        request.Headers.TryAddWithoutValidation("User-Agent", UserAgent);
+
+        using var attemptTimeout = new CancellationTokenSource(timeout, time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, attemptTimeout.Token);
+        try
+        {
+            var client = httpClients.CreateClient(HttpClientName);
+            using var response = await client
+                .SendAsync(request, HttpCompletionOption.ResponseHeadersRead, linked.Token)
+                .ConfigureAwait(false);
+            return AttemptResult.FromResponse(response.StatusCode, RetryAfter(response));
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return AttemptResult.TimedOut(timeout);
+        }
+        catch (HttpRequestException e)
+        {
+            return AttemptResult.ConnectionError(e);
+        }
+    }
+
+    private TimeSpan? RetryAfter(HttpResponseMessage response)
+    {
+        if (response.StatusCode is not (HttpStatusCode.TooManyRequests or HttpStatusCode.ServiceUnavailable)
+            || response.Headers.RetryAfter is not { } retryAfter)
+        {
+            return null;
+        }
+
+        if (retryAfter.Delta is { } delta)
+        {
+            return delta;
+        }
+
+        return retryAfter.Date is { } date ? date - time.GetUtcNow() : null;
+    }
+}
+
+/// <summary>What is sent, identical on every attempt.</summary>
+internal sealed record WebhookDeliveryRequest(ReadOnlyMemory<byte> Body, string Signature, string IdempotencyKey);
+
+/// <summary>The outcome of one HTTP attempt.</summary>
+internal readonly record struct AttemptResult(int? StatusCode, TimeSpan? RetryAfter, string Reason)
+{
+    public bool Succeeded => StatusCode is >= 200 and < 300;
+
+    public static AttemptResult FromResponse(HttpStatusCode status, TimeSpan? retryAfter) =>
+        new((int)status, retryAfter, $"HTTP {(int)status} ({status})");
+
+    public static AttemptResult TimedOut(TimeSpan timeout) =>
+        new(null, null, $"timed out after {timeout.TotalSeconds:0.###} s (WEBHOOK_TIMEOUT)");
+
+    public static AttemptResult ConnectionError(HttpRequestException e) =>
+        new(null, null, $"connection error: {e.HttpRequestError}: {e.Message}");
+}

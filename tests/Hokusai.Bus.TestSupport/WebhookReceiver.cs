@@ -1,0 +1,183 @@
+using System.Collections.Concurrent;
+using System.Net;
+using Hokusai.Bus.Contracts;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Hokusai.Bus.TestSupport;
+
+/// <summary>A request as the receiver saw it: raw body bytes and the headers that matter.</summary>
+public sealed record ReceivedRequest(
+    byte[] Body,
+    string? Signature,
+    string? IdempotencyKey,
+    string? ContentType,
+    string? UserAgent,
+    bool SignatureValid,
+    int StatusReturned,
+    DateTimeOffset ReceivedAt);
+
+/// <summary>
+/// A real webhook receiver: Kestrel on 127.0.0.1 with an ephemeral port. It verifies the signature with the contracts'
+/// verifier, records every request, answers with whatever <see cref="Respond"/> decides, and lets a test await the
+/// n-th request or the n-th distinct idempotency key instead of sleeping.
+/// </summary>
+public sealed class WebhookReceiver : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly WebhookVerifier _verifier;
+    private readonly ConcurrentQueue<ReceivedRequest> _requests = new();
+    private readonly ConcurrentDictionary<string, int> _accepted = new();
+    private readonly object _waitersGate = new();
+    private readonly List<(Func<WebhookReceiver, bool> Condition, TaskCompletionSource Done)> _waiters = [];
+
+    private WebhookReceiver(WebApplication app, string secret)
+    {
+        _app = app;
+        _verifier = new WebhookVerifier(secret);
+    }
+
+    /// <summary>Decides the status of each request; by default 200 for a valid signature, else 401.</summary>
+    public Func<RequestInfo, ValueTask<Response>> Respond { get; set; } = static info =>
+        ValueTask.FromResult(info.SignatureValid ? Response.Ok : new Response(401));
+
+    /// <summary>The URL to POST to.</summary>
+    public Uri Url { get; private set; } = null!;
+
+    /// <summary>Every request, in arrival order.</summary>
+    public IReadOnlyCollection<ReceivedRequest> Requests => _requests.ToArray();
+
+    /// <summary>Number of requests received.</summary>
+    public int RequestCount => _requests.Count;
+
+    /// <summary>Distinct idempotency keys answered with a 2xx.</summary>
+    public IReadOnlyCollection<string> AcceptedKeys => _accepted.Keys.ToArray();
+
+    /// <summary>How often each key was answered with a 2xx (more than once = a duplicate delivery).</summary>
+    public IReadOnlyDictionary<string, int> AcceptedCounts => new Dictionary<string, int>(_accepted);
+
+    public static async Task<WebhookReceiver> StartAsync(string secret, int port = 0)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.Listen(IPAddress.Loopback, port);
+            k.Limits.MaxRequestBodySize = 8 * 1024 * 1024;
+        });
+        var app = builder.Build();
+        var receiver = new WebhookReceiver(app, secret);
+        app.MapPost("/{**path}", receiver.HandleAsync);
+        await app.StartAsync();
+        var address = app.Urls.First();
+        receiver.Url = new Uri(address.TrimEnd('/') + "/api/models/ready");
+        return receiver;
+    }
+
+    /// <summary>Completes when <paramref name="condition"/> holds, checked on every request; fails after <paramref name="timeout"/>.</summary>
+    public Task WaitUntilAsync(Func<WebhookReceiver, bool> condition, TimeSpan timeout, string? what = null)
+    {
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (_waitersGate)
+        {
+            if (condition(this))
+            {
+                return Task.CompletedTask;
+            }
+
+            _waiters.Add((condition, done));
+        }
+
+        return done.Task.WaitAsync(timeout).ContinueWith(
+            t => t.IsFaulted && t.Exception!.InnerException is TimeoutException
+                ? throw new TimeoutException(
+                    $"Receiver: '{what ?? "condition"}' not met within {timeout.TotalSeconds} s; "
+                    + $"{RequestCount} requests, {_accepted.Count} distinct keys accepted.")
+                : t,
+            TaskScheduler.Default).Unwrap();
+    }
+
+    /// <summary>Waits until <paramref name="count"/> requests have arrived.</summary>
+    public Task WaitForRequestsAsync(int count, TimeSpan timeout) =>
+        WaitUntilAsync(r => r.RequestCount >= count, timeout, $"{count} requests");
+
+    /// <summary>Waits until <paramref name="count"/> distinct keys were accepted.</summary>
+    public Task WaitForAcceptedAsync(int count, TimeSpan timeout) =>
+        WaitUntilAsync(r => r._accepted.Count >= count, timeout, $"{count} distinct keys accepted");
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+
+    private async Task HandleAsync(HttpContext context)
+    {
+        using var buffer = new MemoryStream();
+        await context.Request.Body.CopyToAsync(buffer, context.RequestAborted);
+        var body = buffer.ToArray();
+        var signature = context.Request.Headers[WebhookHeaders.Signature].ToString();
+        var key = context.Request.Headers[WebhookHeaders.IdempotencyKey].ToString();
+        var valid = _verifier.Verify(body, signature);
+        var info = new RequestInfo(body, valid, key, _requests.Count + 1);
+
+        var response = await Respond(info);
+        if (response.Delay > TimeSpan.Zero)
+        {
+            try
+            {
+                await Task.Delay(response.Delay, context.RequestAborted);
+            }
+            catch (OperationCanceledException)
+            {
+                Record(body, signature, key, context, valid, 499);
+                return;
+            }
+        }
+
+        if (response.RetryAfterSeconds is { } retryAfter)
+        {
+            context.Response.Headers.RetryAfter = retryAfter.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        context.Response.StatusCode = response.Status;
+        if (response.Status is >= 200 and < 300)
+        {
+            _accepted.AddOrUpdate(key, 1, static (_, n) => n + 1);
+        }
+
+        Record(body, signature, key, context, valid, response.Status);
+        await context.Response.WriteAsync(response.Status is >= 200 and < 300 ? "{\"status\":\"success\"}" : "{\"error\":\"test\"}");
+    }
+
+    private void Record(byte[] body, string signature, string key, HttpContext context, bool valid, int status)
+    {
+        _requests.Enqueue(new ReceivedRequest(body, signature, key, context.Request.ContentType,
+            context.Request.Headers.UserAgent.ToString(), valid, status, DateTimeOffset.UtcNow));
+
+        lock (_waitersGate)
+        {
+            for (var i = _waiters.Count - 1; i >= 0; i--)
+            {
+                if (_waiters[i].Condition(this))
+                {
+                    _waiters[i].Done.TrySetResult();
+                    _waiters.RemoveAt(i);
+                }
+            }
+        }
+    }
+
+    /// <summary>What a response decision can see.</summary>
+    public sealed record RequestInfo(byte[] Body, bool SignatureValid, string IdempotencyKey, int Number);
+
+    /// <summary>A scripted answer.</summary>
+    public sealed record Response(int Status, TimeSpan Delay = default, int? RetryAfterSeconds = null)
+    {
+        public static Response Ok { get; } = new(200);
+    }
+}

@@ -1,0 +1,90 @@
+using Hokusai.Bus.Contracts;
+using MassTransit;
+using MassTransit.Testing;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Hokusai.Bus.Tests.Delivery;
+
+/// <summary>The plugin in MassTransit's in-memory harness, configured as the host would, with test settings.</summary>
+internal sealed class Harness : IAsyncDisposable
+{
+    public const string Secret = "harness-secret-do-not-log";
+
+    private readonly ServiceProvider _provider;
+
+    private Harness(ServiceProvider provider)
+    {
+        _provider = provider;
+        Test = provider.GetRequiredService<ITestHarness>();
+    }
+
+    public ITestHarness Test { get; }
+
+    public IServiceProvider Services => _provider;
+
+    public static async Task<Harness> StartAsync(
+        Uri url,
+        Action<HokusaiWebhookOptions>? configure = null,
+        TimeProvider? time = null,
+        IDictionary<string, string?>? settings = null)
+    {
+        var services = new ServiceCollection();
+        services.AddLogging(l => l.SetMinimumLevel(LogLevel.Debug));
+        services.AddSingleton<IConfiguration>(new ConfigurationBuilder().AddInMemoryCollection(settings ?? new Dictionary<string, string?>()).Build());
+        if (time is not null)
+        {
+            services.AddSingleton(time);
+        }
+
+        services.AddMassTransitTestHarness(x =>
+        {
+            x.DisableUsageTelemetry();
+            x.AddHokusaiWebhooks(o =>
+            {
+                o.Url = url;
+                o.Secret = Secret;
+                o.RetryDelay = TimeSpan.FromMilliseconds(10);
+                o.Timeout = TimeSpan.FromSeconds(5);
+                configure?.Invoke(o);
+            });
+        });
+
+        var provider = services.BuildServiceProvider(validateScopes: true);
+        var harness = new Harness(provider);
+        await harness.Test.Start();
+        return harness;
+    }
+
+    public static ModelRegistered Registration(string modelId = "model_abc123", string? key = null) => new()
+    {
+        ModelId = modelId,
+        IdempotencyKey = key ?? Guid.NewGuid().ToString(),
+        RegisteredVersion = "1",
+        Timestamp = new DateTimeOffset(2024, 1, 15, 10, 30, 0, TimeSpan.Zero),
+        TokenSymbol = "TOKEN_ABC",
+        BaselineMetrics = new Dictionary<string, double> { ["accuracy"] = 0.85, ["f1_score"] = 0.82 },
+        Metadata = new ModelMetadata
+        {
+            ModelName = "sentiment-analyzer",
+            MlflowRunId = "run_xyz789",
+            ContributorAddress = "0x742d35Cc6634C0532925a3b844Bc9e7595f0bEb",
+            ExperimentName = "production-models",
+            Tags = new Dictionary<string, string> { ["environment"] = "production" },
+        },
+    };
+
+    /// <summary>The fault MassTransit published for a message that went to the error queue.</summary>
+    public async Task<Fault<ModelRegistered>> FaultAsync()
+    {
+        Assert.True(await Test.Published.Any<Fault<ModelRegistered>>(), "expected a Fault<ModelRegistered>");
+        return Test.Published.Select<Fault<ModelRegistered>>().First().Context.Message;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Test.Stop();
+        await _provider.DisposeAsync();
+    }
+}
