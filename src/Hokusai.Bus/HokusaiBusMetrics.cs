@@ -26,7 +26,12 @@ internal sealed class HokusaiBusMetrics
         meter.CreateObservableGauge("webhook_circuit_breaker_state", () => (int)breaker.State, null,
             "Circuit breaker: 0 closed, 1 open, 2 half-open.");
         _duration = meter.CreateHistogram<double>("webhook_delivery_duration", "s",
-            "Time from the first attempt to the final outcome of a delivery, retries included.");
+            "Time from the first attempt to the final outcome of a delivery, retries included.",
+            tags: null,
+            advice: new InstrumentAdvice<double>
+            {
+                HistogramBucketBoundaries = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300],
+            });
     }
 
     public void Delivered(TimeSpan elapsed, int attempts)

@@ -1,0 +1,58 @@
+// The Hokusai.Bus consumer host: delivers ModelRegistered messages from RabbitMQ as signed webhooks.
+// Settings: the guide's variables (WEBHOOK_URL, WEBHOOK_SECRET, ...) and RABBITMQ_URL; see README.md.
+using Hokusai.Bus;
+using MassTransit;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using OpenTelemetry.Metrics;
+
+using Microsoft.Extensions.Options;
+
+var builder = WebApplication.CreateBuilder(args);
+var rabbitMq = RabbitMqAddress(builder.Configuration["RABBITMQ_URL"] ?? "amqp://guest:guest@localhost:5672/");
+
+builder.Services.AddHealthChecks();
+builder.Services.AddMassTransit(bus =>
+{
+    bus.DisableUsageTelemetry();
+    bus.AddHokusaiWebhooks();
+    bus.UsingRabbitMq((context, rabbit) =>
+    {
+        rabbit.Host(rabbitMq);
+        rabbit.ConfigureEndpoints(context);
+    });
+});
+builder.Services.Configure<MassTransitHostOptions>(o =>
+{
+    // On SIGTERM: stop taking messages, let deliveries in flight finish, then cancel the rest back to the queue.
+    o.ConsumerStopTimeout = TimeSpan.FromSeconds(15);
+    o.StopTimeout = TimeSpan.FromSeconds(25);
+});
+builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
+builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
+    .AddMeter("Hokusai.Bus")
+    .AddPrometheusExporter());
+
+var app = builder.Build();
+try
+{
+    // Settings are checked before anything starts; a bad one stops the host naming its variable.
+    _ = app.Services.GetRequiredService<IOptions<HokusaiWebhookOptions>>().Value;
+}
+catch (OptionsValidationException invalid)
+{
+    Console.Error.WriteLine("Hokusai.Bus.Host cannot start; fix these settings:");
+    invalid.Failures.ToList().ForEach(failure => Console.Error.WriteLine("  " + failure));
+    return 2;
+}
+
+app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
+app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") });
+app.MapPrometheusScrapingEndpoint("/metrics");
+app.Run();
+return 0;
+
+static Uri RabbitMqAddress(string value) =>
+    Uri.TryCreate(value, UriKind.Absolute, out var uri) && uri.Scheme is "amqp" or "amqps" or "rabbitmq" or "rabbitmqs"
+        ? uri
+        : throw new ArgumentException(
+            "RABBITMQ_URL must be an absolute amqp:// or amqps:// URL, e.g. amqp://guest:guest@localhost:5672/.");
