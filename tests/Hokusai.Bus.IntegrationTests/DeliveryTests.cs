@@ -1,0 +1,190 @@
+using System.Text;
+using Hokusai.Bus.Contracts;
+using Hokusai.Bus.TestSupport;
+
+namespace Hokusai.Bus.IntegrationTests;
+
+/// <summary>The host as a process, on real RabbitMQ, delivering to a real receiver on 127.0.0.1.</summary>
+public sealed class DeliveryTests
+{
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(30);
+
+    [RabbitFact]
+    public async Task Raw_json_from_a_python_producer_is_delivered_with_and_without_content_type()
+    {
+        await using var scenario = await Scenario.StartAsync();
+        await scenario.StartHostAsync();
+        var seed = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "TestData", "model-registered.seed.json"));
+
+        await scenario.PublishAsync(seed, contentType: "application/json");
+        await scenario.PublishAsync(seed.Replace("550e8400", "660e8400", StringComparison.Ordinal), contentType: null);
+        await scenario.Receiver.WaitForAcceptedAsync(2, Wait);
+
+        var first = scenario.Receiver.Requests.First(r => r.IdempotencyKey!.StartsWith("550e8400", StringComparison.Ordinal));
+        // The exact bytes the contracts' serializer makes of the guide's example: compact, same fields, same order.
+        Assert.Equal(ModelRegisteredJson.Serialize(ModelRegisteredJson.Deserialize(Encoding.UTF8.GetBytes(seed))), first.Body);
+        Assert.True(first.SignatureValid);
+        Assert.Empty(await scenario.ErrorsAsync());
+    }
+
+    [RabbitFact]
+    public async Task Server_errors_then_success_deliver_once_with_nothing_in_error()
+    {
+        await using var scenario = await Scenario.StartAsync();
+        scenario.Receiver.Respond = info => ValueTask.FromResult(
+            info.Number <= 3 ? new WebhookReceiver.Response(500) : WebhookReceiver.Response.Ok);
+        await scenario.StartHostAsync();
+
+        await scenario.PublishAsync(Payloads.Registration());
+        await scenario.Receiver.WaitForAcceptedAsync(1, Wait);
+
+        Assert.Equal(4, scenario.Receiver.RequestCount);
+        Assert.Single(scenario.Receiver.Requests.Select(r => Convert.ToHexString(r.Body)).Distinct());
+        Assert.Empty(await scenario.ErrorsAsync());
+    }
+
+    [RabbitFact]
+    public async Task A_receiver_slower_than_the_timeout_is_retried_until_it_answers_in_time()
+    {
+        await using var scenario = await Scenario.StartAsync();
+        scenario.Receiver.Respond = info => ValueTask.FromResult(info.Number == 1
+            ? new WebhookReceiver.Response(200, TimeSpan.FromSeconds(5))
+            : WebhookReceiver.Response.Ok);
+        await scenario.StartHostAsync(new Dictionary<string, string> { ["WEBHOOK_TIMEOUT"] = "0.5" });
+
+        await scenario.PublishAsync(Payloads.Registration());
+        await scenario.Receiver.WaitForAcceptedAsync(1, Wait);
+
+        Assert.Equal(2, scenario.Receiver.RequestCount);
+        Assert.Empty(await scenario.ErrorsAsync());
+    }
+
+    [RabbitFact]
+    public async Task Exhausted_retries_put_the_message_in_the_error_queue_with_the_reason()
+    {
+        await using var scenario = await Scenario.StartAsync();
+        scenario.Receiver.Respond = _ => ValueTask.FromResult(new WebhookReceiver.Response(500));
+        await scenario.StartHostAsync(new Dictionary<string, string>
+        {
+            ["WEBHOOK_MAX_RETRIES"] = "2",
+            ["WEBHOOK_CIRCUIT_BREAKER_FAILURE_THRESHOLD"] = "100",
+        });
+        var key = Guid.NewGuid().ToString();
+
+        await scenario.PublishAsync(Payloads.Registration(key));
+        await RabbitMqManagement.Eventually(async () => (await scenario.ErrorsAsync()).Count == 1, Wait, "one message in _error");
+
+        var dead = Assert.Single(await scenario.ErrorsAsync());
+        Assert.Contains(key, dead.Payload);
+        Assert.Contains("failed after 3 attempt(s)", dead.Header("MT-Fault-Message"));
+        Assert.Contains("HTTP 500", dead.Header("MT-Fault-Message"));
+        Assert.Equal(3, scenario.Receiver.RequestCount);
+        Assert.Equal((0, 0), await scenario.Rabbit.DepthAsync(Scenario.Queue));
+    }
+
+    [RabbitFact]
+    public async Task A_malformed_message_goes_to_the_error_queue_and_the_host_keeps_delivering()
+    {
+        await using var scenario = await Scenario.StartAsync();
+        var host = await scenario.StartHostAsync();
+
+        await scenario.PublishAsync("{\"model_id\": \"broken\", \"timestamp\": ");
+        await scenario.PublishAsync(Payloads.Registration() .Replace("\"TOKEN_ABC\"", "\"\"", StringComparison.Ordinal));
+        await scenario.PublishAsync(Payloads.Registration());
+
+        await scenario.Receiver.WaitForAcceptedAsync(1, Wait);
+        await RabbitMqManagement.Eventually(async () => (await scenario.ErrorsAsync()).Count == 2, Wait, "two messages in _error");
+        var errors = await scenario.ErrorsAsync();
+        Assert.Contains(errors, e => e.Payload.Contains("broken", StringComparison.Ordinal)
+                                     && e.Header("MT-Reason") is not null);
+        Assert.Contains(errors, e => e.Header("MT-Fault-Message")?.Contains("token_symbol is required", StringComparison.Ordinal) == true);
+        Assert.False(host.HasExited);
+        Assert.Equal(1, scenario.Receiver.RequestCount);
+    }
+
+    [RabbitFact]
+    public async Task The_breaker_opens_after_the_threshold_sends_nothing_while_open_and_everything_arrives_after()
+    {
+        await using var scenario = await Scenario.StartAsync();
+        var recovered = false;
+        scenario.Receiver.Respond = _ => ValueTask.FromResult(
+            Volatile.Read(ref recovered) ? WebhookReceiver.Response.Ok : new WebhookReceiver.Response(503));
+        await scenario.StartHostAsync(new Dictionary<string, string>
+        {
+            ["WEBHOOK_CIRCUIT_BREAKER_FAILURE_THRESHOLD"] = "3",
+            ["WEBHOOK_CIRCUIT_BREAKER_RECOVERY_TIME"] = "2",
+            ["WEBHOOK_MAX_RETRIES"] = "5",
+            ["WEBHOOK_CONCURRENCY"] = "1",
+        });
+
+        for (var i = 0; i < 5; i++)
+        {
+            await scenario.PublishAsync(Payloads.Registration());
+        }
+
+        await scenario.Receiver.WaitForRequestsAsync(3, Wait);
+        // Open: the next request is the trial, one recovery time after the third failure.
+        await scenario.Receiver.WaitForRequestsAsync(4, Wait);
+        var requests = scenario.Receiver.Requests.ToArray();
+        Assert.True(requests[3].ReceivedAt - requests[2].ReceivedAt >= TimeSpan.FromSeconds(1.9),
+            $"trial came {(requests[3].ReceivedAt - requests[2].ReceivedAt).TotalSeconds:0.00} s after the breaker opened");
+        // Meanwhile the other four wait, ready, in RabbitMQ (one is held by the host), and none is in the error queue.
+        Assert.Equal(4, (await scenario.Rabbit.PeekAsync(Scenario.Queue)).Count);
+        Assert.Empty(await scenario.ErrorsAsync());
+
+        Volatile.Write(ref recovered, true);
+        await scenario.Receiver.WaitForAcceptedAsync(5, Wait);
+
+        requests = scenario.Receiver.Requests.ToArray();
+        Assert.True(requests[4].ReceivedAt - requests[3].ReceivedAt >= TimeSpan.FromSeconds(1.9),
+            "the failed trial must reopen the breaker for a full recovery time");
+        Assert.Equal(4 + 5, requests.Length); // 3 to open, 1 failed trial, then each message once
+        Assert.Empty(await scenario.ErrorsAsync());
+        await RabbitMqManagement.Eventually(async () => await scenario.Rabbit.DepthAsync(Scenario.Queue) == (0, 0), Wait, "queue drained");
+    }
+
+    [RabbitFact]
+    public async Task A_host_stopped_mid_delivery_leaves_the_rest_queued_for_the_next_one()
+    {
+        await using var scenario = await Scenario.StartAsync();
+        scenario.Receiver.Respond = _ => ValueTask.FromResult(new WebhookReceiver.Response(200, TimeSpan.FromMilliseconds(300)));
+        var first = await scenario.StartHostAsync(new Dictionary<string, string> { ["WEBHOOK_CONCURRENCY"] = "2" });
+        var keys = Enumerable.Range(0, 20).Select(_ => Guid.NewGuid().ToString()).ToList();
+        foreach (var key in keys)
+        {
+            await scenario.PublishAsync(Payloads.Registration(key));
+        }
+
+        await scenario.Receiver.WaitForAcceptedAsync(3, Wait);
+        Assert.Equal(0, await first.StopAsync());
+        var deliveredByFirst = scenario.Receiver.AcceptedKeys.Count;
+        Assert.True(deliveredByFirst < keys.Count, "the first host should not have drained the queue");
+
+        await scenario.StartHostAsync();
+        await scenario.Receiver.WaitForAcceptedAsync(keys.Count, Wait);
+
+        Assert.Equal(keys.Order(), scenario.Receiver.AcceptedKeys.Order());
+        Assert.Empty(await scenario.ErrorsAsync());
+    }
+
+    [RabbitFact]
+    public async Task A_bad_setting_stops_the_host_naming_the_variable_and_never_the_secret()
+    {
+        await using var scenario = await Scenario.StartAsync();
+        var environment = new Dictionary<string, string>
+        {
+            ["RABBITMQ_URL"] = scenario.Rabbit.AmqpUrl.ToString(),
+            ["WEBHOOK_URL"] = "not a url",
+            ["WEBHOOK_SECRET"] = Scenario.Secret,
+            ["WEBHOOK_MAX_RETRIES"] = "many",
+        };
+
+        await using var host = await HostProcess.StartAsync(environment, waitForBus: false);
+        var exitCode = await host.WaitForExitAsync(Wait);
+
+        Assert.NotEqual(0, exitCode);
+        Assert.Contains("WEBHOOK_URL", host.Output);
+        Assert.Contains("WEBHOOK_MAX_RETRIES", host.Output);
+        Assert.DoesNotContain(Scenario.Secret, host.Output);
+    }
+}

@@ -1,0 +1,161 @@
+using System.Diagnostics;
+using System.Net.Sockets;
+using System.Text;
+
+namespace Hokusai.Bus.TestSupport;
+
+/// <summary>
+/// The real consumer host (src/Hokusai.Bus.Host) run as a child process with the given environment, its output
+/// captured, so tests can stop it with SIGTERM or SIGKILL like an orchestrator would.
+/// </summary>
+public sealed class HostProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly StringBuilder _output = new();
+    private readonly TaskCompletionSource _busStarted = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private HostProcess(Process process, int port)
+    {
+        _process = process;
+        Port = port;
+    }
+
+    public int Port { get; }
+
+    public Uri BaseUrl => new($"http://127.0.0.1:{Port}/");
+
+    public string Output
+    {
+        get
+        {
+            lock (_output)
+            {
+                return _output.ToString();
+            }
+        }
+    }
+
+    public bool HasExited => _process.HasExited;
+
+    public int ExitCode => _process.ExitCode;
+
+    /// <summary>Starts the host and, unless <paramref name="waitForBus"/> is false, waits until its bus has started.</summary>
+    public static async Task<HostProcess> StartAsync(IDictionary<string, string> environment, bool waitForBus = true)
+    {
+        var port = FreePort();
+        var info = new ProcessStartInfo("dotnet", [HostDll(), "--urls", $"http://127.0.0.1:{port}"])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        info.Environment["MASSTRANSIT_USAGE_TELEMETRY"] = "false";
+        info.Environment["DOTNET_ENVIRONMENT"] = "Production";
+        info.Environment["Logging__LogLevel__Default"] = "Information";
+        info.Environment["Logging__LogLevel__Microsoft.AspNetCore"] = "Warning";
+        info.Environment["Logging__LogLevel__Hokusai.Bus"] = "Debug";
+        foreach (var (key, value) in environment)
+        {
+            info.Environment[key] = value;
+        }
+
+        var process = new Process { StartInfo = info, EnableRaisingEvents = true };
+        var host = new HostProcess(process, port);
+        process.OutputDataReceived += (_, e) => host.Append(e.Data);
+        process.ErrorDataReceived += (_, e) => host.Append(e.Data);
+        process.Exited += (_, _) => host._busStarted.TrySetException(
+            new InvalidOperationException("The host exited before its bus started:\n" + host.Output));
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+
+        if (waitForBus)
+        {
+            await host._busStarted.Task.WaitAsync(TimeSpan.FromSeconds(60));
+        }
+
+        return host;
+    }
+
+    /// <summary>SIGTERM, as docker stop or Kubernetes send, then waits for a graceful exit.</summary>
+    public async Task<int> StopAsync(TimeSpan? timeout = null)
+    {
+        if (!_process.HasExited)
+        {
+            _ = Kill(_process.Id, "TERM");
+            await _process.WaitForExitAsync().WaitAsync(timeout ?? TimeSpan.FromSeconds(60));
+        }
+
+        return _process.ExitCode;
+    }
+
+    /// <summary>SIGKILL: the process dies at once, with whatever it had in flight.</summary>
+    public async Task KillAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+    }
+
+    public async Task<int> WaitForExitAsync(TimeSpan timeout)
+    {
+        await _process.WaitForExitAsync().WaitAsync(timeout);
+        return _process.ExitCode;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await KillAsync();
+        _process.Dispose();
+    }
+
+    private void Append(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (_output)
+        {
+            _output.AppendLine(line);
+        }
+
+        if (line.Contains("Bus started", StringComparison.Ordinal))
+        {
+            _busStarted.TrySetResult();
+        }
+    }
+
+    private static int Kill(int pid, string signal)
+    {
+        using var kill = Process.Start("kill", [$"-{signal}", pid.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        kill.WaitForExit();
+        return kill.ExitCode;
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    /// <summary>The host's build output beside this test assembly's configuration (Debug or Release).</summary>
+    private static string HostDll()
+    {
+        var here = AppContext.BaseDirectory; // .../tests/X/bin/<Configuration>/net10.0/
+        var configuration = new DirectoryInfo(here.TrimEnd(Path.DirectorySeparatorChar)).Parent!.Name;
+        var root = here;
+        while (!File.Exists(Path.Combine(root, "Hokusai.Bus.sln")))
+        {
+            root = Path.GetDirectoryName(root.TrimEnd(Path.DirectorySeparatorChar))
+                   ?? throw new InvalidOperationException("Hokusai.Bus.sln not found above " + here);
+        }
+
+        var dll = Path.Combine(root, "src", "Hokusai.Bus.Host", "bin", configuration, "net10.0", "Hokusai.Bus.Host.dll");
+        return File.Exists(dll) ? dll : throw new FileNotFoundException("Build the host first: " + dll);
+    }
+}
