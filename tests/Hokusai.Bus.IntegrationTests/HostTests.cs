@@ -1,0 +1,67 @@
+using System.Diagnostics;
+using System.Net.Http.Json;
+using Hokusai.Bus.TestSupport;
+
+namespace Hokusai.Bus.IntegrationTests;
+
+/// <summary>What ops and receivers see of the running host.</summary>
+public sealed class HostTests
+{
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(30);
+
+    [RabbitFact]
+    public async Task The_guides_own_python_verification_accepts_every_delivery()
+    {
+        await using var scenario = await Scenario.StartAsync();
+        using var python = Process.Start(new ProcessStartInfo("python3",
+            [Path.Combine(AppContext.BaseDirectory, "TestData", "guide_receiver.py"), Scenario.Secret])
+        {
+            RedirectStandardOutput = true,
+            UseShellExecute = false,
+        })!;
+        try
+        {
+            var port = (await python.StandardOutput.ReadLineAsync())!.Split(' ')[1];
+            await scenario.StartHostAsync(new Dictionary<string, string>
+            {
+                ["WEBHOOK_URL"] = $"http://127.0.0.1:{port}/api/models/ready",
+            });
+            var seed = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "TestData", "model-registered.seed.json"));
+
+            await scenario.PublishAsync(seed);
+            await scenario.PublishAsync(Payloads.Registration(key: "second-key"));
+
+            var lines = new[]
+            {
+                await python.StandardOutput.ReadLineAsync().WaitAsync(Wait),
+                await python.StandardOutput.ReadLineAsync().WaitAsync(Wait),
+            };
+            Assert.Equal(["verified 550e8400-e29b-41d4-a716-446655440000", "verified second-key"], lines.Order());
+        }
+        finally
+        {
+            python.Kill();
+        }
+    }
+
+    [RabbitFact]
+    public async Task Health_and_metrics_endpoints_report_the_bus_and_the_guides_counters()
+    {
+        await using var scenario = await Scenario.StartAsync();
+        var host = await scenario.StartHostAsync();
+        using var http = new HttpClient { BaseAddress = host.BaseUrl };
+
+        await scenario.PublishAsync(Payloads.Registration());
+        await scenario.Receiver.WaitForAcceptedAsync(1, Wait);
+
+        Assert.Equal("Healthy", await http.GetStringAsync("health/live"));
+        await RabbitMqManagement.Eventually(
+            async () => await http.GetStringAsync("health/ready") == "Healthy", Wait, "ready");
+        var metrics = await http.GetStringAsync("metrics");
+        Assert.Contains("webhook_publish_success_total", metrics);
+        Assert.Contains("webhook_circuit_breaker_state", metrics);
+        Assert.Contains("webhook_delivery_duration_seconds_bucket", metrics);
+        Assert.DoesNotContain(Scenario.Secret, metrics);
+        Assert.DoesNotContain(Scenario.Secret, host.Output);
+    }
+}
