@@ -14,7 +14,7 @@ builder.Services.AddHealthChecks();
 builder.Services.AddMassTransit(bus =>
 {
     bus.DisableUsageTelemetry();
-    bus.AddHokusaiWebhooks();
+    bus.AddHokusaiBus(builder.Configuration);
     bus.UsingRabbitMq((context, rabbit) =>
     {
         rabbit.Host(rabbitMq);

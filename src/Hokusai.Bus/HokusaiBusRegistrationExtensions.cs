@@ -4,6 +4,7 @@ using MassTransit;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -62,6 +63,54 @@ public static class HokusaiBusRegistrationExtensions
         services.TryAddSingleton<WebhookDelivery>();
 
         configurator.AddConsumer<WebhookDeliveryConsumer, WebhookDeliveryConsumerDefinition>();
+        return configurator;
+    }
+
+    /// <summary>
+    /// Adds the legacy Redis feed (queue <c>hokusai-redis-fallback</c>): every registration's webhook body PUBLISHed to
+    /// <c>REDIS_CHANNEL</c> and LPUSHed to <c>REDIS_LIST_KEY</c>, independent of webhook delivery. Settings from the
+    /// <c>REDIS_*</c> variables or <c>Hokusai:Redis</c>, then <paramref name="configure"/>; validated at start-up.
+    /// </summary>
+    public static IBusRegistrationConfigurator AddHokusaiRedisFallback(
+        this IBusRegistrationConfigurator configurator,
+        Action<HokusaiRedisOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(configurator);
+        IServiceCollection services = configurator;
+
+        services.AddOptions<HokusaiRedisOptions>().ValidateOnStart();
+        services.AddSingleton<IConfigureOptions<HokusaiRedisOptions>>(sp =>
+            new RedisSettings(sp.GetService<IConfiguration>() ?? new ConfigurationBuilder().Build()));
+        if (configure is not null)
+        {
+            services.Configure(configure);
+        }
+
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<HokusaiRedisOptions>, HokusaiRedisOptionsValidator>());
+        services.TryAddSingleton<RedisConnection>();
+        services.TryAddSingleton<RedisFallbackMetrics>();
+        services.AddHealthChecks().AddCheck<RedisFallbackHealthCheck>(
+            "hokusai-redis-fallback", HealthStatus.Degraded, ["ready", "redis"]);
+
+        configurator.AddConsumer<RedisFallbackConsumer, RedisFallbackConsumerDefinition>();
+        return configurator;
+    }
+
+    /// <summary>
+    /// What the host runs: webhook delivery, plus the Redis fallback when <c>ENABLE_REDIS_FALLBACK</c> is true in
+    /// <paramref name="configuration"/> (migration phase 1). With it false, no Redis consumer, queue or connection exists.
+    /// </summary>
+    public static IBusRegistrationConfigurator AddHokusaiBus(
+        this IBusRegistrationConfigurator configurator,
+        IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        configurator.AddHokusaiWebhooks();
+        if (WebhookSettings.RedisFallbackEnabled(configuration))
+        {
+            configurator.AddHokusaiRedisFallback();
+        }
+
         return configurator;
     }
 }

@@ -26,4 +26,13 @@ internal static partial class Log
 
     [LoggerMessage(6, LogLevel.Error, "Rejected a ModelRegistered message: {Reason}")]
     public static partial void Rejected(ILogger logger, string reason);
+
+    [LoggerMessage(7, LogLevel.Debug, "Published {IdempotencyKey} to Redis channel {Channel} ({Subscribers} subscribers) and list")]
+    public static partial void RedisPublished(ILogger logger, string idempotencyKey, string channel, long subscribers);
+
+    [LoggerMessage(8, LogLevel.Warning, "Redis fallback attempt {Attempt} for {IdempotencyKey} failed: {Reason}")]
+    public static partial void RedisFailed(ILogger logger, string idempotencyKey, int attempt, string reason);
+
+    [LoggerMessage(9, LogLevel.Warning, "Redis connection {Change}: {FailureType}")]
+    public static partial void RedisConnectionChanged(ILogger logger, string change, string failureType);
 }

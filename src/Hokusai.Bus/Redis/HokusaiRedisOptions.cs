@@ -1,0 +1,34 @@
+namespace Hokusai.Bus;
+
+/// <summary>
+/// The legacy Redis channel, fed during the migration (phase 1, <c>ENABLE_REDIS_FALLBACK=true</c>). Each setting comes
+/// from the variable named in its doc or from configuration section <c>Hokusai:Redis</c>.
+/// </summary>
+public sealed class HokusaiRedisOptions
+{
+    /// <summary>The configuration section bound besides the variables.</summary>
+    public const string SectionName = "Hokusai:Redis";
+
+    /// <summary><c>REDIS_URL</c>: <c>redis://[:password@]host:port[/db]</c> or StackExchange.Redis's <c>host:port,...</c>. Default <c>localhost:6379</c>.</summary>
+    public string Url { get; set; } = "localhost:6379";
+
+    /// <summary><c>REDIS_CHANNEL</c>: the pub/sub channel the old system used.</summary>
+    public string Channel { get; set; } = "hokusai:model_ready_queue:pubsub";
+
+    /// <summary><c>REDIS_LIST_ENABLED</c>: also LPUSH each body to <see cref="ListKey"/>, so a BRPOPLPUSH consumer loses nothing. Default true.</summary>
+    public bool ListEnabled { get; set; } = true;
+
+    /// <summary><c>REDIS_LIST_KEY</c>: the reliable list the old system used.</summary>
+    public string ListKey { get; set; } = "hokusai:model_ready_queue";
+
+    /// <summary><c>REDIS_MAX_RETRIES</c>: retries after a Redis failure before the message goes to <c>hokusai-redis-fallback_error</c>. Default 8.</summary>
+    public int MaxRetries { get; set; } = 8;
+
+    /// <summary><c>REDIS_RETRY_DELAY</c>: the first retry's delay, doubled each time, at most 30 s. Default 0.5 s (about 2 minutes in all).</summary>
+    public TimeSpan RetryDelay { get; set; } = TimeSpan.FromSeconds(0.5);
+
+    /// <summary><c>REDIS_CONCURRENCY</c>: messages published to Redis at once. Default 8.</summary>
+    public int Concurrency { get; set; } = 8;
+
+    internal List<string> ReadErrors { get; } = [];
+}

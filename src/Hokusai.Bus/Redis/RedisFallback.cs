@@ -1,0 +1,152 @@
+using System.Diagnostics.Metrics;
+using Hokusai.Bus.Contracts;
+using MassTransit;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using StackExchange.Redis;
+
+namespace Hokusai.Bus;
+
+/// <summary>
+/// Keeps the legacy Redis subscribers fed during the migration: the same body as the webhook, PUBLISHed to the old
+/// channel and LPUSHed to the old list in one MULTI/EXEC, so a retry never leaves one without the other.
+/// </summary>
+internal sealed class RedisFallbackConsumer(
+    RedisConnection redis,
+    IOptions<HokusaiRedisOptions> options,
+    RedisFallbackMetrics metrics,
+    ILogger<RedisFallbackConsumer> logger) : IConsumer<ModelRegistered>
+{
+    public async Task Consume(ConsumeContext<ModelRegistered> context)
+    {
+        var settings = options.Value;
+        var (body, key) = WebhookBody.Of(context.Message);
+        var retry = context.GetRetryAttempt();
+        if (retry > 0)
+        {
+            metrics.Retried();
+        }
+
+        try
+        {
+            var database = (await redis.GetAsync().ConfigureAwait(false)).GetDatabase();
+            var transaction = database.CreateTransaction();
+            var pushed = settings.ListEnabled ? transaction.ListLeftPushAsync(settings.ListKey, body) : null;
+            var published = transaction.PublishAsync(RedisChannel.Literal(settings.Channel), body);
+            if (!await transaction.ExecuteAsync().ConfigureAwait(false))
+            {
+                throw new RedisException("Redis did not execute the MULTI/EXEC transaction.");
+            }
+
+            var subscribers = await published.ConfigureAwait(false);
+            if (pushed is not null)
+            {
+                await pushed.ConfigureAwait(false);
+            }
+
+            metrics.Published();
+            Log.RedisPublished(logger, key, settings.Channel, subscribers);
+        }
+        catch (Exception e) when (e is RedisException or TimeoutException)
+        {
+            if (retry >= settings.MaxRetries)
+            {
+                metrics.Failed();
+            }
+
+            Log.RedisFailed(logger, key, retry + 1, e.Message);
+            throw;
+        }
+    }
+}
+
+/// <summary>Redis endpoint policy: queue <c>hokusai-redis-fallback</c>, raw JSON, exponential retries, then <c>_error</c>.</summary>
+internal sealed class RedisFallbackConsumerDefinition : ConsumerDefinition<RedisFallbackConsumer>
+{
+    private readonly HokusaiRedisOptions _options;
+
+    public RedisFallbackConsumerDefinition(IOptions<HokusaiRedisOptions> options)
+    {
+        _options = options.Value;
+        EndpointName = HokusaiQueues.RedisFallback;
+        ConcurrentMessageLimit = _options.Concurrency;
+    }
+
+    protected override void ConfigureConsumer(
+        IReceiveEndpointConfigurator endpointConfigurator,
+        IConsumerConfigurator<RedisFallbackConsumer> consumerConfigurator,
+        IRegistrationContext context)
+    {
+        endpointConfigurator.ConfigureRawJson();
+        endpointConfigurator.PrefetchCount = _options.Concurrency;
+        if (_options.MaxRetries > 0)
+        {
+            consumerConfigurator.UseMessageRetry(retry =>
+            {
+                retry.Exponential(_options.MaxRetries, _options.RetryDelay, TimeSpan.FromSeconds(30), _options.RetryDelay);
+                retry.Handle<RedisException>();
+                retry.Handle<TimeoutException>();
+            });
+        }
+    }
+}
+
+/// <summary>One multiplexer for the process, created on first use; it reconnects by itself after a Redis restart.</summary>
+internal sealed class RedisConnection(IOptions<HokusaiRedisOptions> options, ILogger<RedisConnection> logger)
+    : IAsyncDisposable
+{
+    private readonly Lazy<Task<ConnectionMultiplexer>> _connection = new(async () =>
+    {
+        var multiplexer = await ConnectionMultiplexer.ConnectAsync(RedisSettings.Parse(options.Value.Url)).ConfigureAwait(false);
+        multiplexer.ConnectionFailed += (_, e) => Log.RedisConnectionChanged(logger, "lost", e.FailureType.ToString());
+        multiplexer.ConnectionRestored += (_, e) => Log.RedisConnectionChanged(logger, "restored", e.FailureType.ToString());
+        return multiplexer;
+    });
+
+    public Task<ConnectionMultiplexer> GetAsync() => _connection.Value;
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_connection.IsValueCreated)
+        {
+            await (await _connection.Value.ConfigureAwait(false)).DisposeAsync().ConfigureAwait(false);
+        }
+    }
+}
+
+/// <summary>Readiness: Redis trouble is reported as degraded, never as the host being down (webhooks still flow).</summary>
+internal sealed class RedisFallbackHealthCheck(RedisConnection redis) : IHealthCheck
+{
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        var multiplexer = await redis.GetAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
+        return multiplexer.IsConnected
+            ? HealthCheckResult.Healthy("Redis fallback connected.")
+            : new HealthCheckResult(context.Registration.FailureStatus,
+                "Redis is unreachable; fallback messages wait in hokusai-redis-fallback and are retried.");
+    }
+}
+
+/// <summary>The Redis path's instruments, beside the webhook ones on meter <c>Hokusai.Bus</c>.</summary>
+internal sealed class RedisFallbackMetrics
+{
+    private readonly Counter<long> _success;
+    private readonly Counter<long> _failure;
+    private readonly Counter<long> _retries;
+
+    public RedisFallbackMetrics(IMeterFactory meterFactory)
+    {
+        var meter = meterFactory.Create(HokusaiBusMetrics.MeterName);
+        _success = meter.CreateCounter<long>("redis_publish_success", "{message}", "Registrations published to Redis.");
+        _failure = meter.CreateCounter<long>("redis_publish_failure", "{message}",
+            "Registrations whose Redis retries were exhausted; they are in hokusai-redis-fallback_error.");
+        _retries = meter.CreateCounter<long>("redis_retry_count", "{retry}", "Retries after a Redis failure.");
+    }
+
+    public void Published() => _success.Add(1);
+
+    public void Failed() => _failure.Add(1);
+
+    public void Retried() => _retries.Add(1);
+}

@@ -1,0 +1,150 @@
+using System.Collections.Concurrent;
+using System.Net;
+using Hokusai.Bus.TestSupport;
+using StackExchange.Redis;
+
+namespace Hokusai.Bus.IntegrationTests;
+
+/// <summary>The guide's three migration phases on real RabbitMQ and a real redis-server.</summary>
+public sealed class RedisFallbackTests
+{
+    private const string Channel = "hokusai:model_ready_queue:pubsub";
+    private const string List = "hokusai:model_ready_queue";
+    private const string RedisQueue = "hokusai-redis-fallback";
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(60);
+
+    [RabbitRedisFact]
+    public async Task Phase_1_both_the_webhook_and_redis_subscribers_get_every_registration_byte_for_byte()
+    {
+        await using var redis = await RedisServerProcess.StartAsync();
+        await using var scenario = await Scenario.StartAsync();
+        await using var client = await ConnectionMultiplexer.ConnectAsync(redis.Address);
+        var published = new ConcurrentQueue<byte[]>();
+        await client.GetSubscriber().SubscribeAsync(RedisChannel.Literal(Channel), (_, body) => published.Enqueue(body!));
+        await scenario.StartHostAsync(new Dictionary<string, string>
+        {
+            ["ENABLE_REDIS_FALLBACK"] = "true",
+            ["REDIS_URL"] = $"redis://{redis.Address}/0",
+        });
+
+        const int count = 10;
+        for (var i = 0; i < count; i++)
+        {
+            await scenario.PublishAsync(Payloads.Registration());
+        }
+
+        await scenario.Receiver.WaitForAcceptedAsync(count, Wait);
+        await RabbitMqManagement.Eventually(
+            async () => published.Count == count && await client.GetDatabase().ListLengthAsync(List) == count,
+            Wait, $"{count} messages on the Redis channel and list");
+
+        var webhookBodies = scenario.Receiver.Requests.Select(r => Convert.ToHexString(r.Body)).Order().ToArray();
+        Assert.Equal(webhookBodies, published.Select(Convert.ToHexString).Order());
+        var listed = await client.GetDatabase().ListRangeAsync(List);
+        Assert.Equal(webhookBodies, listed.Select(v => Convert.ToHexString((byte[])v!)).Order());
+    }
+
+    [RabbitRedisFact]
+    public async Task Phase_2_with_the_flag_off_the_redis_queue_receives_nothing()
+    {
+        await using var redis = await RedisServerProcess.StartAsync();
+        await using var scenario = await Scenario.StartAsync();
+        await using var client = await ConnectionMultiplexer.ConnectAsync(redis.Address);
+        await scenario.StartHostAsync(new Dictionary<string, string>
+        {
+            ["ENABLE_REDIS_FALLBACK"] = "false",
+            ["REDIS_URL"] = redis.Address,
+        });
+
+        await scenario.PublishAsync(Payloads.Registration());
+        await scenario.Receiver.WaitForAcceptedAsync(1, Wait);
+
+        Assert.Empty(await scenario.Rabbit.PeekAsync(RedisQueue));
+        Assert.Equal((0, 0), await scenario.Rabbit.DepthAsync(RedisQueue));
+        Assert.Equal(0, await client.GetDatabase().ListLengthAsync(List));
+        var clients = (string)(await client.GetServer(redis.Address).ExecuteAsync("CLIENT", "LIST"))!;
+        Assert.DoesNotContain("name=Hokusai.Bus", clients);
+    }
+
+    [RabbitFact]
+    public async Task Phase_3_without_any_redis_settings_and_no_redis_at_all_the_host_is_healthy_and_delivers()
+    {
+        await using var scenario = await Scenario.StartAsync();
+        var host = await scenario.StartHostAsync(new Dictionary<string, string>
+        {
+            ["REDIS_URL"] = "127.0.0.1:1", // nothing listens there: any attempt would show
+        });
+        using var http = new HttpClient { BaseAddress = host.BaseUrl };
+
+        await scenario.PublishAsync(Payloads.Registration());
+        await scenario.Receiver.WaitForAcceptedAsync(1, Wait);
+
+        await RabbitMqManagement.Eventually(async () => await http.GetStringAsync("health/ready") == "Healthy", Wait, "ready");
+        Assert.DoesNotContain("Redis", host.Output, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [RabbitRedisFact]
+    public async Task Redis_stopped_mid_stream_then_restarted_gets_every_message_and_webhooks_never_wait()
+    {
+        await using var redis = await RedisServerProcess.StartAsync();
+        await using var scenario = await Scenario.StartAsync();
+        var host = await scenario.StartHostAsync(new Dictionary<string, string>
+        {
+            ["ENABLE_REDIS_FALLBACK"] = "true",
+            ["REDIS_URL"] = redis.Address,
+            ["REDIS_RETRY_DELAY"] = "0.2",
+            ["REDIS_MAX_RETRIES"] = "10",
+        });
+        using var http = new HttpClient { BaseAddress = host.BaseUrl };
+
+        for (var i = 0; i < 5; i++)
+        {
+            await scenario.PublishAsync(Payloads.Registration());
+        }
+
+        await scenario.Receiver.WaitForAcceptedAsync(5, Wait);
+        await redis.StopAsync();
+        for (var i = 0; i < 5; i++)
+        {
+            await scenario.PublishAsync(Payloads.Registration());
+        }
+
+        // Webhooks are not held up by the Redis outage, and readiness says degraded, not down.
+        await scenario.Receiver.WaitForAcceptedAsync(10, Wait);
+        await RabbitMqManagement.Eventually(async () =>
+        {
+            using var response = await http.GetAsync("health/ready");
+            return response.StatusCode == HttpStatusCode.OK && await response.Content.ReadAsStringAsync() == "Degraded";
+        }, Wait, "readiness Degraded while Redis is down");
+
+        await redis.StartAgainAsync();
+        await using var client = await ConnectionMultiplexer.ConnectAsync(redis.Address);
+        // The restarted server has no data: the five published during the outage must arrive now.
+        await RabbitMqManagement.Eventually(
+            async () => await client.GetDatabase().ListLengthAsync(List) == 5, Wait, "the outage's 5 messages in the Redis list");
+        Assert.Empty(await scenario.Rabbit.PeekAsync(RedisQueue + "_error"));
+    }
+
+    [RabbitFact]
+    public async Task Exhausted_redis_retries_put_the_message_in_the_redis_error_queue_with_the_reason()
+    {
+        await using var scenario = await Scenario.StartAsync();
+        await scenario.StartHostAsync(new Dictionary<string, string>
+        {
+            ["ENABLE_REDIS_FALLBACK"] = "true",
+            ["REDIS_URL"] = "127.0.0.1:1",
+            ["REDIS_MAX_RETRIES"] = "2",
+            ["REDIS_RETRY_DELAY"] = "0.05",
+        });
+        var key = Guid.NewGuid().ToString();
+
+        await scenario.PublishAsync(Payloads.Registration(key));
+
+        await scenario.Receiver.WaitForAcceptedAsync(1, Wait);
+        await RabbitMqManagement.Eventually(
+            async () => (await scenario.Rabbit.PeekAsync(RedisQueue + "_error")).Count == 1, Wait, "one message in the Redis _error queue");
+        var dead = Assert.Single(await scenario.Rabbit.PeekAsync(RedisQueue + "_error"));
+        Assert.Contains(key, dead.Payload);
+        Assert.Contains("Redis", dead.Header("MT-Fault-ExceptionType") + dead.Header("MT-Fault-Message"));
+    }
+}
