@@ -26,6 +26,7 @@ public static class HokusaiBusRegistrationExtensions
         IServiceCollection services = configurator;
 
         services.TryAddSingleton(TimeProvider.System);
+        services.AddMetrics();
         services.AddOptions<HokusaiWebhookOptions>().ValidateOnStart();
         services.AddSingleton<IConfigureOptions<HokusaiWebhookOptions>>(sp =>
             new WebhookSettings(sp.GetService<IConfiguration>() ?? new ConfigurationBuilder().Build()));
@@ -78,6 +79,7 @@ public static class HokusaiBusRegistrationExtensions
         ArgumentNullException.ThrowIfNull(configurator);
         IServiceCollection services = configurator;
 
+        services.AddMetrics();
         services.AddOptions<HokusaiRedisOptions>().ValidateOnStart();
         services.AddSingleton<IConfigureOptions<HokusaiRedisOptions>>(sp =>
             new RedisSettings(sp.GetService<IConfiguration>() ?? new ConfigurationBuilder().Build()));

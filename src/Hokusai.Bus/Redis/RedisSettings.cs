@@ -66,6 +66,8 @@ internal sealed class RedisSettings(IConfiguration configuration) : IConfigureOp
         }
 
         options.AbortOnConnectFail = false;
+        // While disconnected, fail at once and let the endpoint's retries wait, rather than queueing commands.
+        options.BacklogPolicy = BacklogPolicy.FailFast;
         options.ConnectTimeout = 5_000;
         options.AsyncTimeout = 5_000;
         options.ClientName = "Hokusai.Bus";

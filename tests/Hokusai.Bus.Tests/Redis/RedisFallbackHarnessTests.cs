@@ -1,0 +1,88 @@
+using Hokusai.Bus.Contracts;
+using Hokusai.Bus.Tests.Delivery;
+using Hokusai.Bus.TestSupport;
+using MassTransit;
+using MassTransit.Testing;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using StackExchange.Redis;
+
+namespace Hokusai.Bus.Tests.Redis;
+
+/// <summary>The Redis fallback consumer's registration and policy in the in-memory harness, against a private redis-server.</summary>
+public sealed class RedisFallbackHarnessTests
+{
+    [Fact]
+    public async Task Publishes_the_webhook_body_to_the_channel_and_the_list()
+    {
+        await using var redis = await RedisServerProcess.StartAsync();
+        await using var provider = Provider(o => o.Url = redis.Address);
+        var harness = provider.GetRequiredService<ITestHarness>();
+        await harness.Start();
+        await using var client = await ConnectionMultiplexer.ConnectAsync(redis.Address);
+        var received = new TaskCompletionSource<byte[]>(TaskCreationOptions.RunContinuationsAsynchronously);
+        await client.GetSubscriber().SubscribeAsync(
+            RedisChannel.Literal("hokusai:model_ready_queue:pubsub"), (_, body) => received.TrySetResult(body!));
+        var registration = Harness.Registration();
+
+        await harness.Bus.Publish(registration);
+
+        var expected = ModelRegisteredJson.Serialize(registration);
+        Assert.Equal(expected, await received.Task.WaitAsync(TimeSpan.FromSeconds(15)));
+        Assert.True(await harness.Consumed.Any<ModelRegistered>());
+        Assert.Equal(expected, (byte[])(await client.GetDatabase().ListRightPopAsync("hokusai:model_ready_queue"))!);
+    }
+
+    [Fact]
+    public async Task With_redis_unreachable_the_message_is_retried_then_faults_with_the_redis_error()
+    {
+        await using var provider = Provider(o =>
+        {
+            o.Url = "127.0.0.1:1";
+            o.MaxRetries = 2;
+            o.RetryDelay = TimeSpan.FromMilliseconds(10);
+        });
+        var harness = provider.GetRequiredService<ITestHarness>();
+        await harness.Start();
+
+        await harness.Bus.Publish(Harness.Registration());
+
+        Assert.True(await harness.Published.Any<Fault<ModelRegistered>>());
+        var fault = harness.Published.Select<Fault<ModelRegistered>>().First().Context.Message;
+        Assert.True(fault.Exceptions[0].ExceptionType.Contains("Redis", StringComparison.Ordinal), fault.Exceptions[0].ExceptionType + ": " + fault.Exceptions[0].Message);
+    }
+
+    [Theory]
+    [InlineData("true", true)]
+    [InlineData("false", false)]
+    [InlineData(null, false)]
+    public void AddHokusaiBus_registers_the_redis_consumer_only_when_ENABLE_REDIS_FALLBACK_is_true(string? flag, bool registered)
+    {
+        var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?> { ["ENABLE_REDIS_FALLBACK"] = flag })
+            .Build();
+        var services = new ServiceCollection();
+
+        services.AddMassTransitTestHarness(x =>
+        {
+            x.DisableUsageTelemetry();
+            x.AddHokusaiBus(configuration);
+        });
+
+        Assert.Equal(registered, services.Any(s => s.ServiceType == typeof(RedisFallbackConsumer)));
+        Assert.Equal(registered, services.Any(s => s.ServiceType == typeof(RedisConnection)));
+        Assert.Contains(services, s => s.ServiceType == typeof(WebhookDeliveryConsumer));
+    }
+
+    private static ServiceProvider Provider(Action<HokusaiRedisOptions> configure)
+    {
+        var services = new ServiceCollection();
+        services.AddLogging();
+        services.AddMassTransitTestHarness(x =>
+        {
+            x.DisableUsageTelemetry();
+            x.AddHokusaiRedisFallback(configure);
+        });
+        return services.BuildServiceProvider(validateScopes: true);
+    }
+}
