@@ -120,8 +120,15 @@ public sealed class RedisFallbackTests
         await redis.StartAgainAsync();
         await using var client = await ConnectionMultiplexer.ConnectAsync(redis.Address);
         // The restarted server has no data: the five published during the outage must arrive now.
-        await RabbitMqManagement.Eventually(
-            async () => await client.GetDatabase().ListLengthAsync(List) == 5, Wait, "the outage's 5 messages in the Redis list");
+        try
+        {
+            await RabbitMqManagement.Eventually(
+                async () => await client.GetDatabase().ListLengthAsync(List) == 5, Wait, "the outage's 5 messages in the Redis list");
+        }
+        catch (TimeoutException e)
+        {
+            throw new TimeoutException(e.Message + "\n" + host.Output[^Math.Min(host.Output.Length, 6000)..], e);
+        }
         Assert.Empty(await scenario.Rabbit.PeekAsync(RedisQueue + "_error"));
     }
 

@@ -30,21 +30,7 @@ internal sealed class RedisFallbackConsumer(
 
         try
         {
-            var database = (await redis.GetAsync().ConfigureAwait(false)).GetDatabase();
-            var transaction = database.CreateTransaction();
-            var pushed = settings.ListEnabled ? transaction.ListLeftPushAsync(settings.ListKey, body) : null;
-            var published = transaction.PublishAsync(RedisChannel.Literal(settings.Channel), body);
-            if (!await transaction.ExecuteAsync().ConfigureAwait(false))
-            {
-                throw new RedisException("Redis did not execute the MULTI/EXEC transaction.");
-            }
-
-            var subscribers = await published.ConfigureAwait(false);
-            if (pushed is not null)
-            {
-                await pushed.ConfigureAwait(false);
-            }
-
+            var subscribers = await PublishAsync(settings, body, context.CancellationToken).ConfigureAwait(false);
             metrics.Published();
             Log.RedisPublished(logger, key, settings.Channel, subscribers);
         }
@@ -57,6 +43,33 @@ internal sealed class RedisFallbackConsumer(
 
             Log.RedisFailed(logger, key, retry + 1, e.Message);
             throw;
+        }
+    }
+
+    private async Task<long> PublishAsync(HokusaiRedisOptions settings, byte[] body, CancellationToken cancellationToken)
+    {
+        var database = (await redis.GetAsync().ConfigureAwait(false)).GetDatabase();
+        var transaction = database.CreateTransaction();
+        var pushed = settings.ListEnabled ? transaction.ListLeftPushAsync(settings.ListKey, body) : null;
+        var published = transaction.PublishAsync(RedisChannel.Literal(settings.Channel), body);
+        try
+        {
+            if (!await transaction.ExecuteAsync().ConfigureAwait(false))
+            {
+                throw new RedisException("Redis did not execute the MULTI/EXEC transaction.");
+            }
+
+            if (pushed is not null)
+            {
+                await pushed.ConfigureAwait(false);
+            }
+
+            return await published.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
+        {
+            // A transaction cut off by a lost connection cancels its commands: a Redis failure, to be retried.
+            throw new RedisException("Redis connection lost during MULTI/EXEC; the message will be retried.", e);
         }
     }
 }
