@@ -22,7 +22,7 @@ bash scripts/services.sh start
 dotnet build "$SOLUTION" -c Release
 bash scripts/services.sh wait
 
-rm -rf "$RESULTS_DIR"
+rm -rf "$RESULTS_DIR" artifacts/fault-suite.md
 mkdir -p "$RESULTS_DIR"
 
 test_rc=0
@@ -57,6 +57,11 @@ summary=$(
             }'
 ) || summary="0 0 0 0"
 read -r passed failed skipped trx_files <<<"$summary"
+
+if [ -f artifacts/fault-suite.md ]; then
+    echo "Fault suite (every published registration accounted for):"
+    cat artifacts/fault-suite.md
+fi
 
 echo "tests: $passed passed, $failed failed, $skipped skipped"
 

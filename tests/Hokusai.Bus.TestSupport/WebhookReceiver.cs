@@ -126,6 +126,14 @@ public sealed class WebhookReceiver : IAsyncDisposable
         var info = new RequestInfo(body, valid, key, _requests.Count + 1);
 
         var response = await Respond(info);
+        if (response.Status == 0)
+        {
+            // "Down": the connection is dropped without an answer, as a crashed or unreachable receiver would.
+            Record(body, signature, key, context, valid, 0);
+            context.Abort();
+            return;
+        }
+
         if (response.Delay > TimeSpan.Zero)
         {
             try
@@ -179,5 +187,8 @@ public sealed class WebhookReceiver : IAsyncDisposable
     public sealed record Response(int Status, TimeSpan Delay = default, int? RetryAfterSeconds = null)
     {
         public static Response Ok { get; } = new(200);
+
+        /// <summary>Drop the connection without answering (a receiver that is down).</summary>
+        public static Response Down { get; } = new(0);
     }
 }
