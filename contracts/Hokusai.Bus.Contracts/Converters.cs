@@ -40,8 +40,8 @@ public sealed class UtcTimestampConverter : JsonConverter<DateTimeOffset>
 }
 
 /// <summary>
-/// Reads a JSON string or number as a string (producers have sent <c>"registered_version": 1</c>);
-/// writes a string, as the guide's payload has it.
+/// Reads a JSON string, number or boolean as a string (producers have sent <c>"registered_version": 1</c>);
+/// writes a string, as the guide's payload has it. Metadata never fails a delivery over its format.
 /// </summary>
 public sealed class StringOrNumberConverter : JsonConverter<string>
 {
@@ -52,6 +52,8 @@ public sealed class StringOrNumberConverter : JsonConverter<string>
             JsonTokenType.String => reader.GetString(),
             JsonTokenType.Number => System.Text.Encoding.UTF8.GetString(
                 reader.HasValueSequence ? System.Buffers.BuffersExtensions.ToArray(reader.ValueSequence) : reader.ValueSpan),
+            JsonTokenType.True => "true",
+            JsonTokenType.False => "false",
             JsonTokenType.Null => null,
             _ => throw new JsonException($"expected a string or a number, found {reader.TokenType}."),
         };
@@ -59,4 +61,48 @@ public sealed class StringOrNumberConverter : JsonConverter<string>
     /// <inheritdoc />
     public override void Write(Utf8JsonWriter writer, string value, JsonSerializerOptions options) =>
         writer.WriteStringValue(value);
+}
+
+/// <summary>
+/// Reads <c>metadata.tags</c> leniently: string values as they are, numbers and booleans as their JSON text, nested
+/// values as raw JSON, so an odd tag never fails a delivery. Writes every value as a string.
+/// </summary>
+public sealed class LenientTagsConverter : JsonConverter<IReadOnlyDictionary<string, string>>
+{
+    /// <inheritdoc />
+    public override IReadOnlyDictionary<string, string>? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        if (reader.TokenType != JsonTokenType.StartObject)
+        {
+            throw new JsonException("metadata.tags must be an object of name to value.");
+        }
+
+        var tags = new Dictionary<string, string>();
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndObject)
+        {
+            var name = reader.GetString()!;
+            reader.Read();
+            tags[name] = reader.TokenType switch
+            {
+                JsonTokenType.String => reader.GetString()!,
+                JsonTokenType.StartObject or JsonTokenType.StartArray => JsonElement.ParseValue(ref reader).GetRawText(),
+                _ => System.Text.Encoding.UTF8.GetString(
+                    reader.HasValueSequence ? System.Buffers.BuffersExtensions.ToArray(reader.ValueSequence) : reader.ValueSpan),
+            };
+        }
+
+        return tags;
+    }
+
+    /// <inheritdoc />
+    public override void Write(Utf8JsonWriter writer, IReadOnlyDictionary<string, string> value, JsonSerializerOptions options)
+    {
+        writer.WriteStartObject();
+        foreach (var (name, text) in value)
+        {
+            writer.WriteString(name, text);
+        }
+
+        writer.WriteEndObject();
+    }
 }

@@ -1,0 +1,61 @@
+using System.Text.Json.Nodes;
+
+namespace Hokusai.Bus.Tests.Contracts;
+
+/// <summary>One entry of <c>TestData/signatures.json</c>: a secret, exact body bytes and the signature Python's hmac computed.</summary>
+internal sealed record SignatureVector(string Name, string Secret, byte[] Body, string Signature);
+
+/// <summary>The shared test data, copied to the output directory (TestData/).</summary>
+internal static class TestVectors
+{
+    /// <summary>The name of the vector whose body is the guide's example payload in Python's compact JSON.</summary>
+    public const string CompactSeedName = "seed payload, compact separators";
+
+    /// <summary>The guide's secret, which most vectors use.</summary>
+    public const string GuideSecret = "your_shared_secret_here";
+
+    private static readonly Lazy<JsonNode> File = new(() =>
+        JsonNode.Parse(System.IO.File.ReadAllText(PathOf("signatures.json")))!);
+
+    private static readonly Lazy<IReadOnlyList<SignatureVector>> PositiveVectors = new(() => Read("vectors"));
+
+    private static readonly Lazy<IReadOnlyList<SignatureVector>> RejectVectors = new(() => Read("must_reject"));
+
+    /// <summary>Vectors that must sign and verify exactly.</summary>
+    public static IReadOnlyList<SignatureVector> Positive => PositiveVectors.Value;
+
+    /// <summary>Vectors that must be rejected.</summary>
+    public static IReadOnlyList<SignatureVector> MustReject => RejectVectors.Value;
+
+    /// <summary>The header name the vectors file documents.</summary>
+    public static string Header => File.Value["header"]!.GetValue<string>();
+
+    /// <summary>The raw bytes of <c>model-registered.seed.json</c> (the guide's example payload, indented).</summary>
+    public static byte[] SeedFile() => System.IO.File.ReadAllBytes(PathOf("model-registered.seed.json"));
+
+    /// <summary>The positive vector named <paramref name="name"/>.</summary>
+    public static SignatureVector Named(string name) => Positive.Single(v => v.Name == name);
+
+    /// <summary>(name, index) pairs: the name is the test's display, the index finds the vector.</summary>
+    public static TheoryData<string, int> NamesAndIndexes(IReadOnlyList<SignatureVector> vectors)
+    {
+        var data = new TheoryData<string, int>();
+        for (var i = 0; i < vectors.Count; i++)
+        {
+            data.Add(vectors[i].Name, i);
+        }
+
+        return data;
+    }
+
+    private static string PathOf(string file) => Path.Combine(AppContext.BaseDirectory, "TestData", file);
+
+    private static IReadOnlyList<SignatureVector> Read(string set) =>
+        File.Value[set]!.AsArray()
+            .Select(v => new SignatureVector(
+                v!["name"]!.GetValue<string>(),
+                v["secret"]!.GetValue<string>(),
+                Convert.FromBase64String(v["body_base64"]!.GetValue<string>()), // "" is the empty body
+                v["signature"]!.GetValue<string>()))
+            .ToList();
+}
