@@ -7,6 +7,20 @@ using OpenTelemetry.Metrics;
 
 using Microsoft.Extensions.Options;
 
+if (args is ["probe", var probeUrl])
+{
+    // Container health check without curl: exit 0 when the URL answers 2xx.
+    using var probe = new HttpClient { Timeout = TimeSpan.FromSeconds(4) };
+    try
+    {
+        return (await probe.GetAsync(probeUrl)).IsSuccessStatusCode ? 0 : 1;
+    }
+    catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+    {
+        return 1;
+    }
+}
+
 var builder = WebApplication.CreateBuilder(args);
 var rabbitMq = RabbitMqAddress(builder.Configuration["RABBITMQ_URL"] ?? "amqp://guest:guest@localhost:5672/");
 
@@ -48,7 +62,7 @@ catch (OptionsValidationException invalid)
 app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
 app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") });
 app.MapPrometheusScrapingEndpoint("/metrics");
-app.Run();
+await app.RunAsync();
 return 0;
 
 static Uri RabbitMqAddress(string value) =>
