@@ -8,7 +8,7 @@ namespace Hokusai.Bus.Contracts;
 /// Reads any ISO 8601 timestamp (an offset, <c>Z</c>, or none, which is taken as UTC, as Python's
 /// <c>datetime.utcnow().isoformat()</c> sends) and always writes UTC with <c>Z</c>, trailing zero fractions trimmed.
 /// </summary>
-public sealed class UtcTimestampConverter : JsonConverter<DateTimeOffset>
+internal sealed class UtcTimestampConverter : JsonConverter<DateTimeOffset>
 {
     private const string Format = "yyyy-MM-dd'T'HH:mm:ss.FFFFFFF'Z'";
 
@@ -43,7 +43,7 @@ public sealed class UtcTimestampConverter : JsonConverter<DateTimeOffset>
 /// Reads a JSON string, number or boolean as a string (producers have sent <c>"registered_version": 1</c>);
 /// writes a string, as the guide's payload has it. Metadata never fails a delivery over its format.
 /// </summary>
-public sealed class StringOrNumberConverter : JsonConverter<string>
+internal sealed class StringOrNumberConverter : JsonConverter<string>
 {
     /// <inheritdoc />
     public override string? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
@@ -67,7 +67,7 @@ public sealed class StringOrNumberConverter : JsonConverter<string>
 /// Reads <c>metadata.tags</c> leniently: string values as they are, numbers and booleans as their JSON text, nested
 /// values as raw JSON, so an odd tag never fails a delivery. Writes every value as a string.
 /// </summary>
-public sealed class LenientTagsConverter : JsonConverter<IReadOnlyDictionary<string, string>>
+internal sealed class LenientTagsConverter : JsonConverter<IReadOnlyDictionary<string, string>>
 {
     /// <inheritdoc />
     public override IReadOnlyDictionary<string, string>? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)

@@ -1,7 +1,7 @@
 namespace Hokusai.Bus;
 
 /// <summary>The state of the breaker, as exported by <c>webhook_circuit_breaker_state</c>.</summary>
-public enum CircuitState
+internal enum CircuitState
 {
     /// <summary>Requests flow.</summary>
     Closed = 0,

@@ -1,0 +1,97 @@
+using YamlDotNet.RepresentationModel;
+
+namespace Hokusai.Bus.Tests.Packaging;
+
+/// <summary>
+/// No docker engine runs here, so the compose file is checked against what the host expects: services, ports,
+/// the guide's variables, health checks and the RabbitMQ plugins ops need.
+/// </summary>
+public sealed class ComposeTests
+{
+    private static readonly string[] GuideVariables =
+    [
+        "WEBHOOK_URL", "WEBHOOK_SECRET", "WEBHOOK_TIMEOUT", "WEBHOOK_MAX_RETRIES", "WEBHOOK_RETRY_DELAY",
+        "WEBHOOK_CIRCUIT_BREAKER_FAILURE_THRESHOLD", "WEBHOOK_CIRCUIT_BREAKER_RECOVERY_TIME", "ENABLE_REDIS_FALLBACK",
+    ];
+
+    private static readonly YamlMappingNode Compose = Load();
+
+    [Fact]
+    public void Has_rabbitmq_with_management_redis_the_host_and_a_receiver()
+    {
+        var services = Map(Compose, "services");
+        Assert.Equal(["host", "rabbitmq", "receiver", "redis"], services.Children.Keys.Select(k => k.ToString()).Order());
+        Assert.Contains("management", Scalar(Map(services, "rabbitmq"), "image"));
+        Assert.Contains(Ports("rabbitmq"), p => p.EndsWith(":5672", StringComparison.Ordinal));
+        Assert.Contains(Ports("rabbitmq"), p => p.EndsWith(":15672", StringComparison.Ordinal));
+        Assert.Contains(Ports("redis"), p => p.EndsWith(":6379", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void The_host_gets_every_guide_variable_and_the_urls_it_reads()
+    {
+        var environment = Map(Map(Map(Compose, "services"), "host"), "environment");
+        var names = environment.Children.Keys.Select(k => k.ToString()).ToHashSet();
+
+        Assert.All(GuideVariables, v => Assert.Contains(v, names));
+        Assert.StartsWith("amqp://", Scalar(environment, "RABBITMQ_URL"));
+        Assert.Contains("redis:6379", Scalar(environment, "REDIS_URL"));
+        Assert.Equal("http://+:8080", Scalar(environment, "ASPNETCORE_URLS"));
+        Assert.Contains(Ports("host"), p => p.EndsWith(":8080", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Every_service_has_a_health_check_and_the_host_probes_readiness()
+    {
+        var services = Map(Compose, "services");
+        foreach (var name in new[] { "rabbitmq", "redis", "host" })
+        {
+            Assert.True(Map(services, name).Children.ContainsKey("healthcheck"), $"{name} has no healthcheck");
+        }
+
+        var test = (YamlSequenceNode)Map(Map(services, "host"), "healthcheck").Children[new YamlScalarNode("test")];
+        Assert.Contains("http://127.0.0.1:8080/health/ready", test.Children.Select(c => c.ToString()));
+    }
+
+    [Fact]
+    public void The_env_example_names_every_guide_variable()
+    {
+        var lines = File.ReadAllLines(Repository.File("compose", ".env.example"));
+
+        Assert.All(GuideVariables, v => Assert.Contains(lines, l => l.StartsWith(v + "=", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public void RabbitMQ_gets_the_management_and_shovel_plugins()
+    {
+        var plugins = File.ReadAllText(Repository.File("compose", "rabbitmq", "enabled_plugins"));
+
+        Assert.Contains("rabbitmq_management", plugins);
+        Assert.Contains("rabbitmq_shovel_management", plugins);
+    }
+
+    [Fact]
+    public void The_host_image_runs_as_non_root_with_a_health_check()
+    {
+        var dockerfile = File.ReadAllText(Repository.File("src", "Hokusai.Bus.Host", "Dockerfile"));
+
+        Assert.Contains("USER $APP_UID", dockerfile);
+        Assert.Contains("HEALTHCHECK", dockerfile);
+        Assert.Contains("MASSTRANSIT_USAGE_TELEMETRY=false", dockerfile);
+    }
+
+    private static IEnumerable<string> Ports(string service) =>
+        ((YamlSequenceNode)Map(Map(Compose, "services"), service).Children[new YamlScalarNode("ports")]).Children.Select(c => c.ToString());
+
+    private static YamlMappingNode Map(YamlMappingNode node, string key) => (YamlMappingNode)node.Children[new YamlScalarNode(key)];
+
+    private static string Scalar(YamlMappingNode node, string key) => node.Children[new YamlScalarNode(key)].ToString();
+
+    private static YamlMappingNode Load()
+    {
+        var yaml = new YamlStream();
+        using var reader = new StreamReader(Repository.File("compose", "docker-compose.yml"));
+        yaml.Load(reader);
+        return (YamlMappingNode)yaml.Documents[0].RootNode;
+    }
+}
