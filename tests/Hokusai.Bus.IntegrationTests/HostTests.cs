@@ -65,3 +65,32 @@ public sealed class HostTests
         Assert.DoesNotContain(Scenario.Secret, host.Output);
     }
 }
+
+/// <summary>Scaling out: several hosts on one queue are competing consumers.</summary>
+public sealed class ScaleOutTests
+{
+    [RabbitFact]
+    public async Task Two_hosts_share_the_queue_and_each_registration_is_delivered_by_one_of_them()
+    {
+        await using var scenario = await Scenario.StartAsync();
+        scenario.Receiver.Respond = _ => ValueTask.FromResult(new WebhookReceiver.Response(200, TimeSpan.FromMilliseconds(20)));
+        var settings = new Dictionary<string, string> { ["WEBHOOK_CONCURRENCY"] = "2" };
+        var first = await scenario.StartHostAsync(settings);
+        var second = await scenario.StartHostAsync(settings);
+        var keys = Enumerable.Range(0, 40).Select(_ => Guid.NewGuid().ToString()).ToList();
+
+        foreach (var key in keys)
+        {
+            await scenario.PublishAsync(Payloads.Registration(key));
+        }
+
+        await scenario.Receiver.WaitForAcceptedAsync(keys.Count, TimeSpan.FromSeconds(60));
+        Assert.All(scenario.Receiver.AcceptedCounts.Values, count => Assert.Equal(1, count));
+        int DeliveredBy(HostProcess host) => keys.Count(k => host.Output.Contains("Delivered " + k, StringComparison.Ordinal));
+        // The receiver answers before a host logs its delivery: wait for the logs to catch up.
+        await RabbitMqManagement.Eventually(
+            () => Task.FromResult(DeliveredBy(first) + DeliveredBy(second) == keys.Count), TimeSpan.FromSeconds(10), "both hosts' logs");
+        var (byFirst, bySecond) = (DeliveredBy(first), DeliveredBy(second));
+        Assert.True(byFirst > 0 && bySecond > 0, $"first delivered {byFirst}, second {bySecond}");
+    }
+}
