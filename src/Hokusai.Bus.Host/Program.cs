@@ -23,12 +23,19 @@ if (args is ["probe", var probeUrl])
 
 var builder = WebApplication.CreateBuilder(args);
 var rabbitMq = RabbitMqAddress(builder.Configuration["RABBITMQ_URL"] ?? "amqp://guest:guest@localhost:5672/");
+var quorumQueues = string.Equals(builder.Configuration["RABBITMQ_QUORUM_QUEUES"], "true", StringComparison.OrdinalIgnoreCase);
 
 builder.Services.AddHealthChecks();
 builder.Services.AddMassTransit(bus =>
 {
     bus.DisableUsageTelemetry();
     bus.AddHokusaiBus(builder.Configuration);
+    if (quorumQueues)
+    {
+        // Clustered RabbitMQ: replicated quorum queues (set before the queues are first declared).
+        bus.AddConfigureEndpointsCallback((_, _, endpoint) => (endpoint as IRabbitMqReceiveEndpointConfigurator)?.SetQuorumQueue());
+    }
+
     bus.UsingRabbitMq((context, rabbit) =>
     {
         rabbit.Host(rabbitMq);

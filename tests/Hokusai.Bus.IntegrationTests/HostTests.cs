@@ -93,4 +93,16 @@ public sealed class ScaleOutTests
         var (byFirst, bySecond) = (DeliveredBy(first), DeliveredBy(second));
         Assert.True(byFirst > 0 && bySecond > 0, $"first delivered {byFirst}, second {bySecond}");
     }
+
+    [RabbitFact]
+    public async Task RABBITMQ_QUORUM_QUEUES_declares_replicated_quorum_queues_that_deliver()
+    {
+        await using var scenario = await Scenario.StartAsync();
+        await scenario.StartHostAsync(new Dictionary<string, string> { ["RABBITMQ_QUORUM_QUEUES"] = "true" });
+
+        await scenario.PublishAsync(Payloads.Registration());
+        await scenario.Receiver.WaitForAcceptedAsync(1, TimeSpan.FromSeconds(30));
+
+        Assert.Equal("quorum", await scenario.Rabbit.QueueTypeAsync(Scenario.Queue));
+    }
 }

@@ -82,6 +82,10 @@ public sealed class RabbitMqManagement : IAsyncDisposable
         return (json?["messages_ready"]?.GetValue<long>() ?? 0, json?["messages_unacknowledged"]?.GetValue<long>() ?? 0);
     }
 
+    /// <summary>The queue's type as RabbitMQ reports it: classic or quorum.</summary>
+    public async Task<string?> QueueTypeAsync(string queue) =>
+        (await _http.GetFromJsonAsync<JsonObject>($"queues/{V}/{Uri.EscapeDataString(queue)}"))?["type"]?.ToString();
+
     /// <summary>Whether an exchange exists (the host declares its topology when it starts).</summary>
     public async Task<bool> ExchangeExistsAsync(string exchange) =>
         (await _http.GetAsync($"exchanges/{V}/{Uri.EscapeDataString(exchange)}")).IsSuccessStatusCode;
