@@ -22,6 +22,7 @@ internal sealed class ReceiverHost : IAsyncDisposable
 
     private readonly WebApplication _app;
     private readonly ConcurrentQueue<ModelRegistered> _handled = new();
+    private int _disposed;
 
     private ReceiverHost(WebApplication app, LogSink logs)
     {
@@ -93,6 +94,11 @@ internal sealed class ReceiverHost : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
         Client.Dispose();
         await _app.StopAsync();
         await _app.DisposeAsync();

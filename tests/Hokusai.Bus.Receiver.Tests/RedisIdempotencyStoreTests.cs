@@ -169,7 +169,11 @@ public sealed class RedisIdempotencyStoreTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.True(_redis!.IsConnected);
     }
+}
 
+/// <summary>The Redis store without Redis: fails fast, so the sender gets 503 and retries. Needs no server.</summary>
+public sealed class RedisUnavailableTests
+{
     [Fact]
     public async Task When_redis_is_unreachable_deliveries_get_503_and_the_handler_is_not_called()
     {
@@ -179,7 +183,7 @@ public sealed class RedisIdempotencyStoreTests : IAsyncLifetime
         var port = ((IPEndPoint)listener.LocalEndpoint).Port;
         listener.Stop();
         await using var host = await ReceiverHost.StartAsync(services: s =>
-            s.AddHokusaiRedisIdempotencyStore($"127.0.0.1:{port},connectTimeout=1000", _prefix));
+            s.AddHokusaiRedisIdempotencyStore($"127.0.0.1:{port},connectTimeout=1000", HokusaiReceiverExtensions.DefaultRedisKeyPrefix));
 
         using var response = await host.PostSignedAsync(Deliveries.NewBody());
 
