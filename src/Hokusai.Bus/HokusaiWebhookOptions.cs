@@ -42,6 +42,19 @@ public sealed class HokusaiWebhookOptions
     /// <summary><c>WEBHOOK_SIGNATURE_FORMAT</c>: <c>hex</c> (the guide's, default) or <c>sha256</c> for <c>sha256=&lt;hex&gt;</c>.</summary>
     public SignatureFormat SignatureFormat { get; set; } = SignatureFormat.Hex;
 
+    /// <summary>
+    /// <c>WEBHOOK_STANDARD_SIGNATURES</c>: also send the Standard Webhooks headers <c>webhook-id</c> (the idempotency key),
+    /// <c>webhook-timestamp</c> and <c>webhook-signature</c>, for receivers with replay protection. Default false;
+    /// <c>X-Hokusai-Signature</c> is always sent.
+    /// </summary>
+    public bool StandardSignatures { get; set; }
+
+    /// <summary>
+    /// <c>WEBHOOK_ROTATION_SECRETS</c>: comma-separated further secrets, each adding a <c>v1,</c> entry to
+    /// <c>webhook-signature</c> while receivers move to a new secret. Never logged.
+    /// </summary>
+    public IReadOnlyList<string> RotationSecrets { get; set; } = [];
+
     /// <summary>The longest <c>Retry-After</c> honoured, so that a message is never held near RabbitMQ's ack timeout. 5 min.</summary>
     public TimeSpan MaxRetryAfter { get; set; } = TimeSpan.FromMinutes(5);
 

@@ -57,6 +57,11 @@ internal sealed class HokusaiWebhookOptionsValidator : IValidateOptions<HokusaiW
             errors.Add($"WEBHOOK_CIRCUIT_BREAKER_RECOVERY_TIME must be more than 0 and at most {MaxHoldTime.TotalSeconds:0} seconds.");
         }
 
+        if (options.RotationSecrets.Any(string.IsNullOrEmpty) || options.RotationSecrets.Count > 7)
+        {
+            errors.Add("WEBHOOK_ROTATION_SECRETS must be at most 7 non-empty comma-separated secrets.");
+        }
+
         if (options.Concurrency is < 1 or > 1000)
         {
             errors.Add($"WEBHOOK_CONCURRENCY must be between 1 and 1000; got {options.Concurrency}.");

@@ -19,6 +19,7 @@ internal sealed class WebhookDelivery
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly WebhookSigner _signer;
+    private readonly StandardWebhookSigner? _standardSigner;
     private readonly Uri _url;
     private readonly string _shownUrl;
     private readonly TimeSpan _timeout;
@@ -39,6 +40,9 @@ internal sealed class WebhookDelivery
         _time = time;
         _logger = logger;
         _signer = new WebhookSigner(settings.Secret, settings.SignatureFormat);
+        _standardSigner = settings.StandardSignatures
+            ? new StandardWebhookSigner([settings.Secret, .. settings.RotationSecrets])
+            : null;
         _url = settings.Url!;
         _shownUrl = WebhookUrl.Redact(_url);
         _timeout = settings.Timeout;
@@ -78,7 +82,7 @@ internal sealed class WebhookDelivery
         AttemptResult result;
         try
         {
-            result = await _sender.SendAsync(_url, state.Request, _timeout, cancellationToken).ConfigureAwait(false);
+            result = await _sender.SendAsync(_url, SignedForNow(state.Request), _timeout, cancellationToken).ConfigureAwait(false);
         }
         catch
         {
@@ -90,6 +94,23 @@ internal sealed class WebhookDelivery
         Log.Attempt(_logger, state.Request.IdempotencyKey, _shownUrl, attempt, result.Reason,
             _time.GetElapsedTime(started).TotalMilliseconds, permit.IsTrial);
         return result;
+    }
+
+    /// <summary>Adds this attempt's Standard Webhooks timestamp and signature, when they are on.</summary>
+    private WebhookDeliveryRequest SignedForNow(WebhookDeliveryRequest request)
+    {
+        if (_standardSigner is null)
+        {
+            return request;
+        }
+
+        var now = _time.GetUtcNow();
+        return request with
+        {
+            Standard = new StandardSignature(
+                StandardWebhookHeaders.FormatTimestamp(now),
+                _standardSigner.Sign(request.IdempotencyKey, now, request.Body.Span)),
+        };
     }
 
     private ResiliencePipeline<AttemptResult> BuildRetry(HokusaiWebhookOptions settings, TimeProvider time)

@@ -29,6 +29,12 @@ internal sealed class WebhookHttpSender(IHttpClientFactory httpClients, TimeProv
         request.Headers.TryAddWithoutValidation(WebhookHeaders.Signature, delivery.Signature);
         request.Headers.TryAddWithoutValidation(WebhookHeaders.IdempotencyKey, delivery.IdempotencyKey);
         request.Headers.TryAddWithoutValidation("User-Agent", UserAgent);
+        if (delivery.Standard is { } standard)
+        {
+            request.Headers.TryAddWithoutValidation(StandardWebhookHeaders.Id, delivery.IdempotencyKey);
+            request.Headers.TryAddWithoutValidation(StandardWebhookHeaders.Timestamp, standard.Timestamp);
+            request.Headers.TryAddWithoutValidation(StandardWebhookHeaders.Signature, standard.Signature);
+        }
 
         using var attemptTimeout = new CancellationTokenSource(timeout, time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, attemptTimeout.Token);
@@ -67,8 +73,12 @@ internal sealed class WebhookHttpSender(IHttpClientFactory httpClients, TimeProv
     }
 }
 
-/// <summary>What is sent, identical on every attempt.</summary>
-internal sealed record WebhookDeliveryRequest(ReadOnlyMemory<byte> Body, string Signature, string IdempotencyKey);
+/// <summary>What is sent: body, signature and key identical on every attempt; Standard Webhooks headers signed per attempt.</summary>
+internal sealed record WebhookDeliveryRequest(
+    ReadOnlyMemory<byte> Body, string Signature, string IdempotencyKey, StandardSignature? Standard = null);
+
+/// <summary>The Standard Webhooks <c>webhook-timestamp</c> and <c>webhook-signature</c> of one attempt.</summary>
+internal sealed record StandardSignature(string Timestamp, string Signature);
 
 /// <summary>The outcome of one HTTP attempt.</summary>
 internal readonly record struct AttemptResult(int? StatusCode, TimeSpan? RetryAfter, string Reason)

@@ -37,6 +37,9 @@ internal sealed class WebhookSettings(IConfiguration configuration) : IConfigure
             v => options.CircuitBreakerFailureThreshold = v);
         read.Integer("WEBHOOK_CONCURRENCY", "Concurrency", v => options.Concurrency = v);
         read.Flag("ENABLE_REDIS_FALLBACK", "EnableRedisFallback", v => options.EnableRedisFallback = v);
+        read.Flag("WEBHOOK_STANDARD_SIGNATURES", "StandardSignatures", v => options.StandardSignatures = v);
+        read.String("WEBHOOK_ROTATION_SECRETS", "RotationSecrets", v => options.RotationSecrets =
+            v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
 
         if (read.Read("WEBHOOK_SIGNATURE_FORMAT", "SignatureFormat") is { } format)
         {

@@ -19,7 +19,11 @@ public sealed record ReceivedRequest(
     string? UserAgent,
     bool SignatureValid,
     int StatusReturned,
-    DateTimeOffset ReceivedAt);
+    DateTimeOffset ReceivedAt)
+{
+    /// <summary>Every request header, first value each, by lowercase name.</summary>
+    public IReadOnlyDictionary<string, string> Headers { get; init; } = new Dictionary<string, string>();
+}
 
 /// <summary>
 /// A real webhook receiver: Kestrel on 127.0.0.1 with an ephemeral port. It verifies the signature with the contracts'
@@ -165,7 +169,10 @@ public sealed class WebhookReceiver : IAsyncDisposable
     private void Record(byte[] body, string signature, string key, HttpContext context, bool valid, int status)
     {
         _requests.Enqueue(new ReceivedRequest(body, signature, key, context.Request.ContentType,
-            context.Request.Headers.UserAgent.ToString(), valid, status, DateTimeOffset.UtcNow));
+            context.Request.Headers.UserAgent.ToString(), valid, status, DateTimeOffset.UtcNow)
+        {
+            Headers = context.Request.Headers.ToDictionary(h => h.Key.ToLowerInvariant(), h => h.Value.ToString()),
+        });
 
         lock (_waitersGate)
         {

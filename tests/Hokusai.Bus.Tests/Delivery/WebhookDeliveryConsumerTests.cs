@@ -35,6 +35,40 @@ public sealed class WebhookDeliveryConsumerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Standard_webhooks_headers_are_signed_with_every_secret_when_turned_on()
+    {
+        await using var harness = await Harness.StartAsync(_receiver.Url, o =>
+        {
+            o.StandardSignatures = true;
+            o.RotationSecrets = ["next-secret"];
+        });
+        var registration = Harness.Registration();
+
+        await harness.Test.Bus.Publish(registration);
+        await _receiver.WaitForAcceptedAsync(1, Wait);
+
+        var request = Assert.Single(_receiver.Requests);
+        Assert.Equal(registration.IdempotencyKey, request.Headers["webhook-id"]);
+        Assert.Equal(2, request.Headers["webhook-signature"].Split(' ').Length);
+        string? Header(string name) => request.Headers.GetValueOrDefault(name);
+        Assert.True(new StandardWebhookVerifier(Harness.Secret).Verify(request.Body, Header));
+        Assert.True(new StandardWebhookVerifier("next-secret").Verify(request.Body, Header));
+        Assert.False(new StandardWebhookVerifier("another-secret").Verify(request.Body, Header));
+        Assert.True(request.SignatureValid); // the guide's header is sent as before
+    }
+
+    [Fact]
+    public async Task Without_the_setting_no_standard_webhooks_headers_are_sent()
+    {
+        await using var harness = await Harness.StartAsync(_receiver.Url);
+
+        await harness.Test.Bus.Publish(Harness.Registration());
+        await _receiver.WaitForAcceptedAsync(1, Wait);
+
+        Assert.DoesNotContain("webhook-signature", Assert.Single(_receiver.Requests).Headers.Keys);
+    }
+
+    [Fact]
     public async Task A_registration_without_a_key_is_delivered_with_the_derived_key_in_body_and_header()
     {
         await using var harness = await Harness.StartAsync(_receiver.Url);

@@ -10,7 +10,7 @@ namespace Hokusai.Bus.Tests.Packaging;
 /// </summary>
 public sealed class PublicApiTests
 {
-    public static TheoryData<string> Packages() => ["Hokusai.Bus.Contracts", "Hokusai.Bus"];
+    public static TheoryData<string> Packages() => ["Hokusai.Bus.Contracts", "Hokusai.Bus", "Hokusai.Bus.Receiver"];
 
     [Theory]
     [MemberData(nameof(Packages))]
@@ -20,6 +20,7 @@ public sealed class PublicApiTests
         {
             "Hokusai.Bus.Contracts" => typeof(ModelRegistered).Assembly,
             "Hokusai.Bus" => typeof(HokusaiWebhookOptions).Assembly,
+            "Hokusai.Bus.Receiver" => typeof(Hokusai.Bus.Receiver.HokusaiReceiverOptions).Assembly,
             _ => Assembly.Load(package),
         };
         var api = assembly.GeneratePublicApi(new ApiGeneratorOptions { ExcludeAttributes = ["System.Runtime.Versioning.TargetFrameworkAttribute", "System.Reflection.AssemblyMetadataAttribute", "System.Runtime.CompilerServices.InternalsVisibleToAttribute"] })
