@@ -1,0 +1,24 @@
+// A webhook receiver for Hokusai model registrations, as a user would write one with Hokusai.Bus.Receiver.
+// WEBHOOK_SECRET (required), REDIS_URL (optional: de-duplicate across instances), STANDARD_WEBHOOKS=true (optional).
+using Hokusai.Bus.Receiver;
+
+var builder = WebApplication.CreateBuilder(args);
+builder.Services.AddHokusaiWebhookReceiver(o =>
+{
+    o.Secret = builder.Configuration["WEBHOOK_SECRET"] ?? "";
+    o.RequireStandardWebhooks = string.Equals(builder.Configuration["STANDARD_WEBHOOKS"], "true", StringComparison.OrdinalIgnoreCase);
+});
+if (builder.Configuration["REDIS_URL"] is { Length: > 0 } redis)
+{
+    builder.Services.AddHokusaiRedisIdempotencyStore(redis);
+}
+
+var app = builder.Build();
+app.MapGet("/health", () => "Healthy");
+app.MapHokusaiWebhook("/api/models/ready", (registration, http, _) =>
+{
+    app.Logger.LogInformation("Model {ModelId} v{Version} ({Token}) is ready: key {Key}",
+        registration.ModelId, registration.RegisteredVersion, registration.TokenSymbol, registration.IdempotencyKey);
+    return Task.CompletedTask;
+});
+app.Run();

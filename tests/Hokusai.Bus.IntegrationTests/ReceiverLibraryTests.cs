@@ -1,0 +1,72 @@
+using System.Collections.Concurrent;
+using System.Net;
+using Hokusai.Bus.Contracts;
+using Hokusai.Bus.Receiver;
+using Hokusai.Bus.TestSupport;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Hokusai.Bus.IntegrationTests;
+
+/// <summary>A receiver built with Hokusai.Bus.Receiver, receiving from the real host on real RabbitMQ.</summary>
+public sealed class ReceiverLibraryTests
+{
+    [RabbitFact]
+    public async Task The_library_receiver_gets_each_registration_once_with_standard_webhooks_required()
+    {
+        await using var scenario = await Scenario.StartAsync();
+        var handled = new ConcurrentQueue<ModelRegistered>();
+        var allHandled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
+        builder.Services.AddHokusaiWebhookReceiver(o =>
+        {
+            o.Secret = Scenario.Secret;
+            o.RequireStandardWebhooks = true;
+        });
+        await using var app = builder.Build();
+        var answered = 0;
+        var allAnswered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        app.Use(async (context, next) =>
+        {
+            await next(context);
+            if (context.Response.StatusCode == 200 && Interlocked.Increment(ref answered) == 4)
+            {
+                allAnswered.TrySetResult();
+            }
+        });
+        app.MapHokusaiWebhook("/api/models/ready", (registration, _, _) =>
+        {
+            handled.Enqueue(registration);
+            if (handled.Count == 3)
+            {
+                allHandled.TrySetResult();
+            }
+
+            return Task.CompletedTask;
+        });
+        await app.StartAsync();
+
+        await scenario.StartHostAsync(new Dictionary<string, string>
+        {
+            ["WEBHOOK_URL"] = app.Urls.First() + "/api/models/ready",
+            ["WEBHOOK_STANDARD_SIGNATURES"] = "true",
+        });
+        var keys = new[] { "k-1", "k-2", "k-3" };
+        foreach (var key in keys)
+        {
+            await scenario.PublishAsync(Payloads.Registration(key));
+        }
+
+        await scenario.PublishAsync(Payloads.Registration("k-1")); // a re-published registration
+        await allHandled.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        // Four deliveries answered 200; the fourth, a duplicate, as already_processed without the handler.
+        await allAnswered.Task.WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(keys, handled.Select(r => r.IdempotencyKey).Order());
+        Assert.Empty(await scenario.ErrorsAsync());
+        await app.StopAsync();
+    }
+}
