@@ -23,7 +23,9 @@ internal sealed class WebhookSettings(IConfiguration configuration) : IConfigure
             }
             else
             {
-                options.ReadErrors.Add($"{url.Name} must be an absolute http or https URL; got '{url.Value}'.");
+                // Shown without user info and query: a URL that does not parse may still carry a token there.
+                options.ReadErrors.Add(
+                    $"{url.Name} must be an absolute http or https URL; got '{WebhookUrl.RedactText(url.Value)}'.");
             }
         }
 

@@ -1,0 +1,269 @@
+using MassTransit;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace Hokusai.Bus.Tests.Policy;
+
+/// <summary>
+/// The guide's environment variables (as configuration keys) read by a real host: defaults, parsing, the
+/// <c>Hokusai:Webhook</c> alternative, and start-up failures that name the variable to fix and never show the secret.
+/// </summary>
+public sealed class SettingsTests
+{
+    private const string Url = "https://hooks.example.com/api/models/ready";
+    private const string Secret = "s3cr3t-never-shown-9f1c";
+    private static readonly string[] RotationSecrets = [.. Enumerable.Range(1, 8).Select(i => $"old-secret-{i}-77ad")];
+
+    [Fact]
+    public async Task The_defaults_are_the_guides()
+    {
+        var options = await ResolvedAsync(Valid());
+
+        Assert.Equal(new Uri(Url), options.Url);
+        Assert.Equal(Secret, options.Secret);
+        Assert.Equal(TimeSpan.FromSeconds(30), options.Timeout);
+        Assert.Equal(5, options.MaxRetries);
+        Assert.Equal(TimeSpan.FromSeconds(2), options.RetryDelay);
+        Assert.Equal(5, options.CircuitBreakerFailureThreshold);
+        Assert.Equal(TimeSpan.FromSeconds(60), options.CircuitBreakerRecoveryTime);
+        Assert.False(options.EnableRedisFallback);
+    }
+
+    [Fact]
+    public async Task Every_guide_variable_is_applied()
+    {
+        var options = await ResolvedAsync(Valid(
+            ("WEBHOOK_TIMEOUT", "45"),
+            ("WEBHOOK_MAX_RETRIES", "3"),
+            ("WEBHOOK_RETRY_DELAY", "4"),
+            ("WEBHOOK_CIRCUIT_BREAKER_FAILURE_THRESHOLD", "7"),
+            ("WEBHOOK_CIRCUIT_BREAKER_RECOVERY_TIME", "90"),
+            ("ENABLE_REDIS_FALLBACK", "true")));
+
+        Assert.Equal(TimeSpan.FromSeconds(45), options.Timeout);
+        Assert.Equal(3, options.MaxRetries);
+        Assert.Equal(TimeSpan.FromSeconds(4), options.RetryDelay);
+        Assert.Equal(7, options.CircuitBreakerFailureThreshold);
+        Assert.Equal(TimeSpan.FromSeconds(90), options.CircuitBreakerRecoveryTime);
+        Assert.True(options.EnableRedisFallback);
+    }
+
+    [Fact]
+    public async Task A_fractional_WEBHOOK_RETRY_DELAY_is_read_as_seconds()
+    {
+        var options = await ResolvedAsync(Valid(("WEBHOOK_RETRY_DELAY", "0.5")));
+
+        Assert.Equal(TimeSpan.FromMilliseconds(500), options.RetryDelay);
+    }
+
+    [Fact]
+    public async Task The_Hokusai_Webhook_section_is_used_when_the_guides_variables_are_absent()
+    {
+        var options = await ResolvedAsync(new Dictionary<string, string?>
+        {
+            ["Hokusai:Webhook:Url"] = Url,
+            ["Hokusai:Webhook:Secret"] = Secret,
+            ["Hokusai:Webhook:MaxRetries"] = "2",
+        });
+
+        Assert.Equal(new Uri(Url), options.Url);
+        Assert.Equal(Secret, options.Secret);
+        Assert.Equal(2, options.MaxRetries);
+    }
+
+    [Fact]
+    public async Task The_guides_variable_wins_over_the_Hokusai_Webhook_section()
+    {
+        var options = await ResolvedAsync(new Dictionary<string, string?>
+        {
+            ["WEBHOOK_URL"] = Url,
+            ["WEBHOOK_SECRET"] = Secret,
+            ["WEBHOOK_TIMEOUT"] = "12",
+            ["Hokusai:Webhook:Url"] = "https://other.example.com/hook",
+            ["Hokusai:Webhook:Secret"] = "the-other-secret",
+            ["Hokusai:Webhook:Timeout"] = "99",
+        });
+
+        Assert.Equal(new Uri(Url), options.Url);
+        Assert.Equal(Secret, options.Secret);
+        Assert.Equal(TimeSpan.FromSeconds(12), options.Timeout);
+    }
+
+    [Fact]
+    public async Task A_missing_WEBHOOK_URL_stops_start_up_naming_it()
+    {
+        var settings = Valid();
+        settings.Remove("WEBHOOK_URL");
+
+        var error = await StartFailsAsync(settings);
+
+        Assert.Contains("WEBHOOK_URL", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("WEBHOOK_SECRET", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_missing_WEBHOOK_SECRET_stops_start_up_naming_it()
+    {
+        var settings = Valid();
+        settings.Remove("WEBHOOK_SECRET");
+
+        var error = await StartFailsAsync(settings);
+
+        Assert.Contains("WEBHOOK_SECRET", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("WEBHOOK_URL", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_empty_WEBHOOK_SECRET_stops_start_up_naming_it()
+    {
+        var error = await StartFailsAsync(Valid(("WEBHOOK_SECRET", "")));
+
+        Assert.Contains("WEBHOOK_SECRET", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("WEBHOOK_TIMEOUT", "abc")]
+    [InlineData("WEBHOOK_TIMEOUT", "0")]
+    [InlineData("WEBHOOK_RETRY_DELAY", "soon")]
+    [InlineData("WEBHOOK_RETRY_DELAY", "-1")]
+    [InlineData("WEBHOOK_MAX_RETRIES", "-1")]
+    [InlineData("WEBHOOK_MAX_RETRIES", "five")]
+    [InlineData("WEBHOOK_CIRCUIT_BREAKER_FAILURE_THRESHOLD", "0")]
+    [InlineData("WEBHOOK_CIRCUIT_BREAKER_RECOVERY_TIME", "0")]
+    [InlineData("WEBHOOK_URL", "ftp://x")]
+    [InlineData("WEBHOOK_URL", "not a url")]
+    [InlineData("WEBHOOK_URL", "hooks.example.com/api/models/ready")]
+    [InlineData("ENABLE_REDIS_FALLBACK", "maybe")]
+    public async Task A_bad_value_stops_start_up_naming_the_variable_and_only_it(string variable, string value)
+    {
+        var error = await StartFailsAsync(Valid((variable, value)));
+
+        var failure = Assert.Single(error.Failures);
+        Assert.StartsWith(variable, failure, StringComparison.Ordinal);
+        Assert.Contains(variable, error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(Secret, error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("https://hooks.example.com:99999/api/models/ready?token=tok-8c1e", "tok-8c1e")] // Port out of range.
+    [InlineData("https://hooks.example.com:99999/api/models/ready#tok-8c1e", "tok-8c1e")]
+    [InlineData("https://deploy:tok-8c1e@hooks.example.com:99999/api/models/ready", "tok-8c1e")]
+    [InlineData("deploy:tok-8c1e@hooks.example.com/api/models/ready", "tok-8c1e")] // No scheme.
+    public async Task A_WEBHOOK_URL_that_does_not_parse_is_shown_without_its_query_or_user_info(string url, string token)
+    {
+        var error = await StartFailsAsync(Valid(("WEBHOOK_URL", url)));
+
+        var failure = Assert.Single(error.Failures);
+        Assert.StartsWith("WEBHOOK_URL", failure, StringComparison.Ordinal);
+        Assert.Contains("hooks.example.com", failure, StringComparison.Ordinal); // Still says which URL is wrong.
+        Assert.DoesNotContain(token, error.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_bad_Hokusai_Webhook_value_names_its_key()
+    {
+        var error = await StartFailsAsync(Valid(("Hokusai:Webhook:Timeout", "abc")));
+
+        Assert.Contains("Hokusai__Webhook__Timeout", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Every_error_is_reported_at_once_and_the_secret_is_never_shown()
+    {
+        var error = await StartFailsAsync(new Dictionary<string, string?>
+        {
+            ["WEBHOOK_URL"] = "not a url",
+            ["WEBHOOK_SECRET"] = Secret,
+            ["WEBHOOK_TIMEOUT"] = "abc",
+            ["WEBHOOK_MAX_RETRIES"] = "-1",
+            ["WEBHOOK_RETRY_DELAY"] = "later",
+            ["WEBHOOK_CIRCUIT_BREAKER_FAILURE_THRESHOLD"] = "0",
+            ["WEBHOOK_CIRCUIT_BREAKER_RECOVERY_TIME"] = "-5",
+            ["ENABLE_REDIS_FALLBACK"] = "maybe",
+            ["WEBHOOK_ROTATION_SECRETS"] = string.Join(',', RotationSecrets), // One too many.
+        });
+
+        string[] variables =
+        [
+            "WEBHOOK_URL", "WEBHOOK_TIMEOUT", "WEBHOOK_MAX_RETRIES", "WEBHOOK_RETRY_DELAY",
+            "WEBHOOK_CIRCUIT_BREAKER_FAILURE_THRESHOLD", "WEBHOOK_CIRCUIT_BREAKER_RECOVERY_TIME", "ENABLE_REDIS_FALLBACK",
+            "WEBHOOK_ROTATION_SECRETS",
+        ];
+        foreach (var variable in variables)
+        {
+            Assert.Contains(error.Failures, f => f.StartsWith(variable + " ", StringComparison.Ordinal));
+        }
+
+        Assert.Equal(variables.Length, error.Failures.Count());
+        Assert.DoesNotContain(Secret, error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(Secret, error.ToString(), StringComparison.Ordinal);
+        Assert.All(RotationSecrets, s => Assert.DoesNotContain(s, error.ToString(), StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_secret_in_the_Hokusai_Webhook_section_is_not_shown_either()
+    {
+        var error = await StartFailsAsync(new Dictionary<string, string?>
+        {
+            ["Hokusai:Webhook:Secret"] = Secret,
+            ["WEBHOOK_TIMEOUT"] = "abc",
+        });
+
+        Assert.Contains("WEBHOOK_URL", error.Message, StringComparison.Ordinal);
+        Assert.Contains("WEBHOOK_TIMEOUT", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(Secret, error.ToString(), StringComparison.Ordinal);
+    }
+
+    private static Dictionary<string, string?> Valid(params (string Key, string? Value)[] overrides)
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["WEBHOOK_URL"] = Url,
+            ["WEBHOOK_SECRET"] = Secret,
+        };
+        foreach (var (key, value) in overrides)
+        {
+            settings[key] = value;
+        }
+
+        return settings;
+    }
+
+    /// <summary>
+    /// A host configured only from <paramref name="settings"/> (no machine environment variables, which could hold a
+    /// real WEBHOOK_URL), with the plugin added the way an application adds it.
+    /// </summary>
+    private static IHost Build(IDictionary<string, string?> settings)
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Configuration.AddInMemoryCollection(settings);
+        builder.Services.AddMassTransitTestHarness(x =>
+        {
+            x.DisableUsageTelemetry();
+            x.AddHokusaiWebhooks();
+        });
+        return builder.Build();
+    }
+
+    private static async Task<HokusaiWebhookOptions> ResolvedAsync(IDictionary<string, string?> settings)
+    {
+        using var host = Build(settings);
+        await host.StartAsync();
+        try
+        {
+            return host.Services.GetRequiredService<IOptions<HokusaiWebhookOptions>>().Value;
+        }
+        finally
+        {
+            await host.StopAsync();
+        }
+    }
+
+    private static async Task<OptionsValidationException> StartFailsAsync(IDictionary<string, string?> settings)
+    {
+        using var host = Build(settings);
+        return await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+    }
+}
