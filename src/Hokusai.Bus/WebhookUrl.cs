@@ -18,7 +18,7 @@ internal static class WebhookUrl
         if (string.IsNullOrEmpty(url.Authority))
         {
             // No "//host" part (e.g. "user:token@host/path" without its scheme): GetLeftPart would keep the user info.
-            return Redact(url.OriginalString);
+            return RedactText(url.OriginalString);
         }
 
         var shown = url.GetLeftPart(UriPartial.Path);
@@ -28,23 +28,6 @@ internal static class WebhookUrl
         }
 
         return string.IsNullOrEmpty(url.Query) ? shown : shown + "?***";
-    }
-
-    /// <summary>A URL setting as typed, possibly not a valid URL: user info, query and fragment removed the same way.</summary>
-    public static string Redact(string text)
-    {
-        var end = text.IndexOfAny(['?', '#']);
-        var shown = end < 0 ? text : text[..end];
-        var scheme = shown.IndexOf("://", StringComparison.Ordinal);
-        var authorityStart = scheme < 0 ? 0 : scheme + 3;
-        var authorityEnd = shown.IndexOf('/', authorityStart);
-        var at = shown.AsSpan(authorityStart, (authorityEnd < 0 ? shown.Length : authorityEnd) - authorityStart).LastIndexOf('@');
-        if (at >= 0)
-        {
-            shown = string.Concat(shown.AsSpan(0, authorityStart), "***", shown.AsSpan(authorityStart + at));
-        }
-
-        return end < 0 ? shown : shown + "?***";
     }
 
     /// <summary>A URL that did not parse, shown the same way: user info and everything from <c>?</c> or <c>#</c> removed.</summary>
