@@ -1,0 +1,168 @@
+using System.CommandLine;
+using System.Globalization;
+using Spectre.Console;
+
+namespace Hokusai.Bus.Cli;
+
+/// <summary>The tool's exit codes.</summary>
+internal static class ExitCodes
+{
+    /// <summary>Done: delivered, valid, healthy.</summary>
+    public const int Success = 0;
+
+    /// <summary>The command ran and the answer is no: invalid signature, unhealthy, not delivered, an error.</summary>
+    public const int Failure = 1;
+
+    /// <summary>Bad arguments: the message and the usage are printed.</summary>
+    public const int Usage = 2;
+}
+
+/// <summary>Bad arguments found after parsing (e.g. a payload file that is not a registration): exit code 2.</summary>
+internal sealed class UsageException(string message) : Exception(message);
+
+/// <summary>Console set-up shared by every command.</summary>
+internal static class Terminal
+{
+    public static void Configure()
+    {
+        if (Console.IsOutputRedirected)
+        {
+            // Piped or captured output: wide enough that keys and reasons are never wrapped mid-word.
+            AnsiConsole.Profile.Width = 512;
+        }
+    }
+
+    /// <summary>An error line on stderr.</summary>
+    public static void Error(string message) => Console.Error.WriteLine("Error: " + message);
+
+    public static string Seconds(TimeSpan value) => value.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture);
+
+    public static string Ms(double value) => value.ToString("0.0", CultureInfo.InvariantCulture);
+}
+
+/// <summary>Options and parsers shared by several commands.</summary>
+internal static class CommonOptions
+{
+    public const string SecretVariable = "WEBHOOK_SECRET";
+
+    /// <summary><c>--secret</c>; falls back to <c>WEBHOOK_SECRET</c>, never shown in help or output.</summary>
+    public static Option<string> Secret(string description = "The shared secret (WEBHOOK_SECRET); that variable is used when this is omitted.") =>
+        new("--secret", "-s") { Description = description, HelpName = "secret" };
+
+    /// <summary>Adds a validator: the secret must come from <paramref name="option"/> or <c>WEBHOOK_SECRET</c>.</summary>
+    public static void RequireSecret(Command command, Option<string> option) =>
+        command.Validators.Add(result =>
+        {
+            var given = result.GetValue(option);
+            if (given is not null && given.Length == 0)
+            {
+                result.AddError("--secret must not be empty.");
+            }
+            else if (given is null && string.IsNullOrEmpty(Environment.GetEnvironmentVariable(SecretVariable)))
+            {
+                result.AddError($"--secret is required (or set {SecretVariable}).");
+            }
+        });
+
+    public static string SecretOf(ParseResult parseResult, Option<string> option) =>
+        parseResult.GetValue(option) ?? Environment.GetEnvironmentVariable(SecretVariable) ?? "";
+
+    /// <summary>An absolute http(s) URL option.</summary>
+    public static Option<Uri> Url(string name, string description, bool required = true) => new(name)
+    {
+        Description = description,
+        Required = required,
+        HelpName = "url",
+        CustomParser = result =>
+        {
+            var text = result.Tokens.Count == 1 ? result.Tokens[0].Value : "";
+            if (Uri.TryCreate(text, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https")
+            {
+                return uri;
+            }
+
+            result.AddError($"{name} must be an absolute http or https URL, e.g. http://127.0.0.1:8080/api/models/ready; got '{text}'.");
+            return null;
+        },
+    };
+
+    /// <summary>A duration in seconds, fractions allowed, at least <paramref name="minimum"/>; read it with <see cref="GetSeconds"/>.</summary>
+    public static Option<double> Seconds(string name, string description, double defaultSeconds, double minimum = 0) => new(name)
+    {
+        Description = description,
+        HelpName = "seconds",
+        DefaultValueFactory = _ => defaultSeconds,
+        CustomParser = result =>
+        {
+            var text = result.Tokens.Count == 1 ? result.Tokens[0].Value : "";
+            if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds)
+                && double.IsFinite(seconds) && seconds >= minimum && seconds <= 86_400)
+            {
+                return seconds;
+            }
+
+            result.AddError($"{name} must be a number of seconds of at least {minimum.ToString(CultureInfo.InvariantCulture)} (e.g. 0.5); got '{text}'.");
+            return default;
+        },
+    };
+
+    /// <summary>The value of a <see cref="Seconds"/> option.</summary>
+    public static TimeSpan GetSeconds(this ParseResult parseResult, Option<double> option) =>
+        TimeSpan.FromSeconds(parseResult.GetValue(option));
+
+    /// <summary>A whole number in a range.</summary>
+    public static Option<int> Int(string name, string description, int defaultValue, int minimum, int maximum) => new(name)
+    {
+        Description = description,
+        HelpName = "n",
+        DefaultValueFactory = _ => defaultValue,
+        CustomParser = result =>
+        {
+            var text = result.Tokens.Count == 1 ? result.Tokens[0].Value : "";
+            if (int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value)
+                && value >= minimum && value <= maximum)
+            {
+                return value;
+            }
+
+            result.AddError($"{name} must be a whole number from {minimum} to {maximum}; got '{text}'.");
+            return default;
+        },
+    };
+
+    /// <summary>The option's value in a validator, or false when it did not parse (its error is reported already).</summary>
+    public static bool TryGet<T>(System.CommandLine.Parsing.CommandResult result, Option<T> option, out T? value)
+    {
+        try
+        {
+            value = result.GetValue(option);
+            return true;
+        }
+        catch (InvalidOperationException)
+        {
+            value = default;
+            return false;
+        }
+    }
+
+    /// <summary><c>--file PATH</c>, or <c>-</c> (or no option) for standard input.</summary>
+    public static Option<string> InputFile() => new("--file", "-f")
+    {
+        Description = "Read the body from this file; '-' or no --file reads standard input. The exact bytes are used.",
+        HelpName = "path|-",
+    };
+
+    /// <summary>The exact bytes of <paramref name="path"/>, or of standard input when it is null or <c>-</c>.</summary>
+    public static async Task<byte[]> ReadBodyAsync(string? path, CancellationToken cancellationToken)
+    {
+        if (path is null or "-")
+        {
+            await using var stdin = Console.OpenStandardInput();
+            using var buffer = new MemoryStream();
+            await stdin.CopyToAsync(buffer, cancellationToken).ConfigureAwait(false);
+            return buffer.ToArray();
+        }
+
+        return await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,416 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Security.Cryptography;
+using Hokusai.Bus.Cli.Demo;
+using Hokusai.Bus.Cli.Receiving;
+using Hokusai.Bus.Contracts;
+using MassTransit;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Spectre.Console;
+
+namespace Hokusai.Bus.Cli.Commands;
+
+/// <summary>
+/// <c>demo</c>: the real delivery path with nothing to install. An in-memory MassTransit bus runs the plugin
+/// (<c>AddHokusaiWebhooks</c>: its consumer, retries and circuit breaker) against a local receiver built with the
+/// receiver library; the guide's example registrations are published and every attempt, retry, breaker change and
+/// receipt is shown as it happens.
+/// </summary>
+internal static class DemoCommand
+{
+    public static Command Create()
+    {
+        var count = CommonOptions.Int("--count", "Registrations to publish: the guide's example first, then variants with other model ids.", 5, 1, 1000);
+        var duplicates = CommonOptions.Int("--duplicates", "Then publish the first N again (same idempotency keys), as a producer's retry would: the receiver suppresses them.", 1, 0, 1000);
+        var failFirst = CommonOptions.Int("--fail-first", "The receiver answers 500 to its first N requests.", 0, 0, 100_000);
+        var downFor = CommonOptions.Seconds("--down-for", "The receiver answers 503 to everything for this many seconds from the first publish.", 0);
+        var retryDelay = CommonOptions.Seconds("--retry-delay", "WEBHOOK_RETRY_DELAY: the first retry's delay, doubled for each next one.", 0.2, minimum: 0.001);
+        var maxRetries = CommonOptions.Int("--max-retries", "WEBHOOK_MAX_RETRIES: retries after the first attempt.", 5, 0, 20);
+        var threshold = CommonOptions.Int("--breaker-threshold", "WEBHOOK_CIRCUIT_BREAKER_FAILURE_THRESHOLD: consecutive failed attempts that open the breaker.", 5, 1, 1000);
+        var recovery = CommonOptions.Seconds("--recovery", "WEBHOOK_CIRCUIT_BREAKER_RECOVERY_TIME: how long an open breaker sends nothing.", 2, minimum: 0.001);
+        var timeout = CommonOptions.Seconds("--timeout", "WEBHOOK_TIMEOUT: the limit of one HTTP attempt.", 5, minimum: 0.001);
+        var concurrency = CommonOptions.Int("--concurrency", "WEBHOOK_CONCURRENCY: deliveries in flight at once.", 16, 1, 1000);
+        var deadline = CommonOptions.Seconds("--deadline", "Give up waiting for the outcomes after this many seconds.", 60, minimum: 1);
+
+        var command = new Command("demo", "Watch the real delivery consumer (retries, circuit breaker) deliver the guide's registrations to a local verifying receiver: in memory, no servers needed.")
+        {
+            count, duplicates, failFirst, downFor, retryDelay, maxRetries, threshold, recovery, timeout, concurrency, deadline,
+        };
+        command.Validators.Add(result =>
+        {
+            // Only when both parsed: a value that did not parse has its own error already.
+            if (CommonOptions.TryGet(result, duplicates, out var republish) && CommonOptions.TryGet(result, count, out var registrations)
+                && republish > registrations)
+            {
+                result.AddError("--duplicates cannot exceed --count.");
+            }
+        });
+        command.SetAction((parseResult, cancellationToken) => new DemoRun(
+            parseResult.GetValue(count),
+            parseResult.GetValue(duplicates),
+            new ReceiverBehaviour(parseResult.GetValue(failFirst), parseResult.GetSeconds(downFor)),
+            o =>
+            {
+                o.RetryDelay = parseResult.GetSeconds(retryDelay);
+                o.MaxRetries = parseResult.GetValue(maxRetries);
+                o.CircuitBreakerFailureThreshold = parseResult.GetValue(threshold);
+                o.CircuitBreakerRecoveryTime = parseResult.GetSeconds(recovery);
+                o.Timeout = parseResult.GetSeconds(timeout);
+                o.Concurrency = parseResult.GetValue(concurrency);
+            },
+            parseResult.GetSeconds(deadline)).RunAsync(cancellationToken));
+        return command;
+    }
+
+    private sealed class DemoRun(
+        int count,
+        int duplicates,
+        ReceiverBehaviour behaviour,
+        Action<HokusaiWebhookOptions> settings,
+        TimeSpan deadline)
+    {
+        private readonly Stopwatch _clock = Stopwatch.StartNew();
+        private readonly Lock _gate = new();
+        private readonly Dictionary<string, KeyStats> _keys = new(StringComparer.Ordinal);
+        private int _breakerOpens;
+
+        public async Task<int> RunAsync(CancellationToken cancellationToken)
+        {
+            var secret = "demo-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+            var registrations = DemoPayloads.Take(count);
+            await using var receiver = await LocalReceiver.StartAsync(secret, 0, behaviour, OnReceipt, cancellationToken);
+            await WarmUpAsync(receiver, cancellationToken);
+            using var observer = new PluginObserver(OnPluginLog);
+
+            var options = new HokusaiWebhookOptions();
+            settings(options);
+            var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+            builder.Logging.AddProvider(observer);
+            builder.Logging.SetMinimumLevel(LogLevel.Warning);
+            builder.Logging.AddFilter(PluginObserver.CategoryPrefix, LogLevel.Debug);
+            builder.Services.AddMassTransit(x =>
+            {
+                x.DisableUsageTelemetry();
+                x.AddHokusaiWebhooks(o =>
+                {
+                    settings(o);
+                    o.Url = receiver.WebhookUrl;
+                    o.Secret = secret;
+                });
+                x.UsingInMemory((context, bus) => bus.ConfigureEndpoints(context));
+            });
+            builder.Services.Configure<MassTransitHostOptions>(o =>
+            {
+                // At the deadline (or Ctrl+C), deliveries still waiting are cancelled rather than waited for.
+                o.ConsumerStopTimeout = TimeSpan.FromSeconds(1);
+                o.StopTimeout = TimeSpan.FromSeconds(3);
+            });
+
+            using var host = builder.Build();
+            AnsiConsole.MarkupLine($"[bold]Receiver[/]  {receiver.WebhookUrl} (Hokusai.Bus.Receiver: verifies X-Hokusai-Signature, de-duplicates by idempotency key)");
+            var misbehaviour = new List<string>();
+            if (behaviour.FailFirst > 0)
+            {
+                misbehaviour.Add($"500 to its first {behaviour.FailFirst} request(s)");
+            }
+
+            if (behaviour.DownFor > TimeSpan.Zero)
+            {
+                misbehaviour.Add($"503 to everything for {Terminal.Seconds(behaviour.DownFor)} s from the first publish");
+            }
+
+            if (misbehaviour.Count > 0)
+            {
+                AnsiConsole.MarkupLine("          misbehaving on purpose: " + string.Join(", ", misbehaviour));
+            }
+
+            AnsiConsole.MarkupLine(
+                $"[bold]Bus[/]       in-memory MassTransit, queue {HokusaiQueues.WebhookDelivery}; retries {options.MaxRetries} from {Terminal.Seconds(options.RetryDelay)} s doubling, "
+                + $"breaker opens after {options.CircuitBreakerFailureThreshold} failures for {Terminal.Seconds(options.CircuitBreakerRecoveryTime)} s, "
+                + $"timeout {Terminal.Seconds(options.Timeout)} s");
+            try
+            {
+                await host.StartAsync(cancellationToken);
+            }
+            catch (OptionsValidationException invalid)
+            {
+                await Console.Error.WriteLineAsync("The delivery settings are invalid:");
+                foreach (var failure in invalid.Failures)
+                {
+                    await Console.Error.WriteLineAsync("  " + failure);
+                }
+
+                return ExitCodes.Usage;
+            }
+
+            var published = 0;
+            var finished = true;
+            (long Delivered, long Failed) outcome = default;
+            try
+            {
+                var bus = host.Services.GetRequiredService<IBus>();
+                _clock.Restart(); // times are from the first publish
+                receiver.StartOutageNow(); // and so is --down-for
+                foreach (var registration in registrations)
+                {
+                    published++;
+                    await PublishAsync(bus, registration, republish: false, cancellationToken);
+                }
+
+                finished = await WaitAsync(observer, published, cancellationToken);
+                if (finished && duplicates > 0)
+                {
+                    Line("grey", "republish", $"the first {duplicates} again, same keys (a producer retrying): the receiver should suppress them");
+                    foreach (var registration in registrations.Take(duplicates))
+                    {
+                        published++;
+                        await PublishAsync(bus, registration, republish: true, cancellationToken);
+                    }
+
+                    finished = await WaitAsync(observer, published, cancellationToken);
+                }
+
+                outcome = (observer.Delivered, observer.Failed);
+            }
+            finally
+            {
+                using var stopping = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+                try
+                {
+                    await host.StopAsync(stopping.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                    // Deliveries that did not stop in time are abandoned with the in-memory bus.
+                }
+            }
+
+            return Summarize(observer, receiver, published, finished, outcome.Delivered, outcome.Failed);
+        }
+
+        /// <summary>One request to the receiver's health endpoint first, so the first delivery's times are not start-up costs.</summary>
+        private static async Task WarmUpAsync(LocalReceiver receiver, CancellationToken cancellationToken)
+        {
+            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+            using var response = await http.PostAsync(receiver.HealthUrl, new StringContent("{\"test\": true}"), cancellationToken);
+        }
+
+        private async Task<bool> WaitAsync(PluginObserver observer, int outcomes, CancellationToken cancellationToken)
+        {
+            var left = deadline - _clock.Elapsed;
+            try
+            {
+                await observer.WaitForOutcomesAsync(outcomes, left > TimeSpan.Zero ? left : TimeSpan.Zero, cancellationToken);
+                return true;
+            }
+            catch (TimeoutException)
+            {
+                Line("red", "deadline", $"not all outcomes within {Terminal.Seconds(deadline)} s (--deadline)");
+                return false;
+            }
+        }
+
+        private async Task PublishAsync(IBus bus, ModelRegistered registration, bool republish, CancellationToken cancellationToken)
+        {
+            var sent = await bus.PublishModelRegistered(registration, cancellationToken: cancellationToken);
+            lock (_gate)
+            {
+                var stats = Stats(sent.IdempotencyKey);
+                stats.ModelId = sent.ModelId;
+                stats.Published++;
+            }
+
+            Line("blue", republish ? "republish" : "publish", $"{Model(sent.ModelId)} key {sent.IdempotencyKey}");
+        }
+
+        private void OnReceipt(Receipt receipt)
+        {
+            if (receipt.IdempotencyKey is { } key)
+            {
+                lock (_gate)
+                {
+                    var stats = Stats(key);
+                    if (receipt.Kind == ReceiptKind.Delivered)
+                    {
+                        stats.Processed++;
+                    }
+                    else if (receipt.Kind == ReceiptKind.Duplicate)
+                    {
+                        stats.Suppressed++;
+                    }
+                }
+            }
+
+            var (color, what) = receipt.Kind switch
+            {
+                ReceiptKind.Delivered => ("green", $"processed {receipt.ModelId}"),
+                ReceiptKind.Duplicate => ("yellow", $"duplicate of {receipt.ModelId} suppressed (already_processed)"),
+                ReceiptKind.Refused => ("red", $"refused: {receipt.Detail}"),
+                _ => ("red", receipt.Detail),
+            };
+            Line(color, "receiver", $"#{receipt.Number} -> {receipt.Status} {what}");
+        }
+
+        private void OnPluginLog(PluginLog log)
+        {
+            switch (log.EventId.Name)
+            {
+                case "Attempt":
+                {
+                    var key = log.Text("IdempotencyKey") ?? "?";
+                    string model;
+                    lock (_gate)
+                    {
+                        var stats = Stats(key);
+                        stats.Attempts++;
+                        model = stats.ModelId ?? key;
+                    }
+
+                    var outcome = log.Text("Outcome") ?? "";
+                    var trial = log.Text("IsTrial") == bool.TrueString ? " (breaker trial)" : "";
+                    Line(outcome.StartsWith("HTTP 2", StringComparison.Ordinal) ? "green" : "red", "attempt",
+                        $"{Model(model)} #{log.Int("Attempt")}: {outcome} in {Terminal.Ms(log.Double("ElapsedMs"))} ms{trial}");
+                    break;
+                }
+
+                case "RetryScheduled":
+                    Line("yellow", "retry", $"retry {log.Int("Attempt")} scheduled in {Terminal.Ms(log.Double("DelayMs"))} ms");
+                    break;
+                case "BreakerChanged":
+                {
+                    var to = log.Text("To");
+                    if (to == "Open")
+                    {
+                        Interlocked.Increment(ref _breakerOpens);
+                    }
+
+                    var meaning = to switch
+                    {
+                        "Open" => "no requests until the recovery time has passed; deliveries wait, nothing is lost",
+                        "HalfOpen" => "one trial request goes out",
+                        "Closed" => "deliveries flow again",
+                        _ => "",
+                    };
+                    Line(to == "Closed" ? "green" : "red", "breaker", $"{log.Text("From")} -> {to}: {meaning}");
+                    break;
+                }
+
+                case "Delivered":
+                    Line("green", "delivered",
+                        $"{Model(ModelOf(log.Text("IdempotencyKey")))} after {log.Int("Attempts")} attempt(s) in {Terminal.Ms(log.Double("ElapsedMs"))} ms");
+                    break;
+                case "DeliveryFailed":
+                    lock (_gate)
+                    {
+                        Stats(log.Text("IdempotencyKey") ?? "?").Failed++;
+                    }
+
+                    Line("red", "failed",
+                        $"{Model(ModelOf(log.Text("IdempotencyKey")))} after {log.Int("Attempts")} attempt(s): {log.Text("Reason")}; to {HokusaiQueues.WebhookDelivery}{HokusaiQueues.ErrorSuffix}");
+                    break;
+                default:
+                    if (log.Level >= LogLevel.Information)
+                    {
+                        Line(log.Level >= LogLevel.Warning ? "red" : "grey", "log", log.Message);
+                    }
+
+                    break;
+            }
+        }
+
+        private int Summarize(PluginObserver observer, LocalReceiver receiver, int published, bool finished, long delivered, long failed)
+        {
+            var table = new Table().Border(TableBorder.Rounded).Title("Registrations");
+            table.AddColumns("model id", "idempotency key", "published", "attempts", "receiver processed", "duplicates suppressed", "failed");
+            lock (_gate)
+            {
+                foreach (var (key, stats) in _keys.Where(k => k.Value.Published > 0))
+                {
+                    table.AddRow(Markup.Escape(stats.ModelId ?? "?"), Markup.Escape(key), $"{stats.Published}", $"{stats.Attempts}",
+                        $"{stats.Processed}", $"{stats.Suppressed}", stats.Failed > 0 ? $"[red]{stats.Failed}[/]" : "0");
+                }
+            }
+
+            AnsiConsole.WriteLine();
+            AnsiConsole.Write(table);
+
+            var breaker = observer.BreakerState switch { 0 => "closed", 1 => "open", 2 => "half-open", var s => $"{s}" };
+            var republished = DuplicatesPublished();
+            AnsiConsole.MarkupLine(
+                $"[bold]Summary:[/] published {published} ({published - republished} registrations + {republished} re-published), "
+                + $"delivered {delivered}, failed {failed}");
+            AnsiConsole.MarkupLine(
+                $"         receiver: processed {receiver.Delivered}, duplicates suppressed {receiver.Duplicates}, "
+                + $"requests {receiver.Requests} ({receiver.SimulatedFailures} failed on purpose)");
+            AnsiConsole.MarkupLine(
+                $"         sender: retries {observer.Retries}, breaker opens {Volatile.Read(ref _breakerOpens)} (breaker now {breaker}); "
+                + $"{Terminal.Seconds(_clock.Elapsed)} s");
+
+            if (finished && failed == 0 && delivered == published)
+            {
+                AnsiConsole.MarkupLine($"[green]All {published} delivered.[/]");
+                return ExitCodes.Success;
+            }
+
+            AnsiConsole.MarkupLine(
+                $"[red]Not all delivered: {delivered} of {published}; {failed} failed (in {HokusaiQueues.WebhookDelivery}{HokusaiQueues.ErrorSuffix}), "
+                + $"{Math.Max(0, published - delivered - failed)} still pending.[/]");
+            return ExitCodes.Failure;
+        }
+
+        private int DuplicatesPublished()
+        {
+            lock (_gate)
+            {
+                return _keys.Values.Sum(s => Math.Max(0, s.Published - 1));
+            }
+        }
+
+        private string? ModelOf(string? key)
+        {
+            lock (_gate)
+            {
+                return key is not null && _keys.TryGetValue(key, out var stats) ? stats.ModelId ?? key : key;
+            }
+        }
+
+        private KeyStats Stats(string key)
+        {
+            if (!_keys.TryGetValue(key, out var stats))
+            {
+                _keys[key] = stats = new KeyStats();
+            }
+
+            return stats;
+        }
+
+        private static string Model(string? modelId) => (modelId ?? "?").PadRight(14);
+
+        private void Line(string color, string what, string text)
+        {
+            var at = _clock.Elapsed.TotalSeconds.ToString("0.000", System.Globalization.CultureInfo.InvariantCulture);
+            lock (_gate)
+            {
+                AnsiConsole.MarkupLine($"[grey]+{at}s[/] [{color}]{what,-9}[/] {Markup.Escape(text)}");
+            }
+        }
+    }
+
+    private sealed class KeyStats
+    {
+        public string? ModelId { get; set; }
+
+        public int Published { get; set; }
+
+        public int Attempts { get; set; }
+
+        public int Processed { get; set; }
+
+        public int Suppressed { get; set; }
+
+        public int Failed { get; set; }
+    }
+}

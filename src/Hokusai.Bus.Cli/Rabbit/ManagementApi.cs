@@ -1,0 +1,157 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json.Nodes;
+
+namespace Hokusai.Bus.Cli.Rabbit;
+
+/// <summary>A message as <c>POST /api/queues/{vhost}/{queue}/get</c> returns it.</summary>
+internal sealed record PeekedMessage(byte[] Payload, JsonObject Properties, bool Redelivered)
+{
+    public string? Header(string name) => Properties["headers"]?[name]?.ToString();
+}
+
+/// <summary>The failure of a management API call, with the status and RabbitMQ's reason.</summary>
+internal sealed class ManagementApiException(string message) : Exception(message);
+
+/// <summary>The parts of RabbitMQ's management HTTP API that <c>dead-letters</c> uses.</summary>
+internal sealed class ManagementApi : IDisposable
+{
+    private readonly HttpClient _http;
+    private readonly string _vhost;
+
+    public ManagementApi(Uri management, string user, string password, string vhost, TimeSpan timeout)
+    {
+        var api = new Uri(management.ToString().TrimEnd('/') + "/api/");
+        _http = new HttpClient { BaseAddress = api, Timeout = timeout };
+        _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue(
+            "Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{user}:{password}")));
+        _vhost = Uri.EscapeDataString(vhost);
+        VirtualHost = vhost;
+    }
+
+    public string VirtualHost { get; }
+
+    /// <summary>Whether the queue exists.</summary>
+    public async Task<bool> QueueExistsAsync(string queue, CancellationToken cancellationToken)
+    {
+        using var response = await _http.GetAsync($"queues/{_vhost}/{Uri.EscapeDataString(queue)}", cancellationToken).ConfigureAwait(false);
+        if (response.StatusCode == HttpStatusCode.NotFound)
+        {
+            return false;
+        }
+
+        await EnsureAsync(response, $"GET queue {queue}", cancellationToken).ConfigureAwait(false);
+        return true;
+    }
+
+    /// <summary>
+    /// Up to <paramref name="count"/> messages from the head of the queue, each put back (<c>ack_requeue_true</c>):
+    /// nothing is consumed. Null when the queue does not exist.
+    /// </summary>
+    public async Task<IReadOnlyList<PeekedMessage>?> PeekAsync(string queue, int count, CancellationToken cancellationToken)
+    {
+        using var response = await _http.PostAsJsonAsync($"queues/{_vhost}/{Uri.EscapeDataString(queue)}/get", new
+        {
+            count,
+            ackmode = "ack_requeue_true",
+            encoding = "base64",
+            truncate = 4 * 1024 * 1024,
+        }, cancellationToken).ConfigureAwait(false);
+        if (response.StatusCode == HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+
+        await EnsureAsync(response, $"get messages from {queue}", cancellationToken).ConfigureAwait(false);
+        var items = await response.Content.ReadFromJsonAsync<JsonArray>(cancellationToken).ConfigureAwait(false) ?? [];
+        return items.Select(item => new PeekedMessage(
+            Convert.FromBase64String(item?["payload"]?.GetValue<string>() ?? ""),
+            item?["properties"] as JsonObject ?? [],
+            item?["redelivered"]?.GetValue<bool>() ?? false)).ToList();
+    }
+
+    /// <summary>
+    /// The exact number of ready messages now: the <c>message_count</c> that a one-message get reports (the
+    /// statistics of <c>GET /api/queues</c> lag by seconds). The message is put back. Null when the queue does not exist.
+    /// </summary>
+    public async Task<long?> ReadyCountAsync(string queue, CancellationToken cancellationToken)
+    {
+        using var response = await _http.PostAsJsonAsync($"queues/{_vhost}/{Uri.EscapeDataString(queue)}/get", new
+        {
+            count = 1,
+            ackmode = "ack_requeue_true",
+            encoding = "auto",
+            truncate = 1,
+        }, cancellationToken).ConfigureAwait(false);
+        if (response.StatusCode == HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+
+        await EnsureAsync(response, $"count messages in {queue}", cancellationToken).ConfigureAwait(false);
+        var items = await response.Content.ReadFromJsonAsync<JsonArray>(cancellationToken).ConfigureAwait(false) ?? [];
+        return items.Count == 0 ? 0 : (items[0]?["message_count"]?.GetValue<long>() ?? 0) + 1;
+    }
+
+    /// <summary>Creates a dynamic shovel (<c>PUT /api/parameters/shovel/{vhost}/{name}</c>).</summary>
+    public async Task CreateShovelAsync(string name, JsonObject value, CancellationToken cancellationToken)
+    {
+        using var response = await _http.PutAsJsonAsync(
+            $"parameters/shovel/{_vhost}/{Uri.EscapeDataString(name)}", new JsonObject { ["value"] = value }, cancellationToken)
+            .ConfigureAwait(false);
+        await EnsureAsync(response, $"create shovel {name} (is the rabbitmq_shovel plugin enabled?)", cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Whether the shovel's parameter still exists (a shovel with src-delete-after removes it when done).</summary>
+    public async Task<bool> ShovelExistsAsync(string name, CancellationToken cancellationToken)
+    {
+        using var response = await _http.GetAsync($"parameters/shovel/{_vhost}/{Uri.EscapeDataString(name)}", cancellationToken).ConfigureAwait(false);
+        if (response.StatusCode == HttpStatusCode.NotFound)
+        {
+            return false;
+        }
+
+        await EnsureAsync(response, $"read shovel {name}", cancellationToken).ConfigureAwait(false);
+        return true;
+    }
+
+    /// <summary>The shovel's state and reason from <c>GET /api/shovels/{vhost}</c>, e.g. ("terminated", "..."), or null.</summary>
+    public async Task<(string State, string? Reason)?> ShovelStatusAsync(string name, CancellationToken cancellationToken)
+    {
+        using var response = await _http.GetAsync($"shovels/{_vhost}", cancellationToken).ConfigureAwait(false);
+        if (!response.IsSuccessStatusCode)
+        {
+            return null;
+        }
+
+        var shovels = await response.Content.ReadFromJsonAsync<JsonArray>(cancellationToken).ConfigureAwait(false) ?? [];
+        var shovel = shovels.FirstOrDefault(s => s?["name"]?.ToString() == name);
+        return shovel is null ? null : (shovel["state"]?.ToString() ?? "unknown", shovel["reason"]?.ToString());
+    }
+
+    /// <summary>Deletes the shovel if it is still there.</summary>
+    public async Task DeleteShovelAsync(string name, CancellationToken cancellationToken)
+    {
+        using var response = await _http.DeleteAsync($"parameters/shovel/{_vhost}/{Uri.EscapeDataString(name)}", cancellationToken).ConfigureAwait(false);
+        if (response.StatusCode != HttpStatusCode.NotFound)
+        {
+            await EnsureAsync(response, $"delete shovel {name}", cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    public void Dispose() => _http.Dispose();
+
+    private static async Task EnsureAsync(HttpResponseMessage response, string what, CancellationToken cancellationToken)
+    {
+        if (response.IsSuccessStatusCode)
+        {
+            return;
+        }
+
+        var body = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+        var reason = body.Length > 300 ? body[..300] + "..." : body;
+        throw new ManagementApiException($"{what}: HTTP {(int)response.StatusCode} ({response.StatusCode}) {reason}".TrimEnd());
+    }
+}

@@ -1,0 +1,275 @@
+using System.Net;
+using System.Text.Json;
+using Hokusai.Bus.Contracts;
+using Hokusai.Bus.Receiver;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+
+namespace Hokusai.Bus.Cli.Receiving;
+
+/// <summary>How the local receiver misbehaves on purpose, to watch the sender's retries and circuit breaker.</summary>
+/// <param name="FailFirst">Answer 500 to this many first webhook requests, before looking at them.</param>
+/// <param name="DownFor">Answer 503 to every webhook request for this long after starting.</param>
+/// <param name="Status">Answer this status instead of a 2xx (after verifying and de-duplicating).</param>
+/// <param name="Delay">Wait this long before answering each request.</param>
+internal sealed record ReceiverBehaviour(int FailFirst = 0, TimeSpan DownFor = default, int? Status = null, TimeSpan Delay = default)
+{
+    public static ReceiverBehaviour Normal { get; } = new();
+}
+
+/// <summary>What the receiver did with one request.</summary>
+internal enum ReceiptKind
+{
+    /// <summary>Verified, new key: the handler ran.</summary>
+    Delivered,
+
+    /// <summary>Verified, key already processed: answered <c>already_processed</c> without running the handler.</summary>
+    Duplicate,
+
+    /// <summary>Refused by the receiver library: bad signature (401), not a registration (400), in progress (409)...</summary>
+    Refused,
+
+    /// <summary>Answered 500 on purpose (<see cref="ReceiverBehaviour.FailFirst"/>).</summary>
+    SimulatedFailure,
+
+    /// <summary>Answered 503 on purpose (<see cref="ReceiverBehaviour.DownFor"/>).</summary>
+    SimulatedDown,
+}
+
+/// <summary>One request as the receiver saw it.</summary>
+internal sealed record Receipt(
+    int Number,
+    ReceiptKind Kind,
+    int Status,
+    string? IdempotencyKey,
+    string? ModelId,
+    bool? SignatureValid,
+    string Detail);
+
+/// <summary>
+/// A webhook receiver on 127.0.0.1 built with Hokusai.Bus.Receiver (<c>AddHokusaiWebhookReceiver</c> +
+/// <c>MapHokusaiWebhook</c>): it verifies X-Hokusai-Signature over the raw body and de-duplicates by idempotency key.
+/// A middleware in front of it reports each request and applies the <see cref="ReceiverBehaviour"/>.
+/// </summary>
+internal sealed class LocalReceiver : IAsyncDisposable
+{
+    public const string WebhookPath = "/api/models/ready";
+    public const string HealthPath = "/health";
+    private static readonly object HandledKey = new();
+
+    private readonly WebApplication _app;
+    private readonly ReceiverBehaviour _behaviour;
+    private readonly Action<Receipt> _onReceipt;
+    private DateTimeOffset _downUntil;
+    private int _requests;
+    private int _delivered;
+    private int _duplicates;
+    private int _refused;
+    private int _simulated;
+
+    private LocalReceiver(WebApplication app, ReceiverBehaviour behaviour, Action<Receipt> onReceipt)
+    {
+        _app = app;
+        _behaviour = behaviour;
+        _onReceipt = onReceipt;
+        _downUntil = DateTimeOffset.UtcNow + behaviour.DownFor;
+    }
+
+    /// <summary>Where to POST webhooks (any path but <see cref="HealthPath"/> is the webhook endpoint).</summary>
+    public Uri WebhookUrl { get; private set; } = null!;
+
+    /// <summary>Answers 200 to any POST (for <c>health</c>).</summary>
+    public Uri HealthUrl { get; private set; } = null!;
+
+    public int Port { get; private set; }
+
+    public int Delivered => Volatile.Read(ref _delivered);
+
+    public int Duplicates => Volatile.Read(ref _duplicates);
+
+    public int Refused => Volatile.Read(ref _refused);
+
+    public int SimulatedFailures => Volatile.Read(ref _simulated);
+
+    public int Requests => Volatile.Read(ref _requests);
+
+    /// <summary>Starts Kestrel on 127.0.0.1:<paramref name="port"/> (0: any free port).</summary>
+    /// <exception cref="IOException">The port is taken.</exception>
+    public static async Task<LocalReceiver> StartAsync(
+        string secret, int port, ReceiverBehaviour behaviour, Action<Receipt> onReceipt, CancellationToken cancellationToken)
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
+        {
+            Args = [],
+            ContentRootPath = AppContext.BaseDirectory,
+            EnvironmentName = "Production",
+        });
+        builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, port));
+        builder.Services.AddHokusaiWebhookReceiver(o => o.Secret = secret);
+
+        var app = builder.Build();
+        var receiver = new LocalReceiver(app, behaviour, onReceipt);
+        app.Use(receiver.ObserveAsync);
+        app.MapPost(HealthPath, () => Results.Json(new { status = "healthy" }));
+        app.MapHokusaiWebhook("/{**path}", (registration, http, _) =>
+        {
+            http.Items[HandledKey] = registration;
+            return Task.CompletedTask;
+        });
+
+        await app.StartAsync(cancellationToken).ConfigureAwait(false);
+        var address = new Uri(app.Urls.First());
+        receiver.Port = address.Port;
+        receiver.WebhookUrl = new Uri($"http://127.0.0.1:{address.Port}{WebhookPath}");
+        receiver.HealthUrl = new Uri($"http://127.0.0.1:{address.Port}{HealthPath}");
+        return receiver;
+    }
+
+    /// <summary>Starts the <see cref="ReceiverBehaviour.DownFor"/> period now (it first starts with the receiver).</summary>
+    public void StartOutageNow() => _downUntil = DateTimeOffset.UtcNow + _behaviour.DownFor;
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync(CancellationToken.None).ConfigureAwait(false);
+        await _app.DisposeAsync().ConfigureAwait(false);
+    }
+
+    private async Task ObserveAsync(HttpContext context, RequestDelegate next)
+    {
+        if (context.Request.Path.Equals(HealthPath, StringComparison.OrdinalIgnoreCase) || !HttpMethods.IsPost(context.Request.Method))
+        {
+            await next(context).ConfigureAwait(false);
+            return;
+        }
+
+        var number = Interlocked.Increment(ref _requests);
+        var headerKey = context.Request.Headers[WebhookHeaders.IdempotencyKey].ToString();
+        if (DateTimeOffset.UtcNow < _downUntil)
+        {
+            Interlocked.Increment(ref _simulated);
+            await AnswerAsync(context, StatusCodes.Status503ServiceUnavailable, "{\"error\":\"receiver down (--down-for)\"}").ConfigureAwait(false);
+            Report(new Receipt(number, ReceiptKind.SimulatedDown, 503, NullIfEmpty(headerKey), null, null,
+                $"down for {Terminal.Seconds(_behaviour.DownFor)} s (--down-for)"));
+            return;
+        }
+
+        if (number <= _behaviour.FailFirst)
+        {
+            Interlocked.Increment(ref _simulated);
+            await AnswerAsync(context, StatusCodes.Status500InternalServerError, "{\"error\":\"simulated failure (--fail-first)\"}").ConfigureAwait(false);
+            Report(new Receipt(number, ReceiptKind.SimulatedFailure, 500, NullIfEmpty(headerKey), null, null,
+                $"simulated failure {number} of {_behaviour.FailFirst} (--fail-first)"));
+            return;
+        }
+
+        if (_behaviour.Delay > TimeSpan.Zero)
+        {
+            try
+            {
+                await Task.Delay(_behaviour.Delay, context.RequestAborted).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return; // the sender gave up (its timeout) or went away
+            }
+        }
+
+        // Keep a copy of the body for the report; the receiver library reads it again, from the start.
+        context.Request.EnableBuffering();
+        using var requestCopy = new MemoryStream();
+        await context.Request.Body.CopyToAsync(requestCopy, context.RequestAborted).ConfigureAwait(false);
+        context.Request.Body.Position = 0;
+
+        // Hold the answer until the library has decided, so that --status can replace it.
+        var original = context.Response.Body;
+        using var answer = new MemoryStream();
+        context.Response.Body = answer;
+        try
+        {
+            await next(context).ConfigureAwait(false);
+        }
+        finally
+        {
+            context.Response.Body = original;
+        }
+
+        var status = context.Response.StatusCode;
+        var handled = context.Items.ContainsKey(HandledKey);
+        var (key, modelId) = Identify(requestCopy.GetBuffer().AsSpan(0, (int)requestCopy.Length), headerKey);
+        var answered = Text(answer);
+        var kind = handled ? ReceiptKind.Delivered
+            : status is >= 200 and < 300 ? ReceiptKind.Duplicate
+            : ReceiptKind.Refused;
+        switch (kind)
+        {
+            case ReceiptKind.Delivered:
+                Interlocked.Increment(ref _delivered);
+                break;
+            case ReceiptKind.Duplicate:
+                Interlocked.Increment(ref _duplicates);
+                break;
+            default:
+                Interlocked.Increment(ref _refused);
+                break;
+        }
+
+        var valid = handled || status != StatusCodes.Status401Unauthorized;
+        var detail = answered;
+        if (_behaviour.Status is { } replaced && status is >= 200 and < 300)
+        {
+            context.Response.StatusCode = replaced;
+            detail = $"{answered}, answered {replaced} instead of {status} (--status)";
+            status = replaced;
+        }
+
+        answer.Position = 0;
+        context.Response.ContentLength = answer.Length;
+        await answer.CopyToAsync(original, context.RequestAborted).ConfigureAwait(false);
+        Report(new Receipt(number, kind, status, key, modelId, valid, detail));
+    }
+
+    private void Report(Receipt receipt)
+    {
+        try
+        {
+            _onReceipt(receipt);
+        }
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException)
+        {
+            // The console went away; the receiver keeps answering.
+        }
+    }
+
+    private static async Task AnswerAsync(HttpContext context, int status, string json)
+    {
+        context.Response.StatusCode = status;
+        context.Response.ContentType = "application/json";
+        await context.Response.WriteAsync(json, context.RequestAborted).ConfigureAwait(false);
+    }
+
+    /// <summary>The registration's key and model id when the body is one; else the header's key.</summary>
+    private static (string? Key, string? ModelId) Identify(ReadOnlySpan<byte> body, string headerKey)
+    {
+        try
+        {
+            var registration = ModelRegisteredJson.Deserialize(body);
+            var key = string.IsNullOrWhiteSpace(registration.ModelId) && string.IsNullOrWhiteSpace(registration.IdempotencyKey)
+                ? NullIfEmpty(headerKey)
+                : IdempotencyKey.For(registration);
+            return (key, NullIfEmpty(registration.ModelId));
+        }
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException or NotSupportedException or ArgumentException
+                                       or FormatException or OverflowException)
+        {
+            return (NullIfEmpty(headerKey), null);
+        }
+    }
+
+    private static string Text(MemoryStream stream) =>
+        System.Text.Encoding.UTF8.GetString(stream.GetBuffer(), 0, (int)stream.Length);
+
+    private static string? NullIfEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
+}

@@ -1,0 +1,157 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using Hokusai.Bus.TestSupport;
+
+namespace Hokusai.Bus.Cli.Tests;
+
+/// <summary>
+/// <c>publish</c> and <c>dead-letters list|replay</c> on the local RabbitMQ, each test in its own throwaway virtual
+/// host (skipped with the reason when RabbitMQ is not reachable, except under CI).
+/// </summary>
+public sealed class RabbitTests
+{
+    private const string Exchange = "Hokusai.Bus.Contracts:ModelRegistered";
+
+    [RabbitFact]
+    public async Task Publish_with_count_sends_that_many_registrations_each_with_its_own_key()
+    {
+        await using var rabbit = await RabbitMqManagement.CreateVirtualHostAsync("hokusai-cli");
+        using var api = Api();
+        await DeclareBoundQueueAsync(api, rabbit.VirtualHost, "q");
+
+        var result = await CliProcess.RunAsync(
+            "publish", "--rabbitmq", rabbit.AmqpUrl.ToString(), "--model-id", "model_load", "--token-symbol", "TOKEN_LOAD",
+            "--version", "1", "--metric", "accuracy=0.85", "--metric", "f1_score=0.82", "--model-name", "load-model", "--count", "5");
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Contains("Published 5 registrations", result.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("guest:guest", result.Output, StringComparison.Ordinal);
+        var messages = await rabbit.PeekAsync("q");
+        Assert.Equal(5, messages.Count);
+        var registrations = messages.Select(m => JsonNode.Parse(m.Payload)!["message"]!).ToList();
+        Assert.Equal(5, registrations.Select(r => r["idempotency_key"]!.GetValue<string>()).Distinct().Count());
+        Assert.Equal(
+            Enumerable.Range(1, 5).Select(i => $"model_load-{i}").Order(),
+            registrations.Select(r => r["model_id"]!.GetValue<string>()).Order());
+        Assert.All(registrations, r =>
+        {
+            Assert.Equal("TOKEN_LOAD", r["token_symbol"]!.GetValue<string>());
+            Assert.Equal(0.82, r["baseline_metrics"]!["f1_score"]!.GetValue<double>());
+            Assert.Equal("load-model", r["metadata"]!["model_name"]!.GetValue<string>());
+        });
+    }
+
+    [RabbitFact]
+    public async Task Publish_of_a_payload_file_keeps_its_key_and_fields()
+    {
+        await using var rabbit = await RabbitMqManagement.CreateVirtualHostAsync("hokusai-cli");
+        using var api = Api();
+        await DeclareBoundQueueAsync(api, rabbit.VirtualHost, "q");
+        var seed = Path.Combine(AppContext.BaseDirectory, "TestData", "model-registered.seed.json");
+
+        var result = await CliProcess.RunAsync("publish", "--rabbitmq", rabbit.AmqpUrl.ToString(), "--file", seed);
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Contains("idempotency_key: 550e8400-e29b-41d4-a716-446655440000", result.Output, StringComparison.Ordinal);
+        var message = JsonNode.Parse(Assert.Single(await rabbit.PeekAsync("q")).Payload)!["message"]!;
+        Assert.Equal("model_abc123", message["model_id"]!.GetValue<string>());
+        Assert.Equal("550e8400-e29b-41d4-a716-446655440000", message["idempotency_key"]!.GetValue<string>());
+        Assert.Equal("2024-01-15T10:30:00Z", message["timestamp"]!.GetValue<string>());
+        Assert.Equal("classification", message["metadata"]!["tags"]!["model_type"]!.GetValue<string>());
+    }
+
+    [RabbitFact]
+    public async Task Dead_letters_list_shows_keys_and_reasons_without_consuming_and_replay_moves_them_all_back()
+    {
+        await using var rabbit = await RabbitMqManagement.CreateVirtualHostAsync("hokusai-cli");
+        using var api = Api();
+        var v = Uri.EscapeDataString(rabbit.VirtualHost);
+        foreach (var queue in new[] { "q", "q_error" })
+        {
+            (await api.PutAsJsonAsync($"queues/{v}/{queue}", new { durable = true })).EnsureSuccessStatusCode();
+        }
+
+        var keys = new[] { "11111111-1111-4111-8111-111111111111", "22222222-2222-4222-8222-222222222222", "33333333-3333-4333-8333-333333333333" };
+        for (var i = 0; i < keys.Length; i++)
+        {
+            var payload = $"{{\"model_id\":\"model_{i}\",\"idempotency_key\":\"{keys[i]}\",\"registered_version\":\"1\",\"timestamp\":\"2024-01-15T10:30:00Z\",\"token_symbol\":\"TOKEN\"}}";
+            var response = await api.PostAsJsonAsync($"exchanges/{v}/amq.default/publish", new
+            {
+                properties = new
+                {
+                    delivery_mode = 2,
+                    content_type = "application/json",
+                    headers = new Dictionary<string, string>
+                    {
+                        ["MT-Fault-Message"] = $"Webhook delivery of {keys[i]} failed after 6 attempt(s); last: HTTP 500 (InternalServerError).",
+                        ["MT-Fault-ExceptionType"] = "Hokusai.Bus.WebhookDeliveryException",
+                        ["MT-Fault-Timestamp"] = "2024-01-15T10:31:02.5Z",
+                        ["MT-Reason"] = "fault",
+                    },
+                },
+                routing_key = "q_error",
+                payload,
+                payload_encoding = "string",
+            });
+            response.EnsureSuccessStatusCode();
+        }
+
+        string[] connection = ["--queue", "q", "--vhost", rabbit.VirtualHost, "--management", "http://127.0.0.1:15672", "--user", "guest", "--password", "guest"];
+        var list = await CliProcess.RunAsync(["dead-letters", "list", .. connection]);
+
+        Assert.True(list.ExitCode == 0, list.ToString());
+        Assert.Contains("q_error", list.Lines[0], StringComparison.Ordinal);
+        Assert.Contains("3 message(s)", list.Lines[0], StringComparison.Ordinal);
+        foreach (var key in keys)
+        {
+            Assert.Contains($"idempotency key {key}", list.Output, StringComparison.Ordinal);
+            Assert.Contains($"reason:    Webhook delivery of {key} failed after 6 attempt(s); last: HTTP 500 (InternalServerError).", list.Output, StringComparison.Ordinal);
+        }
+
+        Assert.Contains("exception: Hokusai.Bus.WebhookDeliveryException", list.Output, StringComparison.Ordinal);
+        Assert.Contains("failed at: 2024-01-15T10:31:02.5Z", list.Output, StringComparison.Ordinal);
+        Assert.Equal(3, (await rabbit.PeekAsync("q_error")).Count); // listed, not consumed
+
+        var replay = await CliProcess.RunAsync(["dead-letters", "replay", .. connection]);
+
+        Assert.True(replay.ExitCode == 0, replay.ToString());
+        Assert.Contains("Moved 3 message(s) from q_error to q", replay.Output, StringComparison.Ordinal);
+        Assert.Empty(await rabbit.PeekAsync("q_error"));
+        var moved = await rabbit.PeekAsync("q");
+        Assert.Equal(keys.Order(), moved.Select(m => JsonNode.Parse(m.Payload)!["idempotency_key"]!.GetValue<string>()).Order());
+        Assert.All(moved, m => Assert.StartsWith("Webhook delivery of", m.Header("MT-Fault-Message"), StringComparison.Ordinal));
+
+        var again = await CliProcess.RunAsync(["dead-letters", "replay", .. connection]);
+        Assert.True(again.ExitCode == 0, again.ToString());
+        Assert.Contains("Moved 0 message(s)", again.Output, StringComparison.Ordinal);
+    }
+
+    [RabbitFact]
+    public async Task Dead_letters_of_a_queue_that_does_not_exist_is_an_error()
+    {
+        await using var rabbit = await RabbitMqManagement.CreateVirtualHostAsync("hokusai-cli");
+
+        var result = await CliProcess.RunAsync("dead-letters", "list", "--queue", "nothing-here", "--vhost", rabbit.VirtualHost);
+
+        Assert.True(result.ExitCode == 1, result.ToString());
+        Assert.Contains("nothing-here_error does not exist", result.Error, StringComparison.Ordinal);
+    }
+
+    private static HttpClient Api()
+    {
+        var http = new HttpClient { BaseAddress = new Uri("http://127.0.0.1:15672/api/"), Timeout = TimeSpan.FromSeconds(30) };
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String("guest:guest"u8.ToArray()));
+        return http;
+    }
+
+    /// <summary>The exchange MassTransit publishes to (as it declares it), and a queue bound to it, as the host would have.</summary>
+    private static async Task DeclareBoundQueueAsync(HttpClient api, string vhost, string queue)
+    {
+        var v = Uri.EscapeDataString(vhost);
+        var e = Uri.EscapeDataString(Exchange);
+        (await api.PutAsJsonAsync($"exchanges/{v}/{e}", new { type = "fanout", durable = true })).EnsureSuccessStatusCode();
+        (await api.PutAsJsonAsync($"queues/{v}/{queue}", new { durable = true })).EnsureSuccessStatusCode();
+        (await api.PostAsJsonAsync($"bindings/{v}/e/{e}/q/{queue}", new { routing_key = "" })).EnsureSuccessStatusCode();
+    }
+}

@@ -1,0 +1,107 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using Hokusai.Bus.Contracts;
+
+namespace Hokusai.Bus.Cli.Tests;
+
+/// <summary><c>receive</c>: the local receiver built with Hokusai.Bus.Receiver, driven over HTTP.</summary>
+public sealed class ReceiveTests
+{
+    private const string Secret = "receive-test-secret";
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(30);
+
+    [Fact]
+    public async Task Receive_verifies_deduplicates_prints_each_delivery_and_exits_after_max()
+    {
+        await using var cli = CliProcess.Start(["receive", "--port", "0", "--secret", Secret, "--max", "2"]);
+        var url = await ListeningUrlAsync(cli);
+        using var http = new HttpClient();
+        var body = SeedBody();
+
+        using var bad = await PostAsync(http, url, body, "0000000000000000000000000000000000000000000000000000000000000000");
+        using var first = await PostAsync(http, url, body, new WebhookSigner(Secret).Sign(body));
+        using var second = await PostAsync(http, url, body, new WebhookSigner(Secret).Sign(body));
+        var exitCode = await cli.WaitForExitAsync(Wait);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, bad.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        Assert.Contains("success", await first.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, second.StatusCode);
+        Assert.Contains("already_processed", await second.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.True(exitCode == 0, cli.Output + cli.Error);
+
+        var lines = cli.Output.Split('\n').Select(l => l.Trim()).ToList();
+        var key = "key=550e8400-e29b-41d4-a716-446655440000";
+        var refused = Assert.Single(lines, l => l.Contains(" refused ", StringComparison.Ordinal));
+        Assert.Contains("valid=false", refused, StringComparison.Ordinal);
+        Assert.Contains("status=401", refused, StringComparison.Ordinal);
+        var delivered = Assert.Single(lines, l => l.Contains(" delivered ", StringComparison.Ordinal));
+        Assert.Contains(key, delivered, StringComparison.Ordinal);
+        Assert.Contains("model=model_abc123", delivered, StringComparison.Ordinal);
+        Assert.Contains("valid=true duplicate=false status=200", delivered, StringComparison.Ordinal);
+        var duplicate = Assert.Single(lines, l => l.Contains(" duplicate ", StringComparison.Ordinal));
+        Assert.Contains(key, duplicate, StringComparison.Ordinal);
+        Assert.Contains("valid=true duplicate=true status=200", duplicate, StringComparison.Ordinal);
+        Assert.Contains("Stopped after 3 request(s): 1 delivered, 1 duplicate(s), 1 refused", cli.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Receive_fails_the_first_requests_and_answers_the_status_asked_for()
+    {
+        await using var cli = CliProcess.Start(["receive", "--port", "0", "--secret", Secret, "--max", "1", "--fail-first", "1", "--status", "503"]);
+        var url = await ListeningUrlAsync(cli);
+        using var http = new HttpClient();
+        var body = SeedBody();
+        var signature = new WebhookSigner(Secret).Sign(body);
+
+        using var failed = await PostAsync(http, url, body, signature);
+        using var processed = await PostAsync(http, url, body, signature);
+        var exitCode = await cli.WaitForExitAsync(Wait);
+
+        Assert.Equal(HttpStatusCode.InternalServerError, failed.StatusCode);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, processed.StatusCode);
+        Assert.True(exitCode == 0, cli.Output + cli.Error);
+        Assert.Contains("#1 failed", cli.Output, StringComparison.Ordinal);
+        Assert.Contains("#2 delivered", cli.Output, StringComparison.Ordinal);
+        Assert.Contains("status=503", cli.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Receive_while_down_answers_503_and_stops_cleanly_on_sigterm()
+    {
+        await using var cli = CliProcess.Start(["receive", "--port", "0", "--secret", Secret, "--down-for", "120"]);
+        var url = await ListeningUrlAsync(cli);
+        using var http = new HttpClient();
+        var body = SeedBody();
+
+        using var health = await http.PostAsync(new Uri(url, "/health"), new StringContent("{\"test\": true}", Encoding.UTF8, "application/json"));
+        using var down = await PostAsync(http, url, body, new WebhookSigner(Secret).Sign(body));
+        await cli.WaitForLineAsync(l => l.Contains("#1 down", StringComparison.Ordinal), Wait, "#1 down");
+        cli.Terminate();
+        var exitCode = await cli.WaitForExitAsync(Wait);
+
+        Assert.Equal(HttpStatusCode.OK, health.StatusCode);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, down.StatusCode);
+        Assert.True(exitCode == 0, cli.Output + cli.Error);
+        Assert.Contains("Stopped after 1 request(s): 0 delivered, 0 duplicate(s), 0 refused, 1 failed on purpose.", cli.Output, StringComparison.Ordinal);
+    }
+
+    private static async Task<Uri> ListeningUrlAsync(CliProcess cli)
+    {
+        var line = await cli.WaitForLineAsync(l => l.StartsWith("Listening on http://127.0.0.1:", StringComparison.Ordinal), Wait, "Listening on");
+        return new Uri(line.Split(' ')[2]);
+    }
+
+    private static byte[] SeedBody() =>
+        File.ReadAllBytes(Path.Combine(AppContext.BaseDirectory, "TestData", "model-registered.seed.json"));
+
+    private static Task<HttpResponseMessage> PostAsync(HttpClient http, Uri url, byte[] body, string signature)
+    {
+        var content = new ByteArrayContent(body);
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = content };
+        request.Headers.TryAddWithoutValidation(WebhookHeaders.Signature, signature);
+        return http.SendAsync(request);
+    }
+}

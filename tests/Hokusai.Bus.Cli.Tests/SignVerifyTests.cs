@@ -1,0 +1,71 @@
+namespace Hokusai.Bus.Cli.Tests;
+
+/// <summary>
+/// <c>sign</c> and <c>verify</c> against every known answer in the shared signatures.json (Python's hmac): the exact
+/// bytes of standard input or a file.
+/// </summary>
+public sealed class SignVerifyTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("hokusai-cli-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [Fact]
+    public void The_shared_vectors_are_all_there() =>
+        Assert.True(SignatureVector.Valid.Count >= 9 && SignatureVector.MustReject.Count >= 6,
+            "signatures.json lost vectors; every one must go through the CLI.");
+
+    [Theory]
+    [MemberData(nameof(SignatureVector.ValidNames), MemberType = typeof(SignatureVector))]
+    public async Task Sign_prints_the_known_signature_of_stdin(string name)
+    {
+        var vector = SignatureVector.Valid.Single(v => v.Name == name);
+
+        var result = await CliProcess.RunAsync(["sign", "--secret", vector.Secret], vector.Body);
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Equal(vector.Signature, result.Output.Trim());
+    }
+
+    [Theory]
+    [MemberData(nameof(SignatureVector.ValidNames), MemberType = typeof(SignatureVector))]
+    public async Task Verify_accepts_the_known_signature_of_a_file(string name)
+    {
+        var vector = SignatureVector.Valid.Single(v => v.Name == name);
+        var file = Path.Combine(_dir, "body.bin");
+        await File.WriteAllBytesAsync(file, vector.Body);
+
+        var result = await CliProcess.RunAsync(["verify", "--secret", vector.Secret, "--signature", vector.Signature, "--file", file]);
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Equal("valid", result.Output.Trim());
+    }
+
+    [Theory]
+    [MemberData(nameof(SignatureVector.MustRejectNames), MemberType = typeof(SignatureVector))]
+    public async Task Verify_rejects_every_must_reject_vector(string name)
+    {
+        var vector = SignatureVector.MustReject.Single(v => v.Name == name);
+
+        var result = await CliProcess.RunAsync(["verify", "--secret", vector.Secret, "--signature", vector.Signature, "-f", "-"], vector.Body);
+
+        Assert.True(result.ExitCode == 1, result.ToString());
+        Assert.Equal("invalid", result.Output.Trim());
+    }
+
+    [Fact]
+    public async Task Sign_of_a_file_equals_sign_of_stdin_and_the_sha256_format_verifies()
+    {
+        var vector = SignatureVector.Valid[0];
+        var file = Path.Combine(_dir, "seed.json");
+        await File.WriteAllBytesAsync(file, vector.Body);
+
+        var fromFile = await CliProcess.RunAsync("sign", "--secret", vector.Secret, "--file", file);
+        var prefixed = await CliProcess.RunAsync(["sign", "--secret", vector.Secret, "--format", "sha256"], vector.Body);
+        var verified = await CliProcess.RunAsync(["verify", "--secret", vector.Secret, "--signature", prefixed.Output.Trim()], vector.Body);
+
+        Assert.Equal(vector.Signature, fromFile.Output.Trim());
+        Assert.Equal("sha256=" + vector.Signature, prefixed.Output.Trim());
+        Assert.True(verified.ExitCode == 0, verified.ToString());
+    }
+}
