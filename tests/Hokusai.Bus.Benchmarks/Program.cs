@@ -1,1 +1,39 @@
-System.Console.WriteLine("hi");
+// Hokusai.Bus benchmarks (issue 6).
+//
+//   dotnet run -c Release --project tests/Hokusai.Bus.Benchmarks -- e2e [--full] [options]   end to end, see E2eOptions
+//   dotnet run -c Release --project tests/Hokusai.Bus.Benchmarks -- micro [BenchmarkDotNet args]
+//
+// scripts/bench.sh builds Release, starts RabbitMQ if needed and runs `e2e`.
+using Hokusai.Bus.Benchmarks;
+using Hokusai.Bus.Benchmarks.Micro;
+
+switch (args)
+{
+    case ["micro", .. var rest]:
+        MicroBenchmarks.Run(rest);
+        return 0;
+    case ["e2e", .. var rest]:
+        E2eOptions options;
+        try
+        {
+            options = E2eOptions.Parse(rest);
+        }
+        catch (ArgumentException e)
+        {
+            Console.Error.WriteLine(e.Message);
+            Console.Error.WriteLine(E2eOptions.Usage);
+            return 2;
+        }
+
+        if (options.Help)
+        {
+            Console.WriteLine(E2eOptions.Usage);
+            return 0;
+        }
+
+        return await E2eBenchmark.RunAsync(options);
+    default:
+        Console.Error.WriteLine("usage: Hokusai.Bus.Benchmarks e2e [--full] [options] | micro [BenchmarkDotNet args]");
+        Console.Error.WriteLine(E2eOptions.Usage);
+        return 2;
+}

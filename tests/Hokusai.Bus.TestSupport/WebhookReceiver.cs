@@ -157,25 +157,28 @@ public sealed class WebhookReceiver : IAsyncDisposable
         }
 
         context.Response.StatusCode = response.Status;
-        if (response.Status is >= 200 and < 300)
-        {
-            _accepted.AddOrUpdate(key, 1, static (_, n) => n + 1);
-        }
-
         Record(body, signature, key, context, valid, response.Status);
         await context.Response.WriteAsync(response.Status is >= 200 and < 300 ? "{\"status\":\"success\"}" : "{\"error\":\"test\"}");
     }
 
     private void Record(byte[] body, string signature, string key, HttpContext context, bool valid, int status)
     {
-        _requests.Enqueue(new ReceivedRequest(body, signature, key, context.Request.ContentType,
+        var request = new ReceivedRequest(body, signature, key, context.Request.ContentType,
             context.Request.Headers.UserAgent.ToString(), valid, status, DateTimeOffset.UtcNow)
         {
             Headers = context.Request.Headers.ToDictionary(h => h.Key.ToLowerInvariant(), h => h.Value.ToString()),
-        });
+        };
 
+        // One lock for the request list, the accepted keys and the waiters: a waiter released on "n accepted" sees
+        // all n requests in Requests.
         lock (_waitersGate)
         {
+            _requests.Enqueue(request);
+            if (status is >= 200 and < 300)
+            {
+                _accepted.AddOrUpdate(key, 1, static (_, n) => n + 1);
+            }
+
             for (var i = _waiters.Count - 1; i >= 0; i--)
             {
                 if (_waiters[i].Condition(this))

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Benchmarks (issue 6). Builds Release (the benchmark and the host it runs), starts RabbitMQ if it is not up
+# (scripts/services.sh), then runs the end-to-end benchmark: a table on the console and artifacts/bench/result.json.
+#
+#   scripts/bench.sh                 quick mode, a few minutes on 2 cores (backlogs 1k and 10k)
+#   scripts/bench.sh --full          larger runs and the 100k backlog
+#   scripts/bench.sh [e2e options]   e.g. --scenarios sweep --sweep 16,32,64, --host-env KEY=VALUE; --help lists them
+#   scripts/bench.sh micro           BenchmarkDotNet: contracts serialize+sign and verify (about a minute)
+#
+# Loopback only; nothing here asserts absolute numbers: the table prints ratios against the limits and the peer.
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+export MASSTRANSIT_USAGE_TELEMETRY=false
+export DOTNET_CLI_TELEMETRY_OPTOUT=1
+export DOTNET_NOLOGO=1
+export DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+PROJECT=tests/Hokusai.Bus.Benchmarks
+
+mode=e2e
+if [ "${1:-}" = micro ]; then
+    mode=micro
+    shift
+elif [ "${1:-}" = e2e ]; then
+    shift
+fi
+
+rabbit_up() {
+    timeout 1 bash -c 'exec 3<>/dev/tcp/127.0.0.1/5672' 2>/dev/null &&
+        curl -fsS -o /dev/null --max-time 2 -u guest:guest http://127.0.0.1:15672/api/overview 2>/dev/null
+}
+
+if [ "$mode" = e2e ] && ! rabbit_up; then
+    bash scripts/services.sh start
+    # Build while RabbitMQ boots.
+    dotnet build "$PROJECT" -c Release -nologo -v quiet
+    bash scripts/services.sh wait
+else
+    dotnet build "$PROJECT" -c Release -nologo -v quiet
+fi
+
+exec dotnet run -c Release --no-build --project "$PROJECT" -- "$mode" "$@"

@@ -1,0 +1,182 @@
+using System.Globalization;
+using Hokusai.Bus.TestSupport;
+
+namespace Hokusai.Bus.Benchmarks;
+
+/// <summary>
+/// The real consumer host (src/Hokusai.Bus.Host, Release build) as a child process through
+/// <see cref="HostProcess"/>, plus what /proc says about it: peak resident memory (VmHWM) and CPU time.
+/// </summary>
+internal sealed class HostRun : IAsyncDisposable
+{
+    private readonly HostProcess _host;
+
+    private HostRun(HostProcess host, int pid)
+    {
+        _host = host;
+        Pid = pid;
+    }
+
+    public int Pid { get; }
+
+    public string Output => _host.Output;
+
+    public static async Task<HostRun> StartAsync(
+        Uri webhookUrl, string secret, Uri amqp, int concurrency, IReadOnlyDictionary<string, string> extra)
+    {
+        var environment = new Dictionary<string, string>
+        {
+            ["WEBHOOK_URL"] = webhookUrl.ToString(),
+            ["WEBHOOK_SECRET"] = secret,
+            ["RABBITMQ_URL"] = amqp.ToString(),
+            ["WEBHOOK_CONCURRENCY"] = concurrency.ToString(CultureInfo.InvariantCulture),
+            ["MASSTRANSIT_USAGE_TELEMETRY"] = "false",
+            // HostProcess turns Hokusai.Bus up to Debug for the tests; a benchmark measures delivery, not logging.
+            // MassTransit stays at Information: HostProcess waits for its "Bus started" line.
+            ["Logging__LogLevel__Default"] = "Warning",
+            ["Logging__LogLevel__Hokusai.Bus"] = "Warning",
+            ["Logging__LogLevel__MassTransit"] = "Information",
+        };
+        foreach (var (key, value) in extra)
+        {
+            environment[key] = value;
+        }
+
+        var host = await HostProcess.StartAsync(environment);
+        return new HostRun(host, FindPid(host.Port));
+    }
+
+    /// <summary>Peak resident set size in KiB (VmHWM of /proc/&lt;pid&gt;/status).</summary>
+    public long PeakRssKb() => StatusKb("VmHWM:");
+
+    /// <summary>Current resident set size in KiB.</summary>
+    public long RssKb() => StatusKb("VmRSS:");
+
+    /// <summary>User plus system CPU time of the host so far.</summary>
+    public TimeSpan CpuTime() => ProcessCpu(Pid);
+
+    public static TimeSpan ProcessCpu(int pid)
+    {
+        // /proc/<pid>/stat: "pid (comm) state ..." with utime and stime the 14th and 15th fields, in clock ticks.
+        var stat = File.ReadAllText($"/proc/{pid}/stat");
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        var ticks = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
+        return TimeSpan.FromSeconds(ticks / (double)ClockTicksPerSecond);
+    }
+
+    public async Task StopAsync() => await _host.StopAsync(TimeSpan.FromSeconds(60));
+
+    public async ValueTask DisposeAsync() => await _host.DisposeAsync();
+
+    public string OutputTail(int lines = 30) =>
+        string.Join('\n', Output.Split('\n', StringSplitOptions.RemoveEmptyEntries).TakeLast(lines));
+
+    private long StatusKb(string field)
+    {
+        foreach (var line in File.ReadLines($"/proc/{Pid}/status"))
+        {
+            if (line.StartsWith(field, StringComparison.Ordinal))
+            {
+                return long.Parse(line[field.Length..].Trim().Split(' ')[0], CultureInfo.InvariantCulture);
+            }
+        }
+
+        return 0;
+    }
+
+    /// <summary>
+    /// HostProcess does not expose its process, so find it in /proc: our child whose command line runs the host's dll
+    /// with its <c>--urls</c> port (<c>dotnet Hokusai.Bus.Host.dll</c> runs the app inside that same process).
+    /// </summary>
+    private static int FindPid(int port)
+    {
+        var urls = $"127.0.0.1:{port}";
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), NumberStyles.None, CultureInfo.InvariantCulture, out var pid))
+            {
+                continue;
+            }
+
+            try
+            {
+                var commandLine = File.ReadAllText(Path.Combine(dir, "cmdline"));
+                if (commandLine.Contains("Hokusai.Bus.Host.dll", StringComparison.Ordinal)
+                    && commandLine.Contains(urls, StringComparison.Ordinal))
+                {
+                    return pid;
+                }
+            }
+            catch (IOException)
+            {
+                // gone meanwhile
+            }
+            catch (UnauthorizedAccessException)
+            {
+            }
+        }
+
+        throw new InvalidOperationException($"host process with --urls {urls} not found in /proc");
+    }
+
+    private static readonly long ClockTicksPerSecond = ReadClockTicks();
+
+    private static long ReadClockTicks()
+    {
+        try
+        {
+            using var getconf = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("getconf", "CLK_TCK")
+            {
+                RedirectStandardOutput = true,
+            })!;
+            var text = getconf.StandardOutput.ReadToEnd().Trim();
+            getconf.WaitForExit();
+            return long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var hz) && hz > 0 ? hz : 100;
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return 100;
+        }
+    }
+}
+
+/// <summary>The local RabbitMQ server process (beam.smp), read-only: its CPU time, to show the broker's share per message.</summary>
+internal static class Broker
+{
+    private static readonly Lazy<int?> Pid = new(() =>
+    {
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            try
+            {
+                if (int.TryParse(Path.GetFileName(dir), NumberStyles.None, CultureInfo.InvariantCulture, out var pid)
+                    && File.ReadAllText(Path.Combine(dir, "comm")).Trim() == "beam.smp"
+                    && File.ReadAllText(Path.Combine(dir, "cmdline")).Contains("rabbit", StringComparison.Ordinal))
+                {
+                    return pid;
+                }
+            }
+            catch (IOException)
+            {
+            }
+            catch (UnauthorizedAccessException)
+            {
+            }
+        }
+
+        return null;
+    });
+
+    /// <summary>CPU time of the broker so far; zero when it is not a local process.</summary>
+    public static TimeSpan CpuTime()
+    {
+        try
+        {
+            return Pid.Value is { } pid ? HostRun.ProcessCpu(pid) : TimeSpan.Zero;
+        }
+        catch (IOException)
+        {
+            return TimeSpan.Zero;
+        }
+    }
+}
