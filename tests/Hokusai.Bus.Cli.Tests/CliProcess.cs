@@ -189,19 +189,5 @@ public sealed class CliProcess : IAsyncDisposable
         }
     }
 
-    /// <summary>The tool's build output beside this test assembly's configuration (Debug or Release).</summary>
-    private static string CliDll()
-    {
-        var here = AppContext.BaseDirectory; // .../tests/X/bin/<Configuration>/net10.0/
-        var configuration = new DirectoryInfo(here.TrimEnd(Path.DirectorySeparatorChar)).Parent!.Name;
-        var root = here;
-        while (!File.Exists(Path.Combine(root, "Hokusai.Bus.sln")))
-        {
-            root = Path.GetDirectoryName(root.TrimEnd(Path.DirectorySeparatorChar))
-                   ?? throw new InvalidOperationException("Hokusai.Bus.sln not found above " + here);
-        }
-
-        var dll = Path.Combine(root, "src", "Hokusai.Bus.Cli", "bin", configuration, "net10.0", "hokusai-bus.dll");
-        return File.Exists(dll) ? dll : throw new FileNotFoundException("Build the tool first: " + dll);
-    }
+    private static string CliDll() => Hokusai.Bus.TestSupport.BuildOutput.Dll("Hokusai.Bus.Cli", "hokusai-bus.dll");
 }

@@ -143,19 +143,5 @@ public sealed class HostProcess : IAsyncDisposable
         return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    /// <summary>The host's build output beside this test assembly's configuration (Debug or Release).</summary>
-    private static string HostDll()
-    {
-        var here = AppContext.BaseDirectory; // .../tests/X/bin/<Configuration>/net10.0/
-        var configuration = new DirectoryInfo(here.TrimEnd(Path.DirectorySeparatorChar)).Parent!.Name;
-        var root = here;
-        while (!File.Exists(Path.Combine(root, "Hokusai.Bus.sln")))
-        {
-            root = Path.GetDirectoryName(root.TrimEnd(Path.DirectorySeparatorChar))
-                   ?? throw new InvalidOperationException("Hokusai.Bus.sln not found above " + here);
-        }
-
-        var dll = Path.Combine(root, "src", "Hokusai.Bus.Host", "bin", configuration, "net10.0", "Hokusai.Bus.Host.dll");
-        return File.Exists(dll) ? dll : throw new FileNotFoundException("Build the host first: " + dll);
-    }
+    private static string HostDll() => BuildOutput.Dll("Hokusai.Bus.Host", "Hokusai.Bus.Host.dll");
 }
