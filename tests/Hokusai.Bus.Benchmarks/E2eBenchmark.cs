@@ -41,7 +41,12 @@ internal static class E2eBenchmark
             var payload = new Payload(sizeKb * 1024);
             var count = delayMs > 0 ? Math.Min(options.CountFor(payload.TargetBytes), concurrency * 1000 / delayMs * 4)
                                     : options.CountFor(payload.TargetBytes);
-            if (!peers.TryGetValue((payload.TargetBytes, delayMs), out var peer))
+            (double PerSecond, Percentiles Latency, int Sent) peer;
+            if (!options.Baselines)
+            {
+                peer = (double.NaN, Percentiles.Of([]), 0);
+            }
+            else if (!peers.TryGetValue((payload.TargetBytes, delayMs), out peer))
             {
                 receiver.Delay = TimeSpan.FromMilliseconds(delayMs);
                 peer = SequentialPeer.Run(receiver, payload, Secret, count, TimeSpan.FromSeconds(options.PeerSeconds));
@@ -160,16 +165,24 @@ internal static class E2eBenchmark
         receiver.Delay = TimeSpan.FromMilliseconds(delayMs);
         var strayBefore = receiver.Stray;
 
-        var http = await RawHttpBaseline.RunAsync(receiver, payload, concurrency, count, Secret);
-        Console.WriteLine($"  raw HTTP  {http.PerSecond,10:N0}/s   p50 {http.Latency.P50:0.00} ms");
-        await using var amqp = await RawAmqpBaseline.StartAsync(vhost.AmqpUrl, payload, concurrency, options.Window);
-        await WarmUpAsync(() => amqp.RunAsync(Math.Min(count, 2_000)), TimeSpan.FromSeconds(2));
-        var amqpBefore = (await amqp.RunAsync(count)).Rate();
-        Console.WriteLine($"  raw AMQP  {amqpBefore,10:N0}/s");
-        Console.WriteLine($"  peer      {peer.PerSecond,10:N0}/s   p50 {peer.Latency.P50:0.00} ms ({peer.Sent} sent)");
+        var http = (PerSecond: double.NaN, Latency: Percentiles.Of([]));
+        RawAmqpBaseline? amqp = null;
+        var amqpBefore = double.NaN;
+        if (options.Baselines)
+        {
+            http = await RawHttpBaseline.RunAsync(receiver, payload, concurrency, count, Secret);
+            Console.WriteLine($"  raw HTTP  {http.PerSecond,10:N0}/s   p50 {http.Latency.P50:0.00} ms");
+            amqp = await RawAmqpBaseline.StartAsync(vhost.AmqpUrl, payload, concurrency, options.Window);
+            await WarmUpAsync(() => amqp.RunAsync(Math.Min(count, 2_000)), TimeSpan.FromSeconds(2));
+            amqpBefore = (await amqp.RunAsync(count)).Rate();
+            Console.WriteLine($"  raw AMQP  {amqpBefore,10:N0}/s");
+            Console.WriteLine($"  peer      {peer.PerSecond,10:N0}/s   p50 {peer.Latency.P50:0.00} ms ({peer.Sent} sent)");
+        }
+
+        await using var amqpLifetime = amqp;
 
         var host = await HostRun.StartAsync(receiver.Url, Secret, vhost.AmqpUrl, concurrency, options.HostEnvironment);
-        double e2e, pacedRate, peakMb, hostMicros, brokerMicros;
+        double e2e, pacedRate, peakMb, hostMicros, brokerMicros, hostMicrosPaced, otherCores;
         Percentiles saturatedLatency, latency;
         long duplicates, invalid;
         try
@@ -192,22 +205,27 @@ internal static class E2eBenchmark
             await WarmUpAsync(() => Publish(Math.Min(count, 3_000), null), TimeSpan.FromSeconds(6));
             var hostCpu = host.CpuTime();
             var brokerCpu = Broker.CpuTime();
+            var machine = Machine.Start(host);
             var saturated = await Publish(count, null);
+            otherCores = machine.OtherCores();
             Dump(options, saturated, $"{scenario}-{payload.TargetBytes}-c{concurrency}-d{delayMs}-e2e-saturated");
             hostMicros = (host.CpuTime() - hostCpu).TotalMilliseconds * 1000 / count;
             brokerMicros = (Broker.CpuTime() - brokerCpu).TotalMilliseconds * 1000 / count;
             e2e = saturated.Rate();
             saturatedLatency = saturated.Latency();
             Console.WriteLine($"  e2e       {e2e,10:N0}/s   host {hostMicros:N0} µs/msg, broker {brokerMicros:N0} µs/msg "
-                              + $"(saturated p50 {saturatedLatency.P50:0} ms: queueing)");
+                              + $"(saturated p50 {saturatedLatency.P50:0} ms: queueing); other processes used {otherCores:0.00} cores");
 
             // Latency at half the measured capacity: publish->delivered without a queue building up.
-            pacedRate = e2e / 2;
-            var pacedCount = (int)Math.Clamp(pacedRate * options.PacedSeconds, 200, count);
+            pacedRate = options.PacedRate ?? e2e / 2;
+            var pacedCount = (int)Math.Clamp(pacedRate * options.PacedSeconds, 200, Math.Max(count, pacedRate * options.PacedSeconds));
+            hostCpu = host.CpuTime();
             var paced = await Publish(pacedCount, pacedRate);
+            hostMicrosPaced = (host.CpuTime() - hostCpu).TotalMilliseconds * 1000 / pacedCount;
             latency = paced.Latency();
             Dump(options, paced, $"{scenario}-{payload.TargetBytes}-c{concurrency}-d{delayMs}-e2e-paced");
-            Console.WriteLine($"  paced     {pacedRate,10:N0}/s   p50 {latency.P50:0.00} ms, p95 {latency.P95:0.00} ms, p99 {latency.P99:0.00} ms");
+            Console.WriteLine($"  paced     {pacedRate,10:N0}/s   p50 {latency.P50:0.00} ms, p95 {latency.P95:0.00} ms, p99 {latency.P99:0.00} ms, "
+                              + $"host {hostMicrosPaced:N0} µs/msg");
             peakMb = host.PeakRssKb() / 1024.0;
             duplicates = saturated.Duplicates + paced.Duplicates;
             invalid = saturated.Invalid + paced.Invalid + receiver.Stray - strayBefore;
@@ -219,20 +237,26 @@ internal static class E2eBenchmark
             await host.DisposeAsync();
         }
 
-        // The AMQP limit again after the host run, so that drift on this shared machine shows; the mean is used.
-        var amqpAfter = (await amqp.RunAsync(count)).Rate();
-        var amqpRate = (amqpBefore + amqpAfter) / 2;
-        Console.WriteLine($"  raw AMQP  {amqpAfter,10:N0}/s   (after; mean {amqpRate:N0}/s)");
+        var amqpRate = double.NaN;
+        var amqpAfter = double.NaN;
+        var amqpPaced = Percentiles.Of([]);
+        if (amqp is not null)
+        {
+            // The AMQP limit again after the host run, so that drift on this shared machine shows; the mean is used.
+            amqpAfter = (await amqp.RunAsync(count)).Rate();
+            amqpRate = (amqpBefore + amqpAfter) / 2;
+            Console.WriteLine($"  raw AMQP  {amqpAfter,10:N0}/s   (after; mean {amqpRate:N0}/s)");
 
-        // The broker's share of that latency: raw AMQP at the same paced rate, with the host gone.
-        var amqpPacedPhase = await amqp.RunAsync((int)Math.Clamp(pacedRate * options.PacedSeconds, 200, count), pacedRate);
-        Dump(options, amqpPacedPhase, $"{scenario}-{payload.TargetBytes}-c{concurrency}-d{delayMs}-amqp-paced");
-        var amqpPaced = amqpPacedPhase.Latency();
-        Console.WriteLine($"  raw AMQP paced at the same rate: p50 {amqpPaced.P50:0.00} ms, p95 {amqpPaced.P95:0.00} ms, p99 {amqpPaced.P99:0.00} ms");
+            // The broker's share of that latency: raw AMQP at the same paced rate, with the host gone.
+            var amqpPacedPhase = await amqp.RunAsync((int)Math.Clamp(pacedRate * options.PacedSeconds, 200, count), pacedRate);
+            Dump(options, amqpPacedPhase, $"{scenario}-{payload.TargetBytes}-c{concurrency}-d{delayMs}-amqp-paced");
+            amqpPaced = amqpPacedPhase.Latency();
+            Console.WriteLine($"  raw AMQP paced at the same rate: p50 {amqpPaced.P50:0.00} ms, p95 {amqpPaced.P95:0.00} ms, p99 {amqpPaced.P99:0.00} ms");
+        }
 
         return new LiveResult(
             scenario, payload.Label, payload.TargetBytes, payload.PublishedBytes, payload.DeliveredBody.Length, concurrency,
-            delayMs, count, e2e, saturatedLatency, pacedRate, latency, peakMb, hostMicros, brokerMicros,
+            delayMs, count, e2e, saturatedLatency, pacedRate, latency, peakMb, hostMicros, hostMicrosPaced, brokerMicros, otherCores,
             http.PerSecond, http.Latency, amqpRate, amqpBefore, amqpAfter, amqpPaced, peer.PerSecond, peer.Latency, duplicates, invalid);
     }
 

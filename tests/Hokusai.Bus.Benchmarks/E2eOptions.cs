@@ -17,6 +17,9 @@ internal sealed class E2eOptions
           --remote-ms N            receiver answer delay of the 'remote' scenario (a real endpoint's latency), run at every
                                    --sweep concurrency (default 20)
           --paced-seconds S        length of the paced latency phase (default 3)
+          --paced-rate R           rate of the paced phase in msg/s (default: half the measured e2e rate); fix it to
+                                   compare host CPU per message between runs
+          --no-baselines           skip raw HTTP, raw AMQP and the peer (for quick A/B runs of host settings)
           --peer-seconds S         time budget of the sequential peer (default 3)
           --window N               publisher confirms outstanding at once (default 128)
           --host-env KEY=VALUE     extra environment for the host process (repeatable), e.g. DOTNET_gcServer=0
@@ -45,6 +48,10 @@ internal sealed class E2eOptions
     public double PacedSeconds { get; private set; } = 3;
 
     public double PeerSeconds { get; private set; } = 3;
+
+    public double? PacedRate { get; private set; }
+
+    public bool Baselines { get; private set; } = true;
 
     public int Window { get; private set; } = 128;
 
@@ -106,6 +113,12 @@ internal sealed class E2eOptions
                     break;
                 case "--paced-seconds":
                     o.PacedSeconds = Double(Value(), name);
+                    break;
+                case "--paced-rate":
+                    o.PacedRate = Double(Value(), name);
+                    break;
+                case "--no-baselines":
+                    o.Baselines = false;
                     break;
                 case "--peer-seconds":
                     o.PeerSeconds = Double(Value(), name);

@@ -119,7 +119,7 @@ internal sealed class HostRun : IAsyncDisposable
         throw new InvalidOperationException($"host process with --urls {urls} not found in /proc");
     }
 
-    private static readonly long ClockTicksPerSecond = ReadClockTicks();
+    internal static readonly long ClockTicksPerSecond = ReadClockTicks();
 
     private static long ReadClockTicks()
     {
@@ -177,6 +177,39 @@ internal static class Broker
         catch (IOException)
         {
             return TimeSpan.Zero;
+        }
+    }
+}
+
+/// <summary>
+/// CPU time used on the whole machine (/proc/stat), to tell how much of it went to processes other than the host,
+/// the broker and this benchmark: on a shared machine that is what makes two runs differ.
+/// </summary>
+internal static class Machine
+{
+    public static TimeSpan BusyTime()
+    {
+        // "cpu  user nice system idle iowait irq softirq steal ...", in clock ticks.
+        var fields = File.ReadLines("/proc/stat").First().Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        long Field(int i) => i < fields.Length ? long.Parse(fields[i], CultureInfo.InvariantCulture) : 0;
+        var busy = Field(1) + Field(2) + Field(3) + Field(6) + Field(7) + Field(8);
+        return TimeSpan.FromSeconds(busy / (double)HostRun.ClockTicksPerSecond);
+    }
+
+    public static TimeSpan SelfTime() => System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime;
+
+    /// <summary>Starts measuring; <see cref="Snapshot.OtherCores"/> gives the load of everything else since.</summary>
+    public static Snapshot Start(HostRun host) => new(host, System.Diagnostics.Stopwatch.GetTimestamp(), BusyTime(),
+        host.CpuTime(), Broker.CpuTime(), SelfTime());
+
+    public sealed record Snapshot(HostRun Host, long At, TimeSpan Busy, TimeSpan HostCpu, TimeSpan BrokerCpu, TimeSpan Self)
+    {
+        /// <summary>Cores used on average by processes other than the host, the broker and this one.</summary>
+        public double OtherCores()
+        {
+            var wall = System.Diagnostics.Stopwatch.GetElapsedTime(At).TotalSeconds;
+            var other = BusyTime() - Busy - (Host.CpuTime() - HostCpu) - (Broker.CpuTime() - BrokerCpu) - (SelfTime() - Self);
+            return Math.Max(0, other.TotalSeconds / wall);
         }
     }
 }

@@ -23,7 +23,9 @@ internal sealed record LiveResult(
     Percentiles PacedLatencyMs,
     double HostPeakRssMb,
     double HostCpuMicrosecondsPerMessage,
+    double HostCpuMicrosecondsPerMessagePaced,
     double BrokerCpuMicrosecondsPerMessage,
+    double OtherProcessesCores,
     double RawHttpPerSecond,
     Percentiles RawHttpLatencyMs,
     double RawAmqpPerSecond,
@@ -102,20 +104,22 @@ internal sealed class Report(E2eOptions options)
             var rows = new List<string[]>
             {
                 new[] { "scenario", "payload", "conc", "delay", "N", "e2e msg/s", "p50 ms", "p95 ms", "p99 ms", "@ msg/s",
-                        "host RSS MB", "host µs/msg", "broker µs/msg", "raw HTTP/s", "raw AMQP/s", "e2e/limit", "peer msg/s", "e2e/peer" },
+                        "host RSS MB", "host µs/msg", "@paced", "broker µs/msg", "other cores", "raw HTTP/s", "raw AMQP/s", "e2e/limit", "peer msg/s", "e2e/peer" },
             };
             rows.AddRange(Live.Select(r => new[]
             {
                 r.Scenario, r.Payload, I(r.Concurrency), r.ReceiverDelayMs + " ms", I(r.Count), N(r.E2ePerSecond),
                 F(r.PacedLatencyMs.P50), F(r.PacedLatencyMs.P95), F(r.PacedLatencyMs.P99), N(r.PacedPerSecond),
                 r.HostPeakRssMb.ToString("0", CultureInfo.InvariantCulture), N(r.HostCpuMicrosecondsPerMessage),
-                N(r.BrokerCpuMicrosecondsPerMessage), N(r.RawHttpPerSecond), N(r.RawAmqpPerSecond), $"{r.RatioToLimit:P0} ({r.LimitedBy})",
-                N(r.PeerPerSecond), $"{r.RatioToPeer:0.00}x",
+                N(r.HostCpuMicrosecondsPerMessagePaced), N(r.BrokerCpuMicrosecondsPerMessage),
+                r.OtherProcessesCores.ToString("0.00", CultureInfo.InvariantCulture), N(r.RawHttpPerSecond), N(r.RawAmqpPerSecond), double.IsFinite(r.RatioToLimit) ? $"{r.RatioToLimit:P0} ({r.LimitedBy})" : "-",
+                N(r.PeerPerSecond), double.IsFinite(r.RatioToPeer) ? $"{r.RatioToPeer:0.00}x" : "-",
             }));
             Table(text, rows);
-            text.AppendLine("  latency: publish -> arrival at the receiver, paced at half the measured e2e rate (@ msg/s);"
+            text.AppendLine("  latency: publish -> arrival at the receiver, paced at half the measured e2e rate or --paced-rate (@ msg/s);"
                             + " limit = min(raw HTTP, raw AMQP at the same concurrency; AMQP: mean of before and after the host run);");
-            text.AppendLine("  host/broker µs/msg: CPU time of the host process / of RabbitMQ per delivery in the saturated run; RSS = host VmHWM.");
+            text.AppendLine("  host/broker µs/msg: CPU time of the host / of RabbitMQ per delivery in the saturated run (@paced: the host's in the paced run);");
+            text.AppendLine("  other cores: CPU used meanwhile by every other process on the machine (noise); RSS = host VmHWM.");
         }
 
         if (Backlog.Count > 0)
@@ -145,7 +149,7 @@ internal sealed class Report(E2eOptions options)
             text.AppendLine($"Duplicates + bad signatures + stray requests across all runs: {bad} (must be 0).");
         }
 
-        if (Headline() is { } head)
+        if (Headline() is { } head && double.IsFinite(head.LimitPerSecond))
         {
             text.AppendLine();
             text.AppendLine($"Targets ({head.Payload}, WEBHOOK_CONCURRENCY={head.Concurrency}, receiver on loopback):");
