@@ -38,7 +38,9 @@ public static class HokusaiBusRegistrationExtensions
         services.TryAddEnumerable(ServiceDescriptor
             .Singleton<IValidateOptions<HokusaiWebhookOptions>, HokusaiWebhookOptionsValidator>());
 
+        // The factory's own per-request log lines are dropped: Log.Attempt records each attempt, with the URL redacted.
         services.AddHttpClient(WebhookHttpSender.HttpClientName, client => client.Timeout = Timeout.InfiniteTimeSpan)
+            .RemoveAllLoggers()
             .ConfigurePrimaryHttpMessageHandler(sp => new SocketsHttpHandler
             {
                 // Re-resolve DNS now and then; keep enough connections for every concurrent delivery.
