@@ -68,7 +68,8 @@ internal static class CommonOptions
         parseResult.GetValue(option) ?? Environment.GetEnvironmentVariable(SecretVariable) ?? "";
 
     /// <summary>An absolute http(s) URL option.</summary>
-    public static Option<Uri> Url(string name, string description, bool required = true) => new(name)
+    public static Option<Uri> Url(
+        string name, string description, bool required = true, string example = "http://127.0.0.1:8080/api/models/ready") => new(name)
     {
         Description = description,
         Required = required,
@@ -81,7 +82,7 @@ internal static class CommonOptions
                 return uri;
             }
 
-            result.AddError($"{name} must be an absolute http or https URL, e.g. http://127.0.0.1:8080/api/models/ready; got '{text}'.");
+            result.AddError($"{name} must be an absolute http or https URL, e.g. {example}; got '{text}'.");
             return null;
         },
     };

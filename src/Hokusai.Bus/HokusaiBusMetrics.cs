@@ -34,13 +34,13 @@ internal sealed class HokusaiBusMetrics
             });
     }
 
-    public void Delivered(TimeSpan elapsed, int attempts)
+    public void Delivered(TimeSpan elapsed)
     {
         _success.Add(1);
         _duration.Record(elapsed.TotalSeconds, new KeyValuePair<string, object?>("outcome", "success"));
     }
 
-    public void Failed(TimeSpan elapsed, int attempts)
+    public void Failed(TimeSpan elapsed)
     {
         _failure.Add(1);
         _duration.Record(elapsed.TotalSeconds, new KeyValuePair<string, object?>("outcome", "failure"));

@@ -67,11 +67,11 @@ internal sealed class HokusaiWebhookOptionsValidator : IValidateOptions<HokusaiW
             errors.Add($"WEBHOOK_CONCURRENCY must be between 1 and 1000; got {options.Concurrency}.");
         }
 
-        if (errors.Count == 0 && WorstCaseHold(options) > MaxHoldTime)
+        if (errors.Count == 0 && WorstCaseHold(options) is var hold && hold > MaxHoldTime)
         {
             errors.Add(
                 $"WEBHOOK_MAX_RETRIES, WEBHOOK_RETRY_DELAY and WEBHOOK_TIMEOUT together would hold one message for up to "
-                + $"{WorstCaseHold(options).TotalMinutes:0} minutes; keep it under {MaxHoldTime.TotalMinutes:0} "
+                + $"{hold.TotalMinutes:0} minutes; keep it under {MaxHoldTime.TotalMinutes:0} "
                 + "(RabbitMQ closes the channel of a message unacknowledged for 30 minutes).");
         }
 

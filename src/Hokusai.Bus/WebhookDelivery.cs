@@ -64,12 +64,12 @@ internal sealed class WebhookDelivery
         var elapsed = _time.GetElapsedTime(started);
         if (result.Succeeded)
         {
-            _metrics.Delivered(elapsed, state.Attempts);
+            _metrics.Delivered(elapsed);
             Log.Delivered(_logger, idempotencyKey, _shownUrl, state.Attempts, elapsed.TotalMilliseconds);
             return;
         }
 
-        _metrics.Failed(elapsed, state.Attempts);
+        _metrics.Failed(elapsed);
         Log.DeliveryFailed(_logger, idempotencyKey, _shownUrl, state.Attempts, result.Reason);
         throw new WebhookDeliveryException(idempotencyKey, state.Attempts, result.Reason);
     }

@@ -22,3 +22,15 @@ public static class BuildOutput
         return File.Exists(path) ? path : throw new FileNotFoundException($"Build {project} first: {path}");
     }
 }
+
+/// <summary>Loopback ports for the servers tests start.</summary>
+public static class LoopbackPort
+{
+    /// <summary>A port on 127.0.0.1 that nothing listens on right now.</summary>
+    public static int Free()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Net.Sockets;
 using System.Text;
 
 namespace Hokusai.Bus.TestSupport;
@@ -42,7 +41,7 @@ public sealed class HostProcess : IAsyncDisposable
     /// <summary>Starts the host and, unless <paramref name="waitForBus"/> is false, waits until its bus has started.</summary>
     public static async Task<HostProcess> StartAsync(IDictionary<string, string> environment, bool waitForBus = true)
     {
-        var port = FreePort();
+        var port = LoopbackPort.Free();
         var info = new ProcessStartInfo("dotnet", [HostDll(), "--urls", $"http://127.0.0.1:{port}"])
         {
             RedirectStandardOutput = true,
@@ -134,13 +133,6 @@ public sealed class HostProcess : IAsyncDisposable
         using var kill = Process.Start("kill", [$"-{signal}", pid.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
         kill.WaitForExit();
         return kill.ExitCode;
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     private static string HostDll() => BuildOutput.Dll("Hokusai.Bus.Host", "Hokusai.Bus.Host.dll");

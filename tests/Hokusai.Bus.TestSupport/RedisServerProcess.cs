@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Net.Sockets;
 
 namespace Hokusai.Bus.TestSupport;
 
@@ -19,7 +18,7 @@ public sealed class RedisServerProcess : IAsyncDisposable
 
     public static async Task<RedisServerProcess> StartAsync()
     {
-        var server = new RedisServerProcess(FreePort());
+        var server = new RedisServerProcess(LoopbackPort.Free());
         await server.StartAgainAsync();
         return server;
     }
@@ -61,12 +60,5 @@ public sealed class RedisServerProcess : IAsyncDisposable
     {
         await StopAsync();
         _process?.Dispose();
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

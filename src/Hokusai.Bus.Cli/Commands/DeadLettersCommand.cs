@@ -184,23 +184,15 @@ internal static class DeadLettersCommand
             HelpName = "name",
         };
 
-        private readonly Option<Uri> _management = new("--management")
-        {
-            Description = "RabbitMQ's management API.",
-            DefaultValueFactory = _ => new Uri("http://127.0.0.1:15672"),
-            HelpName = "url",
-            CustomParser = result =>
-            {
-                var text = result.Tokens.Count == 1 ? result.Tokens[0].Value : "";
-                if (Uri.TryCreate(text, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https")
-                {
-                    return uri;
-                }
+        private readonly Option<Uri> _management = WithDefault(
+            CommonOptions.Url("--management", "RabbitMQ's management API.", required: false, example: "http://127.0.0.1:15672"),
+            new Uri("http://127.0.0.1:15672"));
 
-                result.AddError($"--management must be an http or https URL, e.g. http://127.0.0.1:15672; got '{text}'.");
-                return null;
-            },
-        };
+        private static Option<Uri> WithDefault(Option<Uri> option, Uri value)
+        {
+            option.DefaultValueFactory = _ => value;
+            return option;
+        }
 
         private readonly Option<string> _user = new("--user", "-u") { Description = "Management API user.", DefaultValueFactory = _ => "guest" };
         private readonly Option<string> _password = new("--password", "-p") { Description = "Management API password.", DefaultValueFactory = _ => "guest" };
