@@ -5,11 +5,18 @@ using System.Text.Json.Serialization;
 namespace Hokusai.Bus.Contracts;
 
 /// <summary>
-/// Reads any ISO 8601 timestamp (an offset, <c>Z</c>, or none, which is taken as UTC, as Python's
+/// Reads an ISO 8601 timestamp only (<c>2024-01-15T10:30:00Z</c>: date, <c>T</c> or a space, time to the minute,
+/// second or up to 7 fraction digits, then <c>Z</c>, an offset, or none, which is taken as UTC, as Python's
 /// <c>datetime.utcnow().isoformat()</c> sends) and always writes UTC with <c>Z</c>, trailing zero fractions trimmed.
+/// Culture formats such as <c>01/02/2024 10:30</c> are refused: their day and month are ambiguous.
 /// </summary>
-internal sealed class UtcTimestampConverter : JsonConverter<DateTimeOffset>
+internal sealed partial class UtcTimestampConverter : JsonConverter<DateTimeOffset>
 {
+    [System.Text.RegularExpressions.GeneratedRegex(
+        @"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,7})?)?(Z|z|[+-]\d{2}(:?\d{2})?)?$",
+        System.Text.RegularExpressions.RegexOptions.CultureInvariant)]
+    private static partial System.Text.RegularExpressions.Regex Iso8601();
+
     private const string Format = "yyyy-MM-dd'T'HH:mm:ss.FFFFFFF'Z'";
 
     /// <inheritdoc />
@@ -21,10 +28,11 @@ internal sealed class UtcTimestampConverter : JsonConverter<DateTimeOffset>
         }
 
         var text = reader.GetString();
-        if (!DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture,
+        if (text is null || !Iso8601().IsMatch(text) || !DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture,
                 DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var value))
         {
-            throw new JsonException($"timestamp '{text}' is not an ISO 8601 date and time.");
+            throw new JsonException(
+                $"timestamp must be ISO 8601, e.g. \"2024-01-15T10:30:00Z\"; got '{SafeText.Of(text, 40)}'.");
         }
 
         return value.ToUniversalTime();

@@ -21,6 +21,73 @@ public static class ModelRegisteredJson
         return JsonSerializer.SerializeToUtf8Bytes(message, ContractsJsonContext.Body.ModelRegistered);
     }
 
+    /// <summary>
+    /// Reads a webhook body or a raw bus payload without throwing. On failure <paramref name="error"/> names the JSON
+    /// field at fault (<c>baseline_metrics.accuracy must be a number; ...</c>), with no value from the payload in it
+    /// that could forge a log line.
+    /// </summary>
+    public static bool TryDeserialize(
+        ReadOnlySpan<byte> utf8Json,
+        [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out ModelRegistered? message,
+        [System.Diagnostics.CodeAnalysis.NotNullWhen(false)] out string? error)
+    {
+        try
+        {
+            message = JsonSerializer.Deserialize(utf8Json, ContractsJsonContext.Body.ModelRegistered);
+        }
+        catch (JsonException e)
+        {
+            message = null;
+            error = Describe(e);
+            return false;
+        }
+
+        if (message is null)
+        {
+            error = "The body must be a JSON object (a model registration); it is JSON null.";
+            return false;
+        }
+
+        error = null;
+        return true;
+    }
+
+    /// <summary>Turns a System.Text.Json error into a sentence that starts with the field it is about.</summary>
+    private static string Describe(JsonException e)
+    {
+        var field = e.Path is { Length: > 2 } path && path.StartsWith("$.", StringComparison.Ordinal)
+            ? SafeText.Of(path[2..].Replace("['", ".", StringComparison.Ordinal).Replace("']", "", StringComparison.Ordinal), 80)
+            : null;
+        var reason = e.InnerException is InvalidOperationException or FormatException
+            ? "has the wrong JSON type (" + SafeText.Of(e.InnerException.Message, 120) + ")"
+            : SafeText.Of(StripLocation(e.Message), 200);
+
+        if (field is null)
+        {
+            return e.Path is "$" or null && e.BytePositionInLine is not null && reason.Contains("could not be converted", StringComparison.Ordinal)
+                ? "The body must be a JSON object (a model registration)."
+                : "The body is not valid JSON: " + reason;
+        }
+
+        // Our converters' messages already start with the field's name ("timestamp must be ISO 8601 ...").
+        var leaf = field[(field.LastIndexOf('.') + 1)..];
+        return reason.StartsWith(leaf, StringComparison.Ordinal) || reason.StartsWith(field, StringComparison.Ordinal)
+            ? reason
+            : $"{field} {(reason.StartsWith("has ", StringComparison.Ordinal) ? reason : "is invalid: " + reason)}";
+    }
+
+    /// <summary>System.Text.Json appends " Path: $.x | LineNumber: 0 | BytePositionInLine: 5." to its messages.</summary>
+    private static string StripLocation(string message)
+    {
+        var at = message.IndexOf(" Path: ", StringComparison.Ordinal);
+        if (at < 0)
+        {
+            at = message.IndexOf(" LineNumber: ", StringComparison.Ordinal);
+        }
+
+        return at < 0 ? message : message[..at];
+    }
+
     /// <summary>Reads a webhook body or a raw bus payload.</summary>
     /// <exception cref="JsonException">The bytes are not a JSON object of this shape; the message says where.</exception>
     public static ModelRegistered Deserialize(ReadOnlySpan<byte> utf8Json) =>

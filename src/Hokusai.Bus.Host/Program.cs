@@ -22,7 +22,8 @@ if (args is ["probe", var probeUrl])
 }
 
 var builder = WebApplication.CreateBuilder(args);
-var rabbitMq = RabbitMqAddress(builder.Configuration["RABBITMQ_URL"] ?? "amqp://guest:guest@localhost:5672/");
+var settingErrors = new List<string>();
+var rabbitMq = RabbitMqAddress(builder.Configuration["RABBITMQ_URL"] ?? "amqp://guest:guest@localhost:5672/", settingErrors);
 var quorumQueues = string.Equals(builder.Configuration["RABBITMQ_QUORUM_QUEUES"], "true", StringComparison.OrdinalIgnoreCase);
 
 builder.Services.AddHealthChecks();
@@ -54,15 +55,17 @@ builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
     .AddPrometheusExporter());
 
 var app = builder.Build();
-try
+// Settings are checked before anything starts; every bad one is listed, naming its variable.
+Validate<HokusaiWebhookOptions>(app.Services, settingErrors);
+if (app.Services.GetService<IConfigureOptions<HokusaiRedisOptions>>() is not null)
 {
-    // Settings are checked before anything starts; a bad one stops the host naming its variable.
-    _ = app.Services.GetRequiredService<IOptions<HokusaiWebhookOptions>>().Value;
+    Validate<HokusaiRedisOptions>(app.Services, settingErrors);
 }
-catch (OptionsValidationException invalid)
+
+if (settingErrors.Count > 0)
 {
     Console.Error.WriteLine("Hokusai.Bus.Host cannot start; fix these settings:");
-    invalid.Failures.ToList().ForEach(failure => Console.Error.WriteLine("  " + failure));
+    settingErrors.ForEach(failure => Console.Error.WriteLine("  " + failure));
     return 2;
 }
 
@@ -72,8 +75,27 @@ app.MapPrometheusScrapingEndpoint("/metrics");
 await app.RunAsync();
 return 0;
 
-static Uri RabbitMqAddress(string value) =>
-    Uri.TryCreate(value, UriKind.Absolute, out var uri) && uri.Scheme is "amqp" or "amqps" or "rabbitmq" or "rabbitmqs"
-        ? uri
-        : throw new ArgumentException(
-            "RABBITMQ_URL must be an absolute amqp:// or amqps:// URL, e.g. amqp://guest:guest@localhost:5672/.");
+static Uri RabbitMqAddress(string value, List<string> errors)
+{
+    if (Uri.TryCreate(value, UriKind.Absolute, out var uri) && uri.Scheme is "amqp" or "amqps" or "rabbitmq" or "rabbitmqs"
+        && !string.IsNullOrEmpty(uri.Host))
+    {
+        return uri;
+    }
+
+    errors.Add("RABBITMQ_URL must be an absolute amqp:// or amqps:// URL, e.g. amqp://guest:guest@localhost:5672/.");
+    return new Uri("amqp://localhost/");
+}
+
+static void Validate<TOptions>(IServiceProvider services, List<string> errors)
+    where TOptions : class
+{
+    try
+    {
+        _ = services.GetRequiredService<IOptions<TOptions>>().Value;
+    }
+    catch (OptionsValidationException invalid)
+    {
+        errors.AddRange(invalid.Failures);
+    }
+}

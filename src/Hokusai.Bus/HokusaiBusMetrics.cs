@@ -13,6 +13,8 @@ internal sealed class HokusaiBusMetrics
     private readonly Counter<long> _failure;
     private readonly Counter<long> _retries;
     private readonly Histogram<double> _duration;
+    private readonly Counter<long> _deferred;
+    private readonly Counter<long> _endpointFaults;
 
     public HokusaiBusMetrics(IMeterFactory meterFactory, WebhookCircuitBreaker breaker)
     {
@@ -23,6 +25,10 @@ internal sealed class HokusaiBusMetrics
             "Registrations whose every attempt failed; they are in the _error queue.");
         _retries = meter.CreateCounter<long>("webhook_retry_count", "{retry}",
             "Retries after a failed attempt.");
+        _deferred = meter.CreateCounter<long>("webhook_deferred", "{delivery}",
+            "Deliveries handed to a RabbitMQ delay queue because the next wait would not fit in WEBHOOK_MAX_HOLD.");
+        _endpointFaults = meter.CreateCounter<long>("hokusai_endpoint_faults", "{fault}",
+            "Receive endpoint faults, e.g. RabbitMQ closing a channel; MassTransit reconnects.");
         meter.CreateObservableGauge("webhook_circuit_breaker_state", () => (int)breaker.State, null,
             "Circuit breaker: 0 closed, 1 open, 2 half-open.");
         _duration = meter.CreateHistogram<double>("webhook_delivery_duration", "s",
@@ -47,4 +53,8 @@ internal sealed class HokusaiBusMetrics
     }
 
     public void Retried() => _retries.Add(1);
+
+    public void Deferred() => _deferred.Add(1);
+
+    public void EndpointFaulted() => _endpointFaults.Add(1);
 }

@@ -64,6 +64,9 @@ public static class HokusaiBusRegistrationExtensions
         });
         services.TryAddSingleton<HokusaiBusMetrics>();
         services.TryAddSingleton<WebhookDelivery>();
+        services.AddHealthChecks().AddCheck<WebhookBreakerHealthCheck>(
+            "hokusai-webhook-breaker", HealthStatus.Degraded, ["ready", "webhook"]);
+        services.AddReceiveEndpointObserver<EndpointFaultObserver>();
 
         configurator.AddConsumer<WebhookDeliveryConsumer, WebhookDeliveryConsumerDefinition>();
         return configurator;

@@ -55,8 +55,16 @@ public sealed class HokusaiWebhookOptions
     /// </summary>
     public IReadOnlyList<string> RotationSecrets { get; set; } = [];
 
-    /// <summary>The longest <c>Retry-After</c> honoured, so that a message is never held near RabbitMQ's ack timeout. 5 min.</summary>
-    public TimeSpan MaxRetryAfter { get; set; } = TimeSpan.FromMinutes(5);
+    /// <summary>
+    /// <c>WEBHOOK_MAX_HOLD</c> (not in the guide): the longest one message is held unacknowledged by the host, waits
+    /// and attempts included. A wait that would go past it (a long backoff, a long <c>Retry-After</c>, an open breaker)
+    /// happens in RabbitMQ instead, in a delay queue. Default 5 min; at most 20 min, well under RabbitMQ's 30 min
+    /// <c>consumer_timeout</c>, and more than <see cref="Timeout"/>.
+    /// </summary>
+    public TimeSpan MaxHold { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>The longest <c>Retry-After</c> honoured (the wait then lives in RabbitMQ). 1 hour.</summary>
+    public TimeSpan MaxRetryAfter { get; set; } = TimeSpan.FromHours(1);
 
     /// <summary>Settings that could not be read, each naming its variable; reported by the validator.</summary>
     internal List<string> ReadErrors { get; } = [];

@@ -8,8 +8,11 @@ namespace Hokusai.Bus;
 /// </summary>
 internal sealed class HokusaiWebhookOptionsValidator : IValidateOptions<HokusaiWebhookOptions>
 {
-    /// <summary>Leaves a margin below RabbitMQ's default 30 min consumer (ack) timeout.</summary>
+    /// <summary>The longest <c>WEBHOOK_MAX_HOLD</c>: a margin below RabbitMQ's default 30 min consumer (ack) timeout.</summary>
     internal static readonly TimeSpan MaxHoldTime = TimeSpan.FromMinutes(20);
+
+    /// <summary>The shortest <c>WEBHOOK_TIMEOUT</c>: below a millisecond no HTTP request can complete.</summary>
+    internal static readonly TimeSpan MinTimeout = TimeSpan.FromMilliseconds(1);
 
     public ValidateOptionsResult Validate(string? name, HokusaiWebhookOptions options)
     {
@@ -27,14 +30,28 @@ internal sealed class HokusaiWebhookOptionsValidator : IValidateOptions<HokusaiW
             errors.Add($"WEBHOOK_URL must be an absolute http or https URL; got '{WebhookUrl.Redact(options.Url)}'.");
         }
 
-        if (string.IsNullOrEmpty(options.Secret))
+        if (string.IsNullOrWhiteSpace(options.Secret))
         {
-            errors.Add("WEBHOOK_SECRET is required and must not be empty.");
+            errors.Add("WEBHOOK_SECRET is required and must not be empty or only spaces.");
         }
 
         if (options.Timeout <= TimeSpan.Zero)
         {
             errors.Add("WEBHOOK_TIMEOUT must be greater than 0 seconds.");
+        }
+        else if (options.Timeout < MinTimeout)
+        {
+            errors.Add($"WEBHOOK_TIMEOUT must be at least {MinTimeout.TotalSeconds:0.###} seconds.");
+        }
+
+        if (options.MaxHold < TimeSpan.FromSeconds(1) || options.MaxHold > MaxHoldTime)
+        {
+            errors.Add($"WEBHOOK_MAX_HOLD must be between 1 and {MaxHoldTime.TotalSeconds:0} seconds "
+                + "(RabbitMQ closes the channel of a message unacknowledged for 30 minutes).");
+        }
+        else if (options.Timeout >= options.MaxHold)
+        {
+            errors.Add("WEBHOOK_MAX_HOLD must be longer than WEBHOOK_TIMEOUT: one attempt has to fit in the hold.");
         }
 
         if (options.MaxRetries is < 0 or > 20)
@@ -67,26 +84,6 @@ internal sealed class HokusaiWebhookOptionsValidator : IValidateOptions<HokusaiW
             errors.Add($"WEBHOOK_CONCURRENCY must be between 1 and 1000; got {options.Concurrency}.");
         }
 
-        if (errors.Count == 0 && WorstCaseHold(options) is var hold && hold > MaxHoldTime)
-        {
-            errors.Add(
-                $"WEBHOOK_MAX_RETRIES, WEBHOOK_RETRY_DELAY and WEBHOOK_TIMEOUT together would hold one message for up to "
-                + $"{hold.TotalMinutes:0} minutes; keep it under {MaxHoldTime.TotalMinutes:0} "
-                + "(RabbitMQ closes the channel of a message unacknowledged for 30 minutes).");
-        }
-
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
-    }
-
-    /// <summary>Every attempt timing out, plus every backoff delay.</summary>
-    internal static TimeSpan WorstCaseHold(HokusaiWebhookOptions options)
-    {
-        var total = options.Timeout * (options.MaxRetries + 1);
-        for (var retry = 0; retry < options.MaxRetries; retry++)
-        {
-            total += options.RetryDelay * Math.Pow(2, retry);
-        }
-
-        return total;
     }
 }

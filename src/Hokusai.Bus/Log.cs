@@ -24,8 +24,9 @@ internal static partial class Log
     [LoggerMessage(5, LogLevel.Warning, "Webhook circuit breaker for {Url}: {From} -> {To}")]
     public static partial void BreakerChanged(ILogger logger, string url, CircuitState from, CircuitState to);
 
-    [LoggerMessage(6, LogLevel.Error, "Rejected a ModelRegistered message: {Reason}")]
-    public static partial void Rejected(ILogger logger, string reason);
+    [LoggerMessage(6, LogLevel.Information,
+        "Waiting in RabbitMQ: {IdempotencyKey} to {Url} comes back in {DelayMs:0} ms ({Attempts} attempt(s) counted so far; last: {Reason})")]
+    public static partial void Deferred(ILogger logger, string idempotencyKey, string url, double delayMs, int attempts, string reason);
 
     [LoggerMessage(7, LogLevel.Debug, "Published {IdempotencyKey} to Redis channel {Channel} ({Subscribers} subscribers) and list")]
     public static partial void RedisPublished(ILogger logger, string idempotencyKey, string channel, long subscribers);
@@ -35,4 +36,13 @@ internal static partial class Log
 
     [LoggerMessage(9, LogLevel.Warning, "Redis connection {Change}: {FailureType}")]
     public static partial void RedisConnectionChanged(ILogger logger, string change, string failureType);
+
+    [LoggerMessage(10, LogLevel.Warning, "Rejected a message on {Queue}; it goes to the error queue: {Reason}")]
+    public static partial void Invalid(ILogger logger, string queue, string reason);
+
+    [LoggerMessage(11, LogLevel.Warning, "Redis is unavailable; {IdempotencyKey} waits in RabbitMQ and comes back in {DelayMs:0} ms: {Reason}")]
+    public static partial void RedisDeferred(ILogger logger, string idempotencyKey, double delayMs, string reason);
+
+    [LoggerMessage(12, LogLevel.Warning, "Receive endpoint {Endpoint} faulted (for example RabbitMQ closed its channel); MassTransit reconnects: {Reason}")]
+    public static partial void EndpointFaulted(ILogger logger, string endpoint, string reason);
 }

@@ -37,14 +37,19 @@ internal sealed class SettingReader(IConfiguration configuration, string section
             return;
         }
 
-        if (double.TryParse(setting.Value, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds)
-            && double.IsFinite(seconds) && seconds is >= 0 and <= 86_400)
+        if (!double.TryParse(setting.Value, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds)
+            || !double.IsFinite(seconds))
         {
-            set(TimeSpan.FromSeconds(seconds));
+            errors.Add($"{setting.Name} must be a number of seconds (e.g. 2 or 0.5); got '{Shown(setting.Value)}'.");
+        }
+        else if (seconds > 86_400)
+        {
+            errors.Add($"{setting.Name} must be at most 86400 seconds (a day); got {setting.Value.Trim()}.");
         }
         else
         {
-            errors.Add($"{setting.Name} must be a number of seconds (e.g. 2 or 0.5); got '{setting.Value}'.");
+            // Negative and tiny values are read as given, for the validator to name the limit they break.
+            set(TimeSpan.FromSeconds(Math.Max(seconds, -86_400)));
         }
     }
 
@@ -61,7 +66,7 @@ internal sealed class SettingReader(IConfiguration configuration, string section
         }
         else
         {
-            errors.Add($"{setting.Name} must be a whole number; got '{setting.Value}'.");
+            errors.Add($"{setting.Name} must be a whole number; got '{Shown(setting.Value)}'.");
         }
     }
 
@@ -78,9 +83,12 @@ internal sealed class SettingReader(IConfiguration configuration, string section
         }
         else
         {
-            errors.Add($"{setting.Name} must be true or false; got '{setting.Value}'.");
+            errors.Add($"{setting.Name} must be true or false; got '{Shown(setting.Value)}'.");
         }
     }
+
+    /// <summary>A value as it may be shown in an error: control characters escaped, cut to 40 characters.</summary>
+    private static string Shown(string value) => Hokusai.Bus.Contracts.SafeText.Of(value, 40);
 
     /// <summary>True/false the way shells and Python programs write them.</summary>
     public static bool TryParseFlag(string value, out bool flag)

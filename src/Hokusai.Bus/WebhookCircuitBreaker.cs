@@ -30,6 +30,8 @@ internal sealed class WebhookCircuitBreaker
     private int _consecutiveFailures;
     private DateTimeOffset _openUntil;
     private TaskCompletionSource _changed = NewSignal();
+    private DateTimeOffset? _lastSuccessAt;
+    private int _waiting;
 
     public WebhookCircuitBreaker(
         int failureThreshold,
@@ -55,40 +57,104 @@ internal sealed class WebhookCircuitBreaker
         }
     }
 
+    /// <summary>When a delivery to this destination last succeeded, or null if none has since the host started.</summary>
+    public DateTimeOffset? LastSuccessAt
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _lastSuccessAt;
+            }
+        }
+    }
+
+    /// <summary>Callers waiting for a permit right now.</summary>
+    public int Waiting => Volatile.Read(ref _waiting);
+
+    /// <summary>How long until the breaker next lets a request through: zero while closed.</summary>
+    public TimeSpan UntilNextTrial
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _state switch
+                {
+                    CircuitState.Open when _openUntil > _time.GetUtcNow() => _openUntil - _time.GetUtcNow(),
+                    CircuitState.HalfOpen => _recoveryTime,
+                    _ => TimeSpan.Zero,
+                };
+            }
+        }
+    }
+
     /// <summary>
     /// Completes when a request may be sent: at once while closed; after the recovery time, for exactly one trial,
     /// once it is open; otherwise when the trial's outcome is known. The caller must report the outcome of every
     /// permit through <see cref="Record"/> or give it back with <see cref="Abandon"/>.
     /// </summary>
-    public async ValueTask<Permit> AcquireAsync(CancellationToken cancellationToken)
+    public async ValueTask<Permit> AcquireAsync(CancellationToken cancellationToken) =>
+        (await AcquireAsync(Timeout.InfiniteTimeSpan, cancellationToken).ConfigureAwait(false))!.Value;
+
+    /// <summary>
+    /// As <see cref="AcquireAsync(CancellationToken)"/>, but waits at most <paramref name="maxWait"/>
+    /// (<see cref="Timeout.InfiniteTimeSpan"/>: no limit); null when no permit came within it.
+    /// </summary>
+    public async ValueTask<Permit?> AcquireAsync(TimeSpan maxWait, CancellationToken cancellationToken)
     {
-        while (true)
+        var deadline = maxWait == Timeout.InfiniteTimeSpan ? DateTimeOffset.MaxValue : _time.GetUtcNow() + maxWait;
+        var counted = false;
+        try
         {
-            Task changed;
-            TimeSpan wait;
-            lock (_gate)
+            while (true)
             {
-                switch (_state)
+                Task changed;
+                TimeSpan wait;
+                lock (_gate)
                 {
-                    case CircuitState.Closed:
-                        return new Permit(IsTrial: false);
-                    case CircuitState.Open when _time.GetUtcNow() >= _openUntil:
-                        MoveTo(CircuitState.HalfOpen);
-                        return new Permit(IsTrial: true);
+                    var now = _time.GetUtcNow();
+                    switch (_state)
+                    {
+                        case CircuitState.Closed:
+                            return new Permit(IsTrial: false);
+                        case CircuitState.Open when now >= _openUntil:
+                            MoveTo(CircuitState.HalfOpen);
+                            return new Permit(IsTrial: true);
+                    }
+
+                    if (now >= deadline)
+                    {
+                        return null;
+                    }
+
+                    changed = _changed.Task;
+                    var until = _state == CircuitState.Open && _openUntil < deadline ? _openUntil : deadline;
+                    wait = until == DateTimeOffset.MaxValue ? Timeout.InfiniteTimeSpan : until - now;
                 }
 
-                changed = _changed.Task;
-                wait = _state == CircuitState.Open ? _openUntil - _time.GetUtcNow() : Timeout.InfiniteTimeSpan;
-            }
+                if (!counted)
+                {
+                    Interlocked.Increment(ref _waiting);
+                    counted = true;
+                }
 
-            if (wait == Timeout.InfiniteTimeSpan)
-            {
-                await changed.WaitAsync(cancellationToken).ConfigureAwait(false);
+                if (wait == Timeout.InfiniteTimeSpan)
+                {
+                    await changed.WaitAsync(cancellationToken).ConfigureAwait(false);
+                }
+                else
+                {
+                    await Task.WhenAny(changed, Task.Delay(wait, _time, cancellationToken)).ConfigureAwait(false);
+                    cancellationToken.ThrowIfCancellationRequested();
+                }
             }
-            else
+        }
+        finally
+        {
+            if (counted)
             {
-                await Task.WhenAny(changed, Task.Delay(wait, _time, cancellationToken)).ConfigureAwait(false);
-                cancellationToken.ThrowIfCancellationRequested();
+                Interlocked.Decrement(ref _waiting);
             }
         }
     }
@@ -102,6 +168,7 @@ internal sealed class WebhookCircuitBreaker
             {
                 // Any success shows the endpoint is up, whether it was the trial or a request from before the opening.
                 _consecutiveFailures = 0;
+                _lastSuccessAt = _time.GetUtcNow();
                 if (_state != CircuitState.Closed)
                 {
                     MoveTo(CircuitState.Closed);

@@ -7,12 +7,27 @@ using Polly.Retry;
 namespace Hokusai.Bus;
 
 /// <summary>
-/// Delivers one body with the guide's policy: exponential-backoff retries (Polly), honouring a longer
-/// <c>Retry-After</c>, a timeout per attempt, and the destination's <see cref="WebhookCircuitBreaker"/>, whose open
-/// periods are waited out without using up a retry.
+/// Delivers one body with the guide's policy (exponential-backoff retries honouring a longer <c>Retry-After</c>, a
+/// timeout per attempt, the destination's <see cref="WebhookCircuitBreaker"/>), never holding the message longer
+/// than <c>WEBHOOK_MAX_HOLD</c>: waits that fit in the hold happen here (Polly's retry), longer ones are handed back
+/// as <see cref="DeliveryDecisionKind.Later"/> for RabbitMQ to hold (see <see cref="Redelivery"/>).
+/// <para>The rules, each with the reason it exists:</para>
+/// <list type="bullet">
+/// <item>Attempts count against <c>WEBHOOK_MAX_RETRIES</c> only while the breaker is closed; a failed half-open
+/// trial does not count, so an outage of any length is waiting, never dead-lettering.</item>
+/// <item>A message whose retries have run out goes to <c>_error</c> only once the endpoint has accepted another
+/// delivery since the message's previous failure: proof that the endpoint is up and refuses this message. Until
+/// then it is tried again every recovery time, so a real outage never dead-letters it and, with no other traffic,
+/// it blocks nothing.</item>
+/// <item>After a failed trial, a message that others are waiting behind goes back to RabbitMQ, so trials rotate
+/// across the waiting messages instead of one refused message keeping the breaker open for all.</item>
+/// <item>413 and 431 are about the message, not the endpoint: <c>_error</c> at once, never counted by the breaker.</item>
+/// </list>
 /// </summary>
 internal sealed class WebhookDelivery
 {
+    private static readonly ResiliencePropertyKey<DeliveryState> StateKey = new("Hokusai.Bus.Delivery");
+
     private readonly WebhookHttpSender _sender;
     private readonly WebhookCircuitBreaker _breaker;
     private readonly HokusaiBusMetrics _metrics;
@@ -20,9 +35,9 @@ internal sealed class WebhookDelivery
     private readonly ILogger _logger;
     private readonly WebhookSigner _signer;
     private readonly StandardWebhookSigner? _standardSigner;
+    private readonly HokusaiWebhookOptions _settings;
     private readonly Uri _url;
     private readonly string _shownUrl;
-    private readonly TimeSpan _timeout;
     private readonly ResiliencePipeline<AttemptResult> _retry;
 
     public WebhookDelivery(
@@ -33,68 +48,175 @@ internal sealed class WebhookDelivery
         TimeProvider time,
         ILogger<WebhookDelivery> logger)
     {
-        var settings = options.Value;
+        _settings = options.Value;
         _sender = sender;
         _breaker = breaker;
         _metrics = metrics;
         _time = time;
         _logger = logger;
-        _signer = new WebhookSigner(settings.Secret, settings.SignatureFormat);
-        _standardSigner = settings.StandardSignatures
-            ? new StandardWebhookSigner([settings.Secret, .. settings.RotationSecrets])
+        _signer = new WebhookSigner(_settings.Secret, _settings.SignatureFormat);
+        _standardSigner = _settings.StandardSignatures
+            ? new StandardWebhookSigner([_settings.Secret, .. _settings.RotationSecrets])
             : null;
-        _url = settings.Url!;
+        _url = _settings.Url!;
         _shownUrl = WebhookUrl.Redact(_url);
-        _timeout = settings.Timeout;
-        _retry = BuildRetry(settings, time);
+        _retry = BuildRetry(time);
     }
 
-    /// <summary>Signs and POSTs <paramref name="body"/> until it is accepted or the retries are spent.</summary>
-    /// <exception cref="WebhookDeliveryException">Every attempt failed.</exception>
-    public async Task DeliverAsync(ReadOnlyMemory<byte> body, string idempotencyKey, CancellationToken cancellationToken)
+    /// <summary>
+    /// Signs and POSTs <paramref name="body"/> until it is accepted, the retries are spent, or the next wait does not
+    /// fit in the hold. Only the caller's cancellation throws.
+    /// </summary>
+    public async Task<DeliveryDecision> DeliverAsync(
+        ReadOnlyMemory<byte> body, string idempotencyKey, DeliveryHistory history, CancellationToken cancellationToken)
     {
         var request = new WebhookDeliveryRequest(body, _signer.Sign(body.Span), idempotencyKey);
         var started = _time.GetTimestamp();
-        var state = new DeliveryState(this, request);
+        var state = new DeliveryState(this, request, history, _time.GetUtcNow() + _settings.MaxHold);
 
-        var result = await _retry.ExecuteAsync(
-            static (state, token) => state.Delivery.AttemptAsync(state, token), state, cancellationToken)
-            .ConfigureAwait(false);
-
-        var elapsed = _time.GetElapsedTime(started);
-        if (result.Succeeded)
+        var context = ResilienceContextPool.Shared.Get(cancellationToken);
+        context.Properties.Set(StateKey, state);
+        try
         {
-            _metrics.Delivered(elapsed);
-            Log.Delivered(_logger, idempotencyKey, _shownUrl, state.Attempts, elapsed.TotalMilliseconds);
-            return;
+            await _retry.ExecuteOutcomeAsync(
+                static async (context, state) => Outcome.FromResult(await state.Delivery.AttemptAsync(state, context.CancellationToken)
+                    .ConfigureAwait(false)),
+                context, state).ConfigureAwait(false);
+        }
+        finally
+        {
+            ResilienceContextPool.Shared.Return(context);
         }
 
-        _metrics.Failed(elapsed);
-        Log.DeliveryFailed(_logger, idempotencyKey, _shownUrl, state.Attempts, result.Reason);
-        throw new WebhookDeliveryException(idempotencyKey, state.Attempts, result.Reason);
+        cancellationToken.ThrowIfCancellationRequested();
+        var decision = state.Decision;
+        var elapsed = _time.GetElapsedTime(started);
+        switch (decision.Kind)
+        {
+            case DeliveryDecisionKind.Delivered:
+                _metrics.Delivered(elapsed);
+                Log.Delivered(_logger, idempotencyKey, _shownUrl, decision.History.Attempts + 1, elapsed.TotalMilliseconds);
+                break;
+            case DeliveryDecisionKind.Later:
+                _metrics.Deferred();
+                Log.Deferred(_logger, idempotencyKey, _shownUrl, decision.Delay.TotalMilliseconds, decision.History.Attempts,
+                    decision.History.LastReason ?? "circuit breaker open");
+                break;
+            default:
+                _metrics.Failed(elapsed);
+                Log.DeliveryFailed(_logger, idempotencyKey, _shownUrl, decision.Failure!.Attempts, decision.Failure.LastReason);
+                break;
+        }
+
+        return decision;
     }
 
     private async ValueTask<AttemptResult> AttemptAsync(DeliveryState state, CancellationToken cancellationToken)
     {
-        var permit = await _breaker.AcquireAsync(cancellationToken).ConfigureAwait(false);
-        var attempt = ++state.Attempts;
+        // Wait for the breaker no longer than leaves room for one attempt inside the hold.
+        var room = state.HoldUntil - _time.GetUtcNow() - _settings.Timeout;
+        var permit = room > TimeSpan.Zero ? await _breaker.AcquireAsync(room, cancellationToken).ConfigureAwait(false) : null;
+        if (permit is not { } granted)
+        {
+            state.Decide(DeliveryDecision.LaterBy(Positive(_breaker.UntilNextTrial), state.History));
+            return AttemptResult.NotSent;
+        }
+
         var started = _time.GetTimestamp();
+        var attemptAt = _time.GetUtcNow();
         AttemptResult result;
         try
         {
-            result = await _sender.SendAsync(_url, SignedForNow(state.Request), _timeout, cancellationToken).ConfigureAwait(false);
+            result = await _sender.SendAsync(_url, SignedForNow(state.Request), _settings.Timeout, cancellationToken)
+                .ConfigureAwait(false);
         }
         catch
         {
-            _breaker.Abandon(permit);
+            _breaker.Abandon(granted);
             throw;
         }
 
-        _breaker.Record(permit, result.Succeeded);
-        Log.Attempt(_logger, state.Request.IdempotencyKey, _shownUrl, attempt, result.Reason,
-            _time.GetElapsedTime(started).TotalMilliseconds, permit.IsTrial);
+        _breaker.Record(granted, result.Succeeded || result.IsPermanent);
+        Log.Attempt(_logger, state.Request.IdempotencyKey, _shownUrl, state.History.Attempts + 1, result.Reason,
+            _time.GetElapsedTime(started).TotalMilliseconds, granted.IsTrial);
+
+        if (result.Succeeded)
+        {
+            state.Decide(DeliveryDecision.Delivered(state.History));
+            return result;
+        }
+
+        var previousFailure = state.History.LastFailureAt ?? attemptAt;
+        var history = state.History.Failed(attemptAt, result.Reason, counts: !granted.IsTrial);
+        if (result.IsPermanent)
+        {
+            state.Decide(DeliveryDecision.Rejected(history, new WebhookDeliveryException(
+                state.Request.IdempotencyKey, history.Attempts, result.Reason + ": the endpoint refuses this message's size, so it is not retried")));
+            return result;
+        }
+
+        TimeSpan next;
+        if (granted.IsTrial)
+        {
+            // The trial failed and reopened the breaker: the next request goes out after the recovery time, and if
+            // others are waiting, this message goes to the back so that one of them is the next trial.
+            next = _settings.CircuitBreakerRecoveryTime;
+            if (_breaker.Waiting > 0)
+            {
+                state.Decide(DeliveryDecision.LaterBy(next, history));
+                return result;
+            }
+        }
+        else if (history.Attempts > _settings.MaxRetries)
+        {
+            history = history with { ExhaustedAt = history.ExhaustedAt ?? attemptAt };
+            if (_breaker.LastSuccessAt >= previousFailure)
+            {
+                state.Decide(DeliveryDecision.DeadLetter(history,
+                    new WebhookDeliveryException(state.Request.IdempotencyKey, history.Attempts, result.Reason)));
+                return result;
+            }
+
+            // Retries spent, but nothing shows the endpoint is up: this may be an outage. Try again later.
+            next = _settings.CircuitBreakerRecoveryTime;
+        }
+        else
+        {
+            next = Backoff(history.Attempts, result);
+            _metrics.Retried();
+        }
+
+        state.History = history;
+        if (_time.GetUtcNow() + next + _settings.Timeout <= state.HoldUntil)
+        {
+            state.WaitInHost = next;
+            Log.RetryScheduled(_logger, _shownUrl, history.Attempts + 1, next.TotalMilliseconds);
+        }
+        else
+        {
+            state.Decide(DeliveryDecision.LaterBy(next, history));
+        }
+
         return result;
     }
+
+    /// <summary>
+    /// After failed attempt <paramref name="attempts"/>: <c>WEBHOOK_RETRY_DELAY × 2^(attempts-1)</c>, or a longer
+    /// <c>Retry-After</c> (429/503), capped at <see cref="HokusaiWebhookOptions.MaxRetryAfter"/>.
+    /// </summary>
+    private TimeSpan Backoff(int attempts, AttemptResult result)
+    {
+        var backoff = _settings.RetryDelay * Math.Pow(2, attempts - 1);
+        if (result.RetryAfter is { } retryAfter)
+        {
+            var honoured = retryAfter < _settings.MaxRetryAfter ? retryAfter : _settings.MaxRetryAfter;
+            return honoured > backoff ? honoured : backoff;
+        }
+
+        return backoff;
+    }
+
+    private static TimeSpan Positive(TimeSpan delay) => delay > TimeSpan.Zero ? delay : TimeSpan.FromMilliseconds(1);
 
     /// <summary>Adds this attempt's Standard Webhooks timestamp and signature, when they are on.</summary>
     private WebhookDeliveryRequest SignedForNow(WebhookDeliveryRequest request)
@@ -113,50 +235,75 @@ internal sealed class WebhookDelivery
         };
     }
 
-    private ResiliencePipeline<AttemptResult> BuildRetry(HokusaiWebhookOptions settings, TimeProvider time)
-    {
-        var builder = new ResiliencePipelineBuilder<AttemptResult> { TimeProvider = time };
-        if (settings.MaxRetries > 0)
-        {
-            builder.AddRetry(new RetryStrategyOptions<AttemptResult>
+    /// <summary>Polly runs the waits that fit in the hold; <see cref="AttemptAsync"/> decides each one.</summary>
+    private static ResiliencePipeline<AttemptResult> BuildRetry(TimeProvider time) =>
+        new ResiliencePipelineBuilder<AttemptResult> { TimeProvider = time }
+            .AddRetry(new RetryStrategyOptions<AttemptResult>
             {
-                MaxRetryAttempts = settings.MaxRetries,
-                Delay = settings.RetryDelay,
-                BackoffType = DelayBackoffType.Exponential,
+                MaxRetryAttempts = int.MaxValue,
                 UseJitter = false,
-                ShouldHandle = static args => ValueTask.FromResult(args.Outcome.Result is { Succeeded: false }),
-                DelayGenerator = args => ValueTask.FromResult(LongerRetryAfter(args.Outcome.Result, args.AttemptNumber)),
-                OnRetry = args =>
+                ShouldHandle = static args => ValueTask.FromResult(args.Context.Properties.GetValue(StateKey, null!).WaitInHost is not null),
+                DelayGenerator = static args =>
                 {
-                    _metrics.Retried();
-                    Log.RetryScheduled(_logger, _shownUrl, args.AttemptNumber + 1, args.RetryDelay.TotalMilliseconds);
-                    return default;
+                    var state = args.Context.Properties.GetValue(StateKey, null!);
+                    var wait = state.WaitInHost;
+                    state.WaitInHost = null;
+                    return ValueTask.FromResult(wait);
                 },
-            });
-        }
+            })
+            .Build();
 
-        return builder.Build();
-
-        // Polly computes RetryDelay * 2^attempt when this returns null; a longer Retry-After (429/503) wins, capped.
-        TimeSpan? LongerRetryAfter(AttemptResult result, int attemptNumber)
-        {
-            if (result.RetryAfter is not { } retryAfter)
-            {
-                return null;
-            }
-
-            var backoff = settings.RetryDelay * Math.Pow(2, attemptNumber);
-            var honoured = retryAfter < settings.MaxRetryAfter ? retryAfter : settings.MaxRetryAfter;
-            return honoured > backoff ? honoured : null;
-        }
-    }
-
-    private sealed class DeliveryState(WebhookDelivery delivery, WebhookDeliveryRequest request)
+    private sealed class DeliveryState(WebhookDelivery delivery, WebhookDeliveryRequest request, DeliveryHistory history, DateTimeOffset holdUntil)
     {
         public WebhookDelivery Delivery { get; } = delivery;
 
         public WebhookDeliveryRequest Request { get; } = request;
 
-        public int Attempts { get; set; }
+        public DateTimeOffset HoldUntil { get; } = holdUntil;
+
+        public DeliveryHistory History { get; set; } = history;
+
+        /// <summary>Set when the next attempt waits here; Polly reads and clears it.</summary>
+        public TimeSpan? WaitInHost { get; set; }
+
+        public DeliveryDecision Decision { get; private set; } = DeliveryDecision.LaterBy(TimeSpan.Zero, history);
+
+        public void Decide(DeliveryDecision decision)
+        {
+            Decision = decision;
+            History = decision.History;
+            WaitInHost = null;
+        }
     }
+}
+
+/// <summary>What became of one delivery in this host.</summary>
+internal enum DeliveryDecisionKind
+{
+    /// <summary>The endpoint answered 2xx.</summary>
+    Delivered,
+
+    /// <summary>Wait <see cref="DeliveryDecision.Delay"/> in RabbitMQ, then try again with the history carried in headers.</summary>
+    Later,
+
+    /// <summary>Retries spent while the endpoint accepted others: <c>_error</c>.</summary>
+    DeadLetter,
+
+    /// <summary>The endpoint refused the message itself (413/431): <c>_error</c> at once.</summary>
+    Rejected,
+}
+
+/// <summary>The outcome of <see cref="WebhookDelivery.DeliverAsync"/>.</summary>
+internal readonly record struct DeliveryDecision(
+    DeliveryDecisionKind Kind, DeliveryHistory History, TimeSpan Delay, WebhookDeliveryException? Failure)
+{
+    public static DeliveryDecision Delivered(DeliveryHistory history) => new(DeliveryDecisionKind.Delivered, history, default, null);
+
+    public static DeliveryDecision LaterBy(TimeSpan delay, DeliveryHistory history) => new(DeliveryDecisionKind.Later, history, delay, null);
+
+    public static DeliveryDecision DeadLetter(DeliveryHistory history, WebhookDeliveryException failure) =>
+        new(DeliveryDecisionKind.DeadLetter, history, default, failure);
+
+    public static DeliveryDecision Rejected(DeliveryHistory history, WebhookDeliveryException failure) =>
+        new(DeliveryDecisionKind.Rejected, history, default, failure);
 }

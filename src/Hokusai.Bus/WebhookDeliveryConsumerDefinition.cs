@@ -25,7 +25,8 @@ internal sealed class WebhookDeliveryConsumerDefinition : ConsumerDefinition<Web
         IRegistrationContext context)
     {
         endpointConfigurator.ConfigureRawJson();
-        // Messages waiting out a retry or an open breaker hold their slot; the rest stay ready in the queue.
+        // Messages waiting out a retry or an open breaker hold their slot (at most WEBHOOK_MAX_HOLD; longer waits
+        // are in a delay queue); the rest stay ready in the queue.
         endpointConfigurator.PrefetchCount = _concurrency;
     }
 }
@@ -36,8 +37,11 @@ internal static class EndpointPolicy
     /// Accept a bare JSON payload (no MassTransit envelope), as a Python producer sends it, with content type
     /// application/json or none at all; MassTransit's envelope keeps working for .NET producers.
     /// </summary>
-    public static void ConfigureRawJson(this IReceiveEndpointConfigurator endpoint) =>
+    public static void ConfigureRawJson(this IReceiveEndpointConfigurator endpoint)
+    {
         endpoint.UseRawJsonDeserializer(RawSerializerOptions.AnyMessageType, isDefault: true);
+        endpoint.UseFilter(RegistrationBodyFilter.Instance);
+    }
 }
 
 /// <summary>The RabbitMQ queues this package consumes from, as ops see them in the management UI.</summary>

@@ -32,6 +32,7 @@ internal sealed class WebhookSettings(IConfiguration configuration) : IConfigure
         read.String("WEBHOOK_SECRET", "Secret", v => options.Secret = v);
         read.Seconds("WEBHOOK_TIMEOUT", "Timeout", v => options.Timeout = v);
         read.Seconds("WEBHOOK_RETRY_DELAY", "RetryDelay", v => options.RetryDelay = v);
+        read.Seconds("WEBHOOK_MAX_HOLD", "MaxHold", v => options.MaxHold = v);
         read.Seconds("WEBHOOK_CIRCUIT_BREAKER_RECOVERY_TIME", "CircuitBreakerRecoveryTime",
             v => options.CircuitBreakerRecoveryTime = v);
         read.Integer("WEBHOOK_MAX_RETRIES", "MaxRetries", v => options.MaxRetries = v);

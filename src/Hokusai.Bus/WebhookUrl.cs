@@ -15,9 +15,10 @@ internal static class WebhookUrl
             return "(relative URL)";
         }
 
-        if (string.IsNullOrEmpty(url.Authority))
+        if (string.IsNullOrEmpty(url.Authority) || url.Scheme is not ("http" or "https"))
         {
-            // No "//host" part (e.g. "user:token@host/path" without its scheme): GetLeftPart would keep the user info.
+            // No "//host" part (e.g. "user:token@host/path" without its scheme), or a scheme such as ftp or gopher
+            // whose query Uri does not split off: redact the text itself.
             return RedactText(url.OriginalString);
         }
 

@@ -34,14 +34,24 @@ internal sealed class RedisFallbackConsumer(
             metrics.Published();
             Log.RedisPublished(logger, key, settings.Channel, subscribers);
         }
+        catch (Exception e) when (RedisFailure.IsTransient(e) && retry >= settings.MaxRetries
+                                  && !context.CancellationToken.IsCancellationRequested)
+        {
+            // Redis is down longer than the in-host retries last: the message waits in RabbitMQ, however long the
+            // outage, and never goes to _error for it.
+            var history = DeliveryHistory.From(context.Headers);
+            var delay = RedisFailure.WaitAfter(history.Redeliveries, settings.RetryDelay);
+            var reason = SafeText.Of($"{e.GetType().Name}: {e.Message}", 200);
+            Log.RedisDeferred(logger, key, delay.TotalMilliseconds, reason);
+            metrics.Deferred();
+            history = history with { Redeliveries = history.Redeliveries + 1, LastReason = reason };
+            await Redelivery.LaterAsync(context, delay, history.ToHeaders()).ConfigureAwait(false);
+        }
         catch (Exception e) when (e is RedisException or TimeoutException)
         {
-            if (retry >= settings.MaxRetries)
-            {
-                metrics.Failed();
-            }
-
-            Log.RedisFailed(logger, key, retry + 1, e.Message);
+            // A reply Redis gives about the data itself (WRONGTYPE, a value over its size limit) is permanent.
+            metrics.Failed();
+            Log.RedisFailed(logger, key, retry + 1, SafeText.Of(e.Message, 200));
             throw;
         }
     }
@@ -74,6 +84,31 @@ internal sealed class RedisFallbackConsumer(
     }
 }
 
+/// <summary>Which Redis failures are about Redis being unavailable (wait and retry) rather than about the data.</summary>
+internal static class RedisFailure
+{
+    /// <summary>The longest wait in RabbitMQ between two tries while Redis is down.</summary>
+    public static readonly TimeSpan MaxWait = TimeSpan.FromSeconds(30);
+
+    public static bool IsTransient(Exception e) => e switch
+    {
+        RedisServerException server => server.Message.StartsWith("LOADING", StringComparison.Ordinal)
+                                       || server.Message.StartsWith("BUSY", StringComparison.Ordinal)
+                                       || server.Message.StartsWith("MASTERDOWN", StringComparison.Ordinal)
+                                       || server.Message.StartsWith("READONLY", StringComparison.Ordinal)
+                                       || server.Message.StartsWith("TRYAGAIN", StringComparison.Ordinal),
+        RedisException or TimeoutException => true,
+        _ => false,
+    };
+
+    /// <summary><c>REDIS_RETRY_DELAY × 2^n</c> after the n-th wait in RabbitMQ, at most <see cref="MaxWait"/>.</summary>
+    public static TimeSpan WaitAfter(int redeliveries, TimeSpan retryDelay)
+    {
+        var wait = retryDelay * Math.Pow(2, Math.Min(redeliveries, 16));
+        return wait > MaxWait || wait <= TimeSpan.Zero ? MaxWait : wait;
+    }
+}
+
 /// <summary>Redis endpoint policy: queue <c>hokusai-redis-fallback</c>, raw JSON, exponential retries, then <c>_error</c>.</summary>
 internal sealed class RedisFallbackConsumerDefinition : ConsumerDefinition<RedisFallbackConsumer>
 {
@@ -98,8 +133,7 @@ internal sealed class RedisFallbackConsumerDefinition : ConsumerDefinition<Redis
             consumerConfigurator.UseMessageRetry(retry =>
             {
                 retry.Exponential(_options.MaxRetries, _options.RetryDelay, TimeSpan.FromSeconds(30), _options.RetryDelay);
-                retry.Handle<RedisException>();
-                retry.Handle<TimeoutException>();
+                retry.Handle<Exception>(RedisFailure.IsTransient);
             });
         }
     }
@@ -147,14 +181,17 @@ internal sealed class RedisFallbackMetrics
     private readonly Counter<long> _success;
     private readonly Counter<long> _failure;
     private readonly Counter<long> _retries;
+    private readonly Counter<long> _deferred;
 
     public RedisFallbackMetrics(IMeterFactory meterFactory)
     {
         var meter = meterFactory.Create(HokusaiBusMetrics.MeterName);
         _success = meter.CreateCounter<long>("redis_publish_success", "{message}", "Registrations published to Redis.");
         _failure = meter.CreateCounter<long>("redis_publish_failure", "{message}",
-            "Registrations whose Redis retries were exhausted; they are in hokusai-redis-fallback_error.");
+            "Registrations Redis refused (a permanent error about the data); they are in hokusai-redis-fallback_error.");
         _retries = meter.CreateCounter<long>("redis_retry_count", "{retry}", "Retries after a Redis failure.");
+        _deferred = meter.CreateCounter<long>("redis_deferred", "{message}",
+            "Registrations handed to a RabbitMQ delay queue while Redis is unavailable.");
     }
 
     public void Published() => _success.Add(1);
@@ -162,4 +199,6 @@ internal sealed class RedisFallbackMetrics
     public void Failed() => _failure.Add(1);
 
     public void Retried() => _retries.Add(1);
+
+    public void Deferred() => _deferred.Add(1);
 }

@@ -89,6 +89,15 @@ internal sealed class HokusaiRedisOptionsValidator : IValidateOptions<HokusaiRed
         {
             errors.Add(e.Message);
         }
+        catch (Exception e) when (e is ArgumentException or UriFormatException or InvalidOperationException)
+        {
+            errors.Add("REDIS_URL must look like redis://host:6379/0 or host:6379.");
+        }
+
+        if (options.RetryDelay < TimeSpan.Zero)
+        {
+            errors.Add("REDIS_RETRY_DELAY must not be negative.");
+        }
 
         if (string.IsNullOrWhiteSpace(options.Channel))
         {

@@ -1,5 +1,6 @@
 using Hokusai.Bus.Contracts;
 using MassTransit;
+using Hokusai.Bus.TestSupport;
 using MassTransit.Testing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -74,6 +75,39 @@ internal sealed class Harness : IAsyncDisposable
             Tags = new Dictionary<string, string> { ["environment"] = "production" },
         },
     };
+
+    /// <summary>
+    /// A receiver script: <paramref name="refusedKey"/> gets <paramref name="refusal"/> every time; every other key
+    /// is accepted. On the refused key's attempt <paramref name="lastAttempt"/>, another registration is published and
+    /// delivered first, so the endpoint is shown to be up and the spent registration goes to <c>_error</c>.
+    /// </summary>
+    public Func<WebhookReceiver.RequestInfo, ValueTask<WebhookReceiver.Response>> RefuseWhileAcceptingOthers(
+        string refusedKey, int lastAttempt, WebhookReceiver.Response refusal)
+    {
+        var attempts = 0;
+        return async info =>
+        {
+            if (info.IdempotencyKey != refusedKey)
+            {
+                return WebhookReceiver.Response.Ok;
+            }
+
+            if (Interlocked.Increment(ref attempts) == lastAttempt)
+            {
+                await Test.Bus.Publish(Registration("model_accepted"));
+                await ConsumedAsync("model_accepted");
+            }
+
+            return refusal;
+        };
+    }
+
+    /// <summary>Completes once the consumer has finished with the registration of <paramref name="modelId"/>.</summary>
+    public async Task ConsumedAsync(string modelId)
+    {
+        Assert.True(await Test.Consumed.Any<ModelRegistered>(m => m.Context.Message.ModelId == modelId),
+            $"expected {modelId} to be consumed");
+    }
 
     /// <summary>The fault MassTransit published for a message that went to the error queue.</summary>
     public async Task<Fault<ModelRegistered>> FaultAsync()

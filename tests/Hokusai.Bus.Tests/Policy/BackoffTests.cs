@@ -36,9 +36,14 @@ public sealed class BackoffTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_failing_endpoint_is_retried_after_2_4_8_16_32_seconds_then_the_message_faults()
+    public async Task A_refused_registration_is_retried_after_2_4_8_16_32_seconds_then_faults_as_the_endpoint_accepts_others()
     {
-        _receiver.Respond = _ => ValueTask.FromResult(new WebhookReceiver.Response(500));
+        // The endpoint refuses one registration and accepts another, published during the last wait: retries spent
+        // while the endpoint is shown to be up send the refused one to _error after the guide's schedule.
+        var refused = Guid.NewGuid().ToString();
+        _receiver.Respond = info => ValueTask.FromResult(info.IdempotencyKey == refused
+            ? new WebhookReceiver.Response(500)
+            : WebhookReceiver.Response.Ok);
         var harness = await StartAsync(o =>
         {
             o.RetryDelay = TimeSpan.FromSeconds(2);
@@ -46,7 +51,7 @@ public sealed class BackoffTests : IAsyncLifetime
             o.CircuitBreakerFailureThreshold = 10; // Out of the way here; the guide's 5 would open it (next test).
         });
 
-        await harness.Test.Bus.Publish(Harness.Registration());
+        await harness.Test.Bus.Publish(Harness.Registration(key: refused));
         await _receiver.WaitForRequestsAsync(1, Wait);
 
         var delays = new List<TimeSpan>();
@@ -54,25 +59,66 @@ public sealed class BackoffTests : IAsyncLifetime
         {
             var delay = await _time.NextWaitAsync(Wait);
             delays.Add(delay);
-            await AssertNoRequestBeforeAsync(delay, expectedSoFar: request - 1);
+            if (request == 6)
+            {
+                await harness.Test.Bus.Publish(Harness.Registration("model_accepted"));
+                await _receiver.WaitForAcceptedAsync(1, Wait);
+                await harness.ConsumedAsync("model_accepted");
+            }
+
+            await AssertNoRequestBeforeAsync(delay, expectedSoFar: request == 6 ? 6 : request - 1);
             _time.Advance(Tick);
-            await _receiver.WaitForRequestsAsync(request, Wait);
+            await _receiver.WaitForRequestsAsync(request == 6 ? 7 : request, Wait);
         }
 
         Assert.Equal([2, 4, 8, 16, 32], delays.Select(d => d.TotalSeconds));
         var fault = await harness.FaultAsync();
         Assert.Contains("6 attempt(s)", fault.Exceptions[0].Message);
-        Assert.Equal(6, _receiver.RequestCount);
-        Assert.All(_receiver.Requests, r => Assert.Equal(500, r.StatusReturned));
+        Assert.Equal(6, _receiver.Requests.Count(r => r.IdempotencyKey == refused));
         Assert.Empty(_time.UnreadWaits());
     }
 
     [Fact]
-    public async Task With_the_guides_defaults_the_fifth_failure_opens_the_breaker_and_holds_the_last_retry_until_60_s_later()
+    public async Task With_no_other_traffic_a_registration_whose_retries_are_spent_waits_instead_of_faulting()
+    {
+        // Every request fails and nothing else is delivered: that may be an outage, so the spent registration is tried
+        // again every recovery time rather than dead-lettered. Once the endpoint accepts it, it is delivered.
+        var up = false;
+        _receiver.Respond = _ => ValueTask.FromResult(up ? WebhookReceiver.Response.Ok : new WebhookReceiver.Response(500));
+        var harness = await StartAsync(o =>
+        {
+            o.MaxRetries = 0;
+            o.CircuitBreakerFailureThreshold = 10;
+            o.CircuitBreakerRecoveryTime = TimeSpan.FromSeconds(60);
+        });
+
+        await harness.Test.Bus.Publish(Harness.Registration());
+        await _receiver.WaitForRequestsAsync(1, Wait);
+        for (var request = 2; request <= 3; request++)
+        {
+            Assert.Equal(TimeSpan.FromSeconds(60), await _time.NextWaitAsync(Wait));
+            _time.Advance(TimeSpan.FromSeconds(60));
+            await _receiver.WaitForRequestsAsync(request, Wait);
+        }
+
+        Assert.False(await harness.Test.Published.Any<Fault<ModelRegistered>>());
+        up = true;
+        Assert.Equal(TimeSpan.FromSeconds(60), await _time.NextWaitAsync(Wait));
+        _time.Advance(TimeSpan.FromSeconds(60));
+        await _receiver.WaitForAcceptedAsync(1, Wait);
+        Assert.Equal([500, 500, 500, 200], _receiver.Requests.Select(r => r.StatusReturned));
+        Assert.False(await harness.Test.Published.Any<Fault<ModelRegistered>>());
+    }
+
+    [Fact]
+    public async Task With_the_guides_defaults_the_fifth_failure_opens_the_breaker_and_a_failed_trial_uses_up_no_retry()
     {
         // Guide defaults: 5 retries from 2 s, and 5 consecutive failures open the breaker for 60 s. The failures at
-        // 0, 2, 6, 14 and 30 s open it until 90 s, so the last retry, due at 62 s, is sent at 90 s as the trial.
-        _receiver.Respond = _ => ValueTask.FromResult(new WebhookReceiver.Response(500));
+        // 0, 2, 6, 14 and 30 s open it until 90 s, so the last retry, due at 62 s, is sent at 90 s as the trial. The
+        // trial fails: an outage, not this registration's fault, so it waits for the next trial at 150 s, which the
+        // recovered endpoint accepts.
+        var up = false;
+        _receiver.Respond = _ => ValueTask.FromResult(up ? WebhookReceiver.Response.Ok : new WebhookReceiver.Response(500));
         var harness = await StartAsync(o =>
         {
             o.RetryDelay = TimeSpan.FromSeconds(2);
@@ -102,23 +148,42 @@ public sealed class BackoffTests : IAsyncLifetime
 
         await _receiver.WaitForRequestsAsync(6, Wait);
         Assert.Equal(TimeSpan.FromSeconds(90), _time.GetUtcNow() - started);
-        var fault = await harness.FaultAsync();
-        Assert.Contains("6 attempt(s)", fault.Exceptions[0].Message);
-        Assert.Equal(6, _receiver.RequestCount);
-        Assert.Equal(CircuitState.Open, breaker.State); // The failed trial reopened it.
+        Assert.Equal(TimeSpan.FromSeconds(60), await _time.NextWaitAsync(Wait)); // Waiting for the next trial:
+        Assert.Equal(CircuitState.Open, breaker.State); // the failed trial reopened the breaker...
+        Assert.False(await harness.Test.Published.Any<Fault<ModelRegistered>>()); // ...and used up no retry.
+
+        up = true;
+        _time.Advance(TimeSpan.FromSeconds(60));
+        await _receiver.WaitForAcceptedAsync(1, Wait);
+        Assert.True(await harness.Test.Consumed.Any<ModelRegistered>());
+        Assert.Equal(TimeSpan.FromSeconds(150), _time.GetUtcNow() - started);
+        Assert.Equal(CircuitState.Closed, breaker.State);
+        Assert.False(await harness.Test.Published.Any<Fault<ModelRegistered>>());
     }
 
     [Fact]
-    public async Task WEBHOOK_MAX_RETRIES_0_sends_one_request_and_faults_without_waiting()
+    public async Task WEBHOOK_MAX_RETRIES_0_sends_one_request_and_faults_without_waiting_while_others_are_accepted()
     {
-        _receiver.Respond = _ => ValueTask.FromResult(new WebhookReceiver.Response(500));
+        var refused = Guid.NewGuid().ToString();
         var harness = await StartAsync(o => o.MaxRetries = 0);
+        _receiver.Respond = async info =>
+        {
+            if (info.IdempotencyKey != refused)
+            {
+                return WebhookReceiver.Response.Ok;
+            }
 
-        await harness.Test.Bus.Publish(Harness.Registration());
+            // Another registration is delivered while this one's only attempt is under way.
+            await harness.Test.Bus.Publish(Harness.Registration("model_accepted"));
+            await harness.ConsumedAsync("model_accepted");
+            return new WebhookReceiver.Response(500);
+        };
+
+        await harness.Test.Bus.Publish(Harness.Registration(key: refused));
 
         var fault = await harness.FaultAsync();
         Assert.Contains("1 attempt(s)", fault.Exceptions[0].Message);
-        Assert.Equal(1, _receiver.RequestCount);
+        Assert.Single(_receiver.Requests, r => r.IdempotencyKey == refused);
         Assert.Empty(_time.UnreadWaits());
     }
 
@@ -127,7 +192,7 @@ public sealed class BackoffTests : IAsyncLifetime
     [InlineData(503, 10, 10)] // Service Unavailable: likewise.
     [InlineData(500, 10, 2)] // Retry-After on another status is not honoured.
     [InlineData(429, 1, 2)] // A Retry-After shorter than the backoff is ignored.
-    [InlineData(429, 3600, 300)] // Capped at MaxRetryAfter (5 min) so the message is not held near RabbitMQ's ack timeout.
+    [InlineData(429, 200, 200)] // Honoured in the host while it fits in WEBHOOK_MAX_HOLD (5 min by default).
     public async Task The_first_retry_waits_for_the_longer_of_the_backoff_and_an_honoured_Retry_After(
         int status, int retryAfterSeconds, int expectedDelaySeconds)
     {

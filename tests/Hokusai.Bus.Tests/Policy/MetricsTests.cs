@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
+using Hokusai.Bus.Contracts;
 using Hokusai.Bus.Tests.Delivery;
+using MassTransit;
 using Hokusai.Bus.TestSupport;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -42,19 +44,20 @@ public sealed class MetricsTests : IAsyncLifetime
     [Fact]
     public async Task A_delivery_whose_retries_are_exhausted_records_one_failure()
     {
-        _receiver.Respond = _ => ValueTask.FromResult(new WebhookReceiver.Response(500));
+        var key = Guid.NewGuid().ToString();
         await using var harness = await Harness.StartAsync(_receiver.Url, o => o.MaxRetries = 2);
+        _receiver.Respond = harness.RefuseWhileAcceptingOthers(key, lastAttempt: 3, new WebhookReceiver.Response(500));
         using var metrics = new Recorder(harness.Services);
 
-        await harness.Test.Bus.Publish(Harness.Registration());
-        await metrics.WaitForAsync(m => m.Sum("webhook_publish_failure") >= 1 && m.Of("webhook_delivery_duration").Count >= 1, Wait);
+        await harness.Test.Bus.Publish(Harness.Registration(key: key));
+        await metrics.WaitForAsync(m => m.Sum("webhook_publish_failure") >= 1 && m.Of("webhook_delivery_duration").Count >= 2, Wait);
 
         Assert.Equal(1, metrics.Sum("webhook_publish_failure"));
-        Assert.Equal(0, metrics.Sum("webhook_publish_success"));
+        Assert.Equal(1, metrics.Sum("webhook_publish_success")); // the other registration, delivered meanwhile
         Assert.Equal(2, metrics.Sum("webhook_retry_count"));
-        var duration = Assert.Single(metrics.Of("webhook_delivery_duration"));
-        Assert.Contains(new KeyValuePair<string, object?>("outcome", "failure"), duration.Tags);
-        Assert.Equal(3, _receiver.RequestCount);
+        Assert.Single(metrics.Of("webhook_delivery_duration"),
+            d => d.Tags.Contains(new KeyValuePair<string, object?>("outcome", "failure")));
+        Assert.Equal(3, _receiver.Requests.Count(r => r.IdempotencyKey == key));
         AssertNothingSensitive(metrics);
     }
 
@@ -67,18 +70,25 @@ public sealed class MetricsTests : IAsyncLifetime
         {
             o.MaxRetries = 0;
             o.CircuitBreakerFailureThreshold = 2;
+            o.CircuitBreakerRecoveryTime = TimeSpan.FromSeconds(1);
         });
         using var metrics = new Recorder(harness.Services);
+        var breaker = (WebhookCircuitBreaker)harness.Services.GetService(typeof(WebhookCircuitBreaker))!;
 
         await harness.Test.Bus.Publish(Harness.Registration());
-        await metrics.WaitForAsync(m => m.Sum("webhook_publish_failure") >= 1, Wait);
+        await _receiver.WaitForRequestsAsync(1, Wait);
         Assert.Equal(0, metrics.Observe("webhook_circuit_breaker_state"));
 
         await harness.Test.Bus.Publish(Harness.Registration());
-        await metrics.WaitForAsync(m => m.Sum("webhook_publish_failure") >= 2, Wait);
+        await _receiver.WaitForRequestsAsync(2, Wait);
+        await metrics.WaitForAsync(_ => breaker.State == CircuitState.Open, Wait);
         Assert.Equal(1, metrics.Observe("webhook_circuit_breaker_state"));
 
-        Assert.Equal(2, _receiver.RequestCount);
+        // Both wait (nothing goes to _error in an outage); the endpoint recovers and they are delivered.
+        _receiver.Respond = _ => ValueTask.FromResult(WebhookReceiver.Response.Ok);
+        await _receiver.WaitForAcceptedAsync(2, TimeSpan.FromSeconds(90));
+        Assert.False(await harness.Test.Published.Any<Fault<ModelRegistered>>());
+
         AssertNothingSensitive(metrics);
     }
 
