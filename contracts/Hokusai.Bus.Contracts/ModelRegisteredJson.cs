@@ -48,6 +48,17 @@ public static class ModelRegisteredJson
             return false;
         }
 
+        // A number such as 1e400 reads as infinity, which no JSON writer can write back: refuse it here, by name.
+        foreach (var (name, value) in message.BaselineMetrics)
+        {
+            if (!double.IsFinite(value))
+            {
+                message = null;
+                error = $"baseline_metrics.{SafeText.Of(name, 64)} must be a finite number; it is out of range.";
+                return false;
+            }
+        }
+
         error = null;
         return true;
     }

@@ -60,16 +60,33 @@ public sealed class DeliveryTests
     }
 
     [RabbitFact]
-    public async Task Exhausted_retries_put_the_message_in_the_error_queue_with_the_reason()
+    public async Task Retries_spent_while_the_endpoint_accepts_others_put_the_message_in_the_error_queue_with_the_reason()
     {
         await using var scenario = await Scenario.StartAsync();
-        scenario.Receiver.Respond = _ => ValueTask.FromResult(new WebhookReceiver.Response(500));
-        await scenario.StartHostAsync(new Dictionary<string, string>
+        var key = Guid.NewGuid().ToString();
+        HostProcess? host = null;
+        var attempts = 0;
+        scenario.Receiver.Respond = async info =>
+        {
+            if (info.IdempotencyKey != key)
+            {
+                return WebhookReceiver.Response.Ok;
+            }
+
+            if (Interlocked.Increment(ref attempts) == 3)
+            {
+                // Before the last refusal, another registration is delivered: the endpoint is up, only this one fails.
+                await scenario.PublishAsync(Payloads.Registration());
+                await HostMetrics.WaitForAsync(host!, "webhook_publish_success_total", 1, Wait);
+            }
+
+            return new WebhookReceiver.Response(500);
+        };
+        host = await scenario.StartHostAsync(new Dictionary<string, string>
         {
             ["WEBHOOK_MAX_RETRIES"] = "2",
             ["WEBHOOK_CIRCUIT_BREAKER_FAILURE_THRESHOLD"] = "100",
         });
-        var key = Guid.NewGuid().ToString();
 
         await scenario.PublishAsync(Payloads.Registration(key));
         await RabbitMqManagement.Eventually(async () => (await scenario.ErrorsAsync()).Count == 1, Wait, "one message in _error");
@@ -78,7 +95,7 @@ public sealed class DeliveryTests
         Assert.Contains(key, dead.Payload);
         Assert.Contains("failed after 3 attempt(s)", dead.Header("MT-Fault-Message"));
         Assert.Contains("HTTP 500", dead.Header("MT-Fault-Message"));
-        Assert.Equal(3, scenario.Receiver.RequestCount);
+        Assert.Equal(3, scenario.Receiver.Requests.Count(r => r.IdempotencyKey == key));
         Assert.Equal((0, 0), await scenario.Rabbit.DepthAsync(Scenario.Queue));
     }
 

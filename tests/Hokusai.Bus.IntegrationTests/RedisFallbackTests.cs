@@ -81,27 +81,4 @@ public sealed class RedisFallbackTests
         await RabbitMqManagement.Eventually(async () => await http.GetStringAsync("health/ready") == "Healthy", Wait, "ready");
         Assert.DoesNotContain("Redis", host.Output, StringComparison.OrdinalIgnoreCase);
     }
-
-    [RabbitFact]
-    public async Task Exhausted_redis_retries_put_the_message_in_the_redis_error_queue_with_the_reason()
-    {
-        await using var scenario = await Scenario.StartAsync();
-        await scenario.StartHostAsync(new Dictionary<string, string>
-        {
-            ["ENABLE_REDIS_FALLBACK"] = "true",
-            ["REDIS_URL"] = "127.0.0.1:1",
-            ["REDIS_MAX_RETRIES"] = "2",
-            ["REDIS_RETRY_DELAY"] = "0.05",
-        });
-        var key = Guid.NewGuid().ToString();
-
-        await scenario.PublishAsync(Payloads.Registration(key));
-
-        await scenario.Receiver.WaitForAcceptedAsync(1, Wait);
-        await RabbitMqManagement.Eventually(
-            async () => (await scenario.Rabbit.PeekAsync(RedisQueue + "_error")).Count == 1, Wait, "one message in the Redis _error queue");
-        var dead = Assert.Single(await scenario.Rabbit.PeekAsync(RedisQueue + "_error"));
-        Assert.Contains(key, dead.Payload);
-        Assert.Contains("Redis", dead.Header("MT-Fault-ExceptionType") + dead.Header("MT-Fault-Message"));
-    }
 }

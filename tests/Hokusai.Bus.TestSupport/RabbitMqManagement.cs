@@ -82,6 +82,13 @@ public sealed class RabbitMqManagement : IAsyncDisposable
         return (json?["messages_ready"]?.GetValue<long>() ?? 0, json?["messages_unacknowledged"]?.GetValue<long>() ?? 0);
     }
 
+    /// <summary>Every queue of the virtual host with its message count (ready plus unacknowledged).</summary>
+    public async Task<IReadOnlyDictionary<string, long>> QueuesAsync()
+    {
+        var queues = await _http.GetFromJsonAsync<JsonArray>($"queues/{V}") ?? [];
+        return queues.ToDictionary(q => q!["name"]!.GetValue<string>(), q => q!["messages"]?.GetValue<long>() ?? 0);
+    }
+
     /// <summary>The queue's type as RabbitMQ reports it: classic or quorum.</summary>
     public async Task<string?> QueueTypeAsync(string queue) =>
         (await _http.GetFromJsonAsync<JsonObject>($"queues/{V}/{Uri.EscapeDataString(queue)}"))?["type"]?.ToString();

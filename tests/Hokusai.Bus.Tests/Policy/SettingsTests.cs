@@ -136,6 +136,13 @@ public sealed class SettingsTests
     [InlineData("WEBHOOK_URL", "not a url")]
     [InlineData("WEBHOOK_URL", "hooks.example.com/api/models/ready")]
     [InlineData("ENABLE_REDIS_FALLBACK", "maybe")]
+    [InlineData("WEBHOOK_SECRET", "   ")]
+    [InlineData("WEBHOOK_TIMEOUT", "0.0000001")]
+    [InlineData("WEBHOOK_TIMEOUT", "-1")]
+    [InlineData("WEBHOOK_MAX_HOLD", "0.5")]
+    [InlineData("WEBHOOK_MAX_HOLD", "1201")]
+    [InlineData("WEBHOOK_MAX_HOLD", "20")] // not longer than WEBHOOK_TIMEOUT (30 s by default)
+    [InlineData("WEBHOOK_URL", "gopher://hooks.example.com/x")]
     public async Task A_bad_value_stops_start_up_naming_the_variable_and_only_it(string variable, string value)
     {
         var error = await StartFailsAsync(Valid((variable, value)));
@@ -151,6 +158,8 @@ public sealed class SettingsTests
     [InlineData("https://hooks.example.com:99999/api/models/ready#tok-8c1e", "tok-8c1e")]
     [InlineData("https://deploy:tok-8c1e@hooks.example.com:99999/api/models/ready", "tok-8c1e")]
     [InlineData("deploy:tok-8c1e@hooks.example.com/api/models/ready", "tok-8c1e")] // No scheme.
+    [InlineData("ftp://u:tok-8c1e@hooks.example.com/x?token=T-8c1e", "8c1e")] // Uri keeps an ftp query in the path.
+    [InlineData("gopher://hooks.example.com/x?token=tok-8c1e", "tok-8c1e")]
     public async Task A_WEBHOOK_URL_that_does_not_parse_is_shown_without_its_query_or_user_info(string url, string token)
     {
         var error = await StartFailsAsync(Valid(("WEBHOOK_URL", url)));
@@ -159,6 +168,24 @@ public sealed class SettingsTests
         Assert.StartsWith("WEBHOOK_URL", failure, StringComparison.Ordinal);
         Assert.Contains("hooks.example.com", failure, StringComparison.Ordinal); // Still says which URL is wrong.
         Assert.DoesNotContain(token, error.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_negative_WEBHOOK_TIMEOUT_is_reported_as_out_of_range_not_as_not_a_number()
+    {
+        var error = await StartFailsAsync(Valid(("WEBHOOK_TIMEOUT", "-1")));
+
+        Assert.Equal("WEBHOOK_TIMEOUT must be greater than 0 seconds.", Assert.Single(error.Failures));
+    }
+
+    [Fact]
+    public async Task Settings_whose_retries_outlast_RabbitMQs_ack_timeout_are_accepted_since_long_waits_live_in_RabbitMQ()
+    {
+        // 20 retries from 60 s would hold a message for days if it waited in the host; here it never holds it past WEBHOOK_MAX_HOLD.
+        var options = await ResolvedAsync(Valid(("WEBHOOK_MAX_RETRIES", "20"), ("WEBHOOK_RETRY_DELAY", "60"), ("WEBHOOK_MAX_HOLD", "300")));
+
+        Assert.Equal(20, options.MaxRetries);
+        Assert.Equal(TimeSpan.FromMinutes(5), options.MaxHold);
     }
 
     [Fact]

@@ -1,0 +1,69 @@
+using System.Diagnostics;
+using System.Globalization;
+
+namespace Hokusai.Bus.TestSupport;
+
+/// <summary>
+/// The local broker itself (the node scripts/services.sh starts): its global settings and its log. Tests that change a
+/// setting restore it when disposed, and run in a collection of their own so no other test sees the change.
+/// </summary>
+public sealed class RabbitMqBroker : IAsyncDisposable
+{
+    /// <summary>RabbitMQ's default consumer (acknowledgement) timeout, 30 minutes.</summary>
+    public static readonly TimeSpan DefaultConsumerTimeout = TimeSpan.FromMinutes(30);
+
+    private const string LogFile = "/var/log/rabbitmq/rabbit@localhost.log";
+
+    private bool _changed;
+
+    /// <summary>
+    /// Lowers (or raises) the broker's <c>consumer_timeout</c> at runtime, standing in for the default 30 minutes in a
+    /// test that must outlast it: <c>rabbitmqctl eval 'application:set_env(rabbit, consumer_timeout, N).'</c>.
+    /// </summary>
+    public async Task SetConsumerTimeoutAsync(TimeSpan timeout)
+    {
+        _changed = true;
+        await RabbitMqCtlAsync("eval",
+            $"application:set_env(rabbit, consumer_timeout, {((long)timeout.TotalMilliseconds).ToString(CultureInfo.InvariantCulture)}).");
+    }
+
+    /// <summary>
+    /// How often the broker has logged closing a channel for an acknowledgement timeout so far ("delivery
+    /// acknowledgement on channel N timed out"); compare before and after.
+    /// </summary>
+    public static int AckTimeoutClosures() =>
+        File.Exists(LogFile)
+            ? File.ReadLines(LogFile).Count(line => line.Contains("delivery acknowledgement", StringComparison.OrdinalIgnoreCase)
+                                                    || line.Contains("timed out waiting for", StringComparison.OrdinalIgnoreCase))
+            : 0;
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_changed)
+        {
+            await RabbitMqCtlAsync("eval",
+                $"application:set_env(rabbit, consumer_timeout, {((long)DefaultConsumerTimeout.TotalMilliseconds).ToString(CultureInfo.InvariantCulture)}).");
+        }
+    }
+
+    private static async Task RabbitMqCtlAsync(params string[] arguments)
+    {
+        var binary = File.Exists("/usr/sbin/rabbitmqctl") ? "/usr/sbin/rabbitmqctl" : "rabbitmqctl";
+        var start = new ProcessStartInfo(binary, arguments)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.Environment["RABBITMQ_NODENAME"] = "rabbit@localhost";
+        start.Environment["ERL_EPMD_ADDRESS"] = "127.0.0.1";
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"rabbitmqctl {string.Join(' ', arguments)} failed ({process.ExitCode}): {await output} {await error}");
+        }
+    }
+}
