@@ -82,9 +82,19 @@ public static class ModelRegisteredJson
 
         // Our converters' messages already start with the field's name ("timestamp must be ISO 8601 ...").
         var leaf = field[(field.LastIndexOf('.') + 1)..];
-        return reason.StartsWith(leaf, StringComparison.Ordinal) || reason.StartsWith(field, StringComparison.Ordinal)
-            ? reason
-            : $"{field} {(reason.StartsWith("has ", StringComparison.Ordinal) ? reason : "is invalid: " + reason)}";
+        if (reason.StartsWith(leaf, StringComparison.Ordinal) || reason.StartsWith(field, StringComparison.Ordinal))
+        {
+            return reason;
+        }
+
+        if (reason.StartsWith("has ", StringComparison.Ordinal))
+        {
+            return $"{field} {reason}";
+        }
+
+        return reason.Contains("could not be converted", StringComparison.Ordinal)
+            ? $"{field} has the wrong JSON type ({reason})"
+            : $"The body is not valid JSON (at {field}): {reason}";
     }
 
     /// <summary>System.Text.Json appends " Path: $.x | LineNumber: 0 | BytePositionInLine: 5." to its messages.</summary>

@@ -1,4 +1,5 @@
 using MassTransit;
+using MassTransit.Middleware;
 using Microsoft.Extensions.Options;
 
 namespace Hokusai.Bus;
@@ -40,7 +41,13 @@ internal static class EndpointPolicy
     public static void ConfigureRawJson(this IReceiveEndpointConfigurator endpoint)
     {
         endpoint.UseRawJsonDeserializer(RawSerializerOptions.AnyMessageType, isDefault: true);
-        endpoint.UseFilter(RegistrationBodyFilter.Instance);
+        endpoint.ConfigureError(error =>
+        {
+            // Configuring the error pipe replaces MassTransit's default one, so its two filters are added back after ours.
+            error.UseFilter(FieldNamingErrorFilter.Instance);
+            error.UseFilter(new GenerateFaultFilter());
+            error.UseFilter(new ErrorTransportFilter());
+        });
     }
 }
 

@@ -5,30 +5,30 @@ using MassTransit;
 namespace Hokusai.Bus;
 
 /// <summary>
-/// Reads every message on a Hokusai queue with the contracts' serializer before MassTransit does, so that a body it
-/// cannot read (not JSON, JSON <c>null</c>, a number where a metric belongs, a timestamp that is not ISO 8601, a
-/// MassTransit envelope of another message type) goes to <c>_error</c> with a reason that names the field, instead of
-/// a bare serializer message or the <c>_skipped</c> queue. What it can read passes on to the consumer, whose
-/// validation names missing fields.
+/// The first filter of the delivery endpoints' error pipe: when MassTransit could not deserialize a message (not JSON,
+/// JSON <c>null</c>, a string where a metric belongs, a timestamp that is not ISO 8601), it reads the body with the
+/// contracts' serializer and replaces the serializer's bare message in <c>MT-Fault-Message</c> with a reason that names
+/// the field. MassTransit's own fault and error-queue filters follow unchanged; the message still goes to <c>_error</c>.
 /// </summary>
-internal sealed class RegistrationBodyFilter : IFilter<ConsumeContext>
+internal sealed class FieldNamingErrorFilter : IFilter<ExceptionReceiveContext>
 {
     private const string EnvelopeContentType = "application/vnd.masstransit+json";
     private static readonly string MessageUrn = MassTransit.MessageUrn.ForTypeString<ModelRegistered>();
 
-    public static RegistrationBodyFilter Instance { get; } = new();
+    public static FieldNamingErrorFilter Instance { get; } = new();
 
-    public Task Send(ConsumeContext context, IPipe<ConsumeContext> next)
+    public Task Send(ExceptionReceiveContext context, IPipe<ExceptionReceiveContext> next)
     {
-        if (Problem(context.ReceiveContext) is { } problem)
+        if (context.Exception is not (InvalidModelRegistrationException or WebhookDeliveryException or OperationCanceledException)
+            && Problem(context) is { } problem)
         {
-            throw new InvalidModelRegistrationException([problem]);
+            context.ExceptionHeaders.Set(MessageHeaders.FaultMessage, "Invalid ModelRegistered: " + problem);
         }
 
         return next.Send(context);
     }
 
-    public void Probe(ProbeContext context) => context.CreateFilterScope("hokusaiRegistrationBody");
+    public void Probe(ProbeContext context) => context.CreateFilterScope("hokusaiFieldNamingError");
 
     /// <summary>Why the body is not a readable registration, or null when it is.</summary>
     internal static string? Problem(ReceiveContext receive)
