@@ -204,4 +204,33 @@ public sealed class DeliveryTests
         Assert.Contains("WEBHOOK_MAX_RETRIES", host.Output);
         Assert.DoesNotContain(Scenario.Secret, host.Output);
     }
+
+    [Theory]
+    [InlineData("RABBITMQ_URL", "http://guest:guest@localhost:5672/")]
+    [InlineData("RABBITMQ_URL", "not a url")]
+    [InlineData("REDIS_URL", "redis://")]
+    [InlineData("REDIS_URL", "http://localhost:6379")]
+    public async Task A_bad_broker_or_redis_url_is_listed_with_the_other_settings_exit_2_and_no_stack_trace(string variable, string value)
+    {
+        var environment = new Dictionary<string, string>
+        {
+            ["RABBITMQ_URL"] = "amqp://guest:guest@127.0.0.1:5672/",
+            ["WEBHOOK_URL"] = "http://127.0.0.1:9/hook",
+            ["WEBHOOK_SECRET"] = Scenario.Secret,
+            ["WEBHOOK_TIMEOUT"] = "-1",
+            ["ENABLE_REDIS_FALLBACK"] = "true",
+            [variable] = value,
+        };
+
+        await using var host = await HostProcess.StartAsync(environment, waitForBus: false);
+        var exitCode = await host.WaitForExitAsync(Wait);
+
+        Assert.Equal(2, exitCode);
+        Assert.Contains("cannot start; fix these settings", host.Output, StringComparison.Ordinal);
+        Assert.Contains($"  {variable} must", host.Output, StringComparison.Ordinal);
+        Assert.Contains("  WEBHOOK_TIMEOUT must be greater than 0 seconds.", host.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", host.Output, StringComparison.Ordinal); // no stack trace
+        Assert.DoesNotContain("Unhandled exception", host.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain(Scenario.Secret, host.Output, StringComparison.Ordinal);
+    }
 }

@@ -48,6 +48,10 @@ internal sealed class RedisSettings(IConfiguration configuration) : IConfigureOp
                 options.DefaultDatabase = database;
             }
         }
+        else if (url.Contains("://", StringComparison.Ordinal))
+        {
+            throw new FormatException("REDIS_URL must look like redis://host:6379/0 or host:6379.");
+        }
         else
         {
             try
