@@ -22,7 +22,7 @@ bash scripts/services.sh start
 dotnet build "$SOLUTION" -c Release
 bash scripts/services.sh wait
 
-rm -rf "$RESULTS_DIR" artifacts/fault-suite.md
+rm -rf "$RESULTS_DIR" artifacts/fault-suite.md artifacts/soak.md
 mkdir -p "$RESULTS_DIR"
 
 test_rc=0
@@ -63,6 +63,11 @@ read -r passed failed skipped trx_files <<<"$summary"
 if [ -f artifacts/fault-suite.md ]; then
     echo "Fault suite (every published registration accounted for):"
     cat artifacts/fault-suite.md
+fi
+
+if [ -f artifacts/soak.md ]; then
+    echo "Soak (CI size; scripts/soak.sh runs 10,000 with 3-minute outages):"
+    cat artifacts/soak.md
 fi
 
 echo "tests: $passed passed, $failed failed, $skipped skipped"

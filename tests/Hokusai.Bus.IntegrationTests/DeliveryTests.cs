@@ -96,7 +96,8 @@ public sealed class DeliveryTests
         Assert.Contains("failed after 3 attempt(s)", dead.Header("MT-Fault-Message"));
         Assert.Contains("HTTP 500", dead.Header("MT-Fault-Message"));
         Assert.Equal(3, scenario.Receiver.Requests.Count(r => r.IdempotencyKey == key));
-        Assert.Equal((0, 0), await scenario.Rabbit.DepthAsync(Scenario.Queue));
+        await RabbitMqManagement.Eventually(async () => await scenario.Rabbit.DepthAsync(Scenario.Queue) == (0, 0), Wait,
+            "the delivery queue empty and acknowledged");
     }
 
     [RabbitFact]

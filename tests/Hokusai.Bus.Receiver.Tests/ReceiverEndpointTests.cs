@@ -234,7 +234,7 @@ public sealed class ReceiverEndpointTests
     [InlineData("null", "body is not a model registration")]
     [InlineData("{\"test\": true}", "model_id is required.")]
     [InlineData("{\"model_id\":\"m\",\"registered_version\":\"1\",\"timestamp\":\"2024-01-15T10:30:00Z\"}", "token_symbol is required.")]
-    [InlineData("{\"model_id\":\"m\",\"token_symbol\":\"T\",\"registered_version\":\"1\",\"timestamp\":\"yesterday\"}", "timestamp 'yesterday'")]
+    [InlineData("{\"model_id\":\"m\",\"token_symbol\":\"T\",\"registered_version\":\"1\",\"timestamp\":\"yesterday\"}", "timestamp must be ISO 8601")]
     public async Task Json_that_is_not_a_registration_is_400_with_the_reason(string text, string reason)
     {
         await using var host = await ReceiverHost.StartAsync();

@@ -16,6 +16,7 @@ namespace Hokusai.Bus.Cli.Commands;
 internal static class DeadLettersCommand
 {
     private const string ErrorSuffix = "_error";
+    private const string SkippedSuffix = "_skipped";
 
     public static Command Create()
     {
@@ -207,10 +208,18 @@ internal static class DeadLettersCommand
             command.Options.Add(_vhost);
         }
 
-        /// <summary>The source queue and its error queue; a name given with the suffix is accepted too.</summary>
+        /// <summary>
+        /// The source queue and its dead-letter queue: <c>&lt;queue&gt;_error</c>, or <c>&lt;queue&gt;_skipped</c> when the
+        /// name is given with that suffix (envelopes of another message type); a name given with <c>_error</c> is accepted too.
+        /// </summary>
         public (string Source, string Error) Queues(ParseResult parseResult)
         {
             var queue = parseResult.GetValue(_queue)!;
+            if (queue.EndsWith(SkippedSuffix, StringComparison.Ordinal))
+            {
+                return (queue[..^SkippedSuffix.Length], queue);
+            }
+
             var source = queue.EndsWith(ErrorSuffix, StringComparison.Ordinal) ? queue[..^ErrorSuffix.Length] : queue;
             return (source, source + ErrorSuffix);
         }

@@ -174,9 +174,15 @@ public sealed class WaitingTests
             await scenario.PublishAsync(Payloads.Registration(keys[^1]));
         }
 
+        // A MassTransit envelope of another message type: no consumer here, so MassTransit keeps it in _skipped.
+        await scenario.PublishAsync("""{"messageId":"6f1c0000-0000-0000-0000-000000000001","messageType":["urn:message:Shop:OrderPlaced"],"message":{"order_id":42}}""",
+            contentType: "application/vnd.masstransit+json");
+
         await scenario.Receiver.WaitForAcceptedAsync(300, Wait);
         await RabbitMqManagement.Eventually(
             async () => (await scenario.ErrorsAsync()).Count == poison.Length, Wait, $"{poison.Length} poison messages in _error");
+        await RabbitMqManagement.Eventually(
+            async () => await scenario.Rabbit.DepthAsync(Scenario.Queue + "_skipped") == (1, 0), Wait, "the other type in _skipped");
 
         Assert.Equal(keys.Order(), scenario.Receiver.AcceptedKeys.Order());
         var reasons = (await scenario.ErrorsAsync()).Select(e => e.Header("MT-Fault-Message") ?? "(none)").ToList();
