@@ -73,6 +73,9 @@ install_packages() {
     [ -x /usr/sbin/rabbitmq-server ] && [ -x /usr/sbin/rabbitmqctl ] || missing+=(rabbitmq-server)
     command -v redis-server >/dev/null 2>&1 && command -v redis-cli >/dev/null 2>&1 || missing+=(redis-server)
     command -v curl >/dev/null 2>&1 || missing+=(curl)
+    # The README's Python examples (the pika producer, the legacy Redis consumer) run in tests under Debian's python3.
+    /usr/bin/python3 -c "import pika" >/dev/null 2>&1 || missing+=(python3-pika)
+    /usr/bin/python3 -c "import redis" >/dev/null 2>&1 || missing+=(python3-redis)
     [ "${#missing[@]}" -eq 0 ] && return 0
     log "installing ${missing[*]} ..."
     local t0=$SECONDS

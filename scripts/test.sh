@@ -19,6 +19,10 @@ SOLUTION=Hokusai.Bus.sln
 RESULTS_DIR=artifacts/test-results
 
 bash scripts/services.sh start
+# The Node receivers the tests run (the guide's snippet, the official Standard Webhooks library), from npm.
+if [ ! -d tests/node/node_modules ]; then
+    (cd tests/node && npm ci --no-audit --no-fund --loglevel=error)
+fi
 dotnet build "$SOLUTION" -c Release
 bash scripts/services.sh wait
 

@@ -14,10 +14,11 @@ public static class IdempotencyKey
 
     /// <summary>
     /// The key of a registration, as the original pipeline made it: UUIDv5 in the DNS namespace of
-    /// <c>{model_id}:{token_symbol}:{mlflow_run_id}:{registered_version}</c> (an absent run id is empty).
+    /// <c>{model_id}:{token_symbol}:{mlflow_run_id}:{registered_version}</c>. An absent run id is written <c>None</c>,
+    /// as the Python pipeline's f-string writes it, so both derive the same key for the same registration.
     /// </summary>
     public static string Derive(string modelId, string tokenSymbol, string? mlflowRunId, string registeredVersion) =>
-        UuidV5($"{modelId}:{tokenSymbol}:{mlflowRunId}:{registeredVersion}").ToString();
+        UuidV5($"{modelId}:{tokenSymbol}:{mlflowRunId ?? "None"}:{registeredVersion}").ToString();
 
     /// <summary>The key of <paramref name="message"/>: its own when it has one, else <see cref="Derive"/>.</summary>
     public static string For(ModelRegistered message)

@@ -45,4 +45,7 @@ internal static partial class Log
 
     [LoggerMessage(12, LogLevel.Warning, "Receive endpoint {Endpoint} faulted (for example RabbitMQ closed its channel); MassTransit reconnects: {Reason}")]
     public static partial void EndpointFaulted(ILogger logger, string endpoint, string reason);
+
+    [LoggerMessage(13, LogLevel.Information, "Redis already has {IdempotencyKey} (a redelivery); nothing written twice")]
+    public static partial void RedisDuplicate(ILogger logger, string idempotencyKey);
 }

@@ -13,7 +13,7 @@ public sealed class RedisFallbackTests
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(60);
 
     [RabbitRedisFact]
-    public async Task Phase_1_both_the_webhook_and_redis_subscribers_get_every_registration_byte_for_byte()
+    public async Task Phase_1_with_the_webhook_format_both_the_webhook_and_redis_subscribers_get_every_registration_byte_for_byte()
     {
         await using var redis = await RedisServerProcess.StartAsync();
         await using var scenario = await Scenario.StartAsync();
@@ -24,6 +24,7 @@ public sealed class RedisFallbackTests
         {
             ["ENABLE_REDIS_FALLBACK"] = "true",
             ["REDIS_URL"] = $"redis://{redis.Address}/0",
+            ["REDIS_MESSAGE_FORMAT"] = "webhook",
         });
 
         const int count = 10;

@@ -11,15 +11,25 @@ public static class BuildOutput
     {
         var here = AppContext.BaseDirectory; // .../tests/X/bin/<Configuration>/net10.0/
         var configuration = new DirectoryInfo(here.TrimEnd(Path.DirectorySeparatorChar)).Parent!.Name;
-        var root = here;
-        while (!File.Exists(Path.Combine(root, "Hokusai.Bus.sln")))
-        {
-            root = Path.GetDirectoryName(root.TrimEnd(Path.DirectorySeparatorChar))
-                   ?? throw new InvalidOperationException("Hokusai.Bus.sln not found above " + here);
-        }
-
-        var path = Path.Combine(root, "src", project, "bin", configuration, "net10.0", dll);
+        var path = Path.Combine(RepositoryRoot, "src", project, "bin", configuration, "net10.0", dll);
         return File.Exists(path) ? path : throw new FileNotFoundException($"Build {project} first: {path}");
+    }
+
+    /// <summary>The folder of <c>Hokusai.Bus.sln</c>, above the running test assembly.</summary>
+    public static string RepositoryRoot
+    {
+        get
+        {
+            var here = AppContext.BaseDirectory;
+            var root = here;
+            while (!File.Exists(Path.Combine(root, "Hokusai.Bus.sln")))
+            {
+                root = Path.GetDirectoryName(root.TrimEnd(Path.DirectorySeparatorChar))
+                       ?? throw new InvalidOperationException("Hokusai.Bus.sln not found above " + here);
+            }
+
+            return root;
+        }
     }
 }
 

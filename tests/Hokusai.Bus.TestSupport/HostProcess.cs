@@ -36,6 +36,12 @@ public sealed class HostProcess : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
+    /// <summary>The host's resident memory now, in MB, from /proc.</summary>
+    public double ResidentMegabytes =>
+        File.ReadLines($"/proc/{_process.Id}/status").Where(l => l.StartsWith("VmRSS:", StringComparison.Ordinal))
+            .Select(l => double.Parse(l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture) / 1024)
+            .First();
+
     public int ExitCode => _process.ExitCode;
 
     /// <summary>Starts the host and, unless <paramref name="waitForBus"/> is false, waits until its bus has started.</summary>

@@ -46,7 +46,8 @@ public sealed class RabbitMqBroker : IAsyncDisposable
         }
     }
 
-    private static async Task RabbitMqCtlAsync(params string[] arguments)
+    /// <summary>Runs <c>rabbitmqctl</c> against the local node (e.g. <c>stop_app</c>, <c>start_app</c>); throws if it fails.</summary>
+    public static async Task RabbitMqCtlAsync(params string[] arguments)
     {
         var binary = File.Exists("/usr/sbin/rabbitmqctl") ? "/usr/sbin/rabbitmqctl" : "rabbitmqctl";
         var start = new ProcessStartInfo(binary, arguments)
@@ -60,7 +61,7 @@ public sealed class RabbitMqBroker : IAsyncDisposable
         using var process = Process.Start(start)!;
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(90));
         if (process.ExitCode != 0)
         {
             throw new InvalidOperationException($"rabbitmqctl {string.Join(' ', arguments)} failed ({process.ExitCode}): {await output} {await error}");

@@ -21,7 +21,7 @@ public sealed class HokusaiRedisOptions
     /// <summary><c>REDIS_LIST_KEY</c>: the reliable list the old system used.</summary>
     public string ListKey { get; set; } = "hokusai:model_ready_queue";
 
-    /// <summary><c>REDIS_MAX_RETRIES</c>: retries after a Redis failure before the message goes to <c>hokusai-redis-fallback_error</c>. Default 8.</summary>
+    /// <summary><c>REDIS_MAX_RETRIES</c>: quick retries in the host after a Redis failure; then the message waits in RabbitMQ. Default 8.</summary>
     public int MaxRetries { get; set; } = 8;
 
     /// <summary><c>REDIS_RETRY_DELAY</c>: the first retry's delay, doubled each time, at most 30 s. Default 0.5 s (about 2 minutes in all).</summary>
@@ -30,5 +30,27 @@ public sealed class HokusaiRedisOptions
     /// <summary><c>REDIS_CONCURRENCY</c>: messages published to Redis at once. Default 8.</summary>
     public int Concurrency { get; set; } = 8;
 
+    /// <summary>
+    /// <c>REDIS_MESSAGE_FORMAT</c>: <c>legacy</c> (default) writes what the old Redis consumers read: an envelope on the
+    /// list, the payload alone on the channel; <c>webhook</c> writes the webhook body on both.
+    /// </summary>
+    public RedisMessageFormat MessageFormat { get; set; } = RedisMessageFormat.Legacy;
+
+    /// <summary>
+    /// <c>REDIS_DEDUP_TTL</c>: how long (seconds) a registration's marker <c>&lt;list&gt;:sent:&lt;idempotency key&gt;</c>
+    /// keeps a redelivery from being pushed twice. Default 7 days.
+    /// </summary>
+    public TimeSpan DedupTtl { get; set; } = TimeSpan.FromDays(7);
+
     internal List<string> ReadErrors { get; } = [];
+}
+
+/// <summary>What the Redis fallback writes.</summary>
+public enum RedisMessageFormat
+{
+    /// <summary>The legacy pipeline's shapes: an envelope on the list, the payload dict on the channel.</summary>
+    Legacy,
+
+    /// <summary>The webhook body, byte for byte, on both.</summary>
+    Webhook,
 }

@@ -9,8 +9,9 @@ using StackExchange.Redis;
 namespace Hokusai.Bus;
 
 /// <summary>
-/// Keeps the legacy Redis subscribers fed during the migration: the same body as the webhook, PUBLISHed to the old
-/// channel and LPUSHed to the old list in one MULTI/EXEC, so a retry never leaves one without the other.
+/// Keeps the legacy Redis consumers fed during the migration: each registration LPUSHed to the old list and PUBLISHed to
+/// the old channel, in the legacy wire format (<see cref="LegacyRedisMessage"/>) or as the webhook body, once per
+/// idempotency key, in one atomic script so a retry never leaves one without the other.
 /// </summary>
 internal sealed class RedisFallbackConsumer(
     RedisConnection redis,
@@ -30,7 +31,13 @@ internal sealed class RedisFallbackConsumer(
 
         try
         {
-            var subscribers = await PublishAsync(settings, body, context.CancellationToken).ConfigureAwait(false);
+            var subscribers = await PublishAsync(settings, context.Message, body, key).ConfigureAwait(false);
+            if (subscribers < 0)
+            {
+                Log.RedisDuplicate(logger, key);
+                return;
+            }
+
             metrics.Published();
             Log.RedisPublished(logger, key, settings.Channel, subscribers);
         }
@@ -56,31 +63,31 @@ internal sealed class RedisFallbackConsumer(
         }
     }
 
-    private async Task<long> PublishAsync(HokusaiRedisOptions settings, byte[] body, CancellationToken cancellationToken)
+    /// <summary>
+    /// LPUSH and PUBLISH at most once per idempotency key, atomically: a script, so no other command runs between the
+    /// check, the writes and the marker. A redelivery (a host killed after Redis wrote, before RabbitMQ heard the ack)
+    /// finds the marker and writes nothing. The marker is set last, so a write Redis refuses leaves none behind.
+    /// </summary>
+    private const string PublishOnceScript = """
+        if redis.call('EXISTS', KEYS[1]) == 1 then return -1 end
+        if ARGV[4] == '1' then redis.call('LPUSH', KEYS[2], ARGV[1]) end
+        local subscribers = redis.call('PUBLISH', ARGV[5], ARGV[2])
+        redis.call('SET', KEYS[1], '1', 'EX', ARGV[3])
+        return subscribers
+        """;
+
+    private async Task<long> PublishAsync(HokusaiRedisOptions settings, ModelRegistered message, byte[] body, string key)
     {
+        var (listValue, channelValue) = settings.MessageFormat == RedisMessageFormat.Legacy
+            ? LegacyRedisMessage.Of(message with { IdempotencyKey = key })
+            : (body, body);
         var database = (await redis.GetAsync().ConfigureAwait(false)).GetDatabase();
-        var transaction = database.CreateTransaction();
-        var pushed = settings.ListEnabled ? transaction.ListLeftPushAsync(settings.ListKey, body) : null;
-        var published = transaction.PublishAsync(RedisChannel.Literal(settings.Channel), body);
-        try
-        {
-            if (!await transaction.ExecuteAsync().ConfigureAwait(false))
-            {
-                throw new RedisException("Redis did not execute the MULTI/EXEC transaction.");
-            }
-
-            if (pushed is not null)
-            {
-                await pushed.ConfigureAwait(false);
-            }
-
-            return await published.ConfigureAwait(false);
-        }
-        catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
-        {
-            // A transaction cut off by a lost connection cancels its commands: a Redis failure, to be retried.
-            throw new RedisException("Redis connection lost during MULTI/EXEC; the message will be retried.", e);
-        }
+        var result = await database.ScriptEvaluateAsync(
+            PublishOnceScript,
+            [$"{settings.ListKey}:sent:{key}", settings.ListKey],
+            [listValue, channelValue, (long)settings.DedupTtl.TotalSeconds, settings.ListEnabled ? "1" : "0", settings.Channel])
+            .ConfigureAwait(false);
+        return (long)result;
     }
 }
 

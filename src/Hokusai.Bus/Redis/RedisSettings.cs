@@ -17,6 +17,22 @@ internal sealed class RedisSettings(IConfiguration configuration) : IConfigureOp
         read.Integer("REDIS_MAX_RETRIES", "MaxRetries", v => options.MaxRetries = v);
         read.Seconds("REDIS_RETRY_DELAY", "RetryDelay", v => options.RetryDelay = v);
         read.Integer("REDIS_CONCURRENCY", "Concurrency", v => options.Concurrency = v);
+        read.Integer("REDIS_DEDUP_TTL", "DedupTtl", v => options.DedupTtl = TimeSpan.FromSeconds(v));
+        if (read.Read("REDIS_MESSAGE_FORMAT", "MessageFormat") is { } format)
+        {
+            switch (format.Value.Trim().ToLowerInvariant())
+            {
+                case "legacy":
+                    options.MessageFormat = RedisMessageFormat.Legacy;
+                    break;
+                case "webhook":
+                    options.MessageFormat = RedisMessageFormat.Webhook;
+                    break;
+                default:
+                    options.ReadErrors.Add($"{format.Name} must be 'legacy' or 'webhook'; got '{Contracts.SafeText.Of(format.Value, 40)}'.");
+                    break;
+            }
+        }
     }
 
     /// <summary>
@@ -96,6 +112,11 @@ internal sealed class HokusaiRedisOptionsValidator : IValidateOptions<HokusaiRed
         catch (Exception e) when (e is ArgumentException or UriFormatException or InvalidOperationException)
         {
             errors.Add("REDIS_URL must look like redis://host:6379/0 or host:6379.");
+        }
+
+        if (options.DedupTtl < TimeSpan.FromSeconds(1) || options.DedupTtl > TimeSpan.FromDays(365))
+        {
+            errors.Add("REDIS_DEDUP_TTL must be between 1 and 31536000 seconds (a year).");
         }
 
         if (options.RetryDelay < TimeSpan.Zero)

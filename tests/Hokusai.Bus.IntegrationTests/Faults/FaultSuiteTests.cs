@@ -122,8 +122,8 @@ public sealed class FaultSuiteTests(FaultReport report)
         {
             if (i == Count / 2)
             {
-                await RabbitMqCtl("stop_app");
-                await RabbitMqCtl("start_app");
+                await RabbitMqBroker.RabbitMqCtlAsync("stop_app");
+                await RabbitMqBroker.RabbitMqCtlAsync("start_app");
             }
 
             var key = Guid.NewGuid().ToString();
@@ -225,16 +225,5 @@ public sealed class FaultSuiteTests(FaultReport report)
         }
 
         return keys;
-    }
-
-    private static async Task RabbitMqCtl(string command)
-    {
-        using var process = Process.Start(new ProcessStartInfo("rabbitmqctl", [command])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        })!;
-        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
-        Assert.True(process.ExitCode == 0, $"rabbitmqctl {command}: {await process.StandardError.ReadToEndAsync()}");
     }
 }

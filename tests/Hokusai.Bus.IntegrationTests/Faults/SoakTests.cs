@@ -79,8 +79,8 @@ public sealed class SoakTests
         Volatile.Write(ref receiverDown, false);
         var receiverOutage = started.Elapsed - receiverDownAt;
         var publishing = PublishAsync(publisher, keys, fifth, wait);
-        await RabbitMqCtlAsync("stop_app");
-        await RabbitMqCtlAsync("start_app");
+        await RabbitMqBroker.RabbitMqCtlAsync("stop_app");
+        await RabbitMqBroker.RabbitMqCtlAsync("start_app");
         await publishing;
 
         // 5. The host is killed again mid-stream, the last fifth arrives, then Redis comes back.
@@ -110,8 +110,9 @@ public sealed class SoakTests
             |---:|---:|---:|---:|---:|---:|---:|---|---:|
             | {Count:N0} | {keys.Count(counts.ContainsKey):N0} | {webhookDuplicates} | {keys.Count(k => listed.Exists(e => e.Contains(k, StringComparison.Ordinal))):N0} | {redisDuplicates} | {inError} | {keys.Count(k => !counts.ContainsKey(k))} | receiver down {receiverOutage.TotalSeconds:0} s, Redis down {redisOutage.TotalSeconds:0} s, 2 host SIGKILLs, 1 RabbitMQ restart | {started.Elapsed.TotalSeconds:0} s |
             """;
-        Directory.CreateDirectory(Repository("artifacts"));
-        await File.WriteAllTextAsync(Path.Combine(Repository("artifacts"), "soak.md"), report + "\n");
+        var artifacts = Path.Combine(BuildOutput.RepositoryRoot, "artifacts");
+        Directory.CreateDirectory(artifacts);
+        await File.WriteAllTextAsync(Path.Combine(artifacts, "soak.md"), report + "\n");
 
         Assert.Equal(Count, keys.Distinct().Count());
         Assert.All(keys, k => Assert.True(counts.ContainsKey(k), $"{k} never reached the webhook"));
@@ -128,30 +129,8 @@ public sealed class SoakTests
         }
     }
 
-    private static async Task RabbitMqCtlAsync(string command)
-    {
-        using var process = Process.Start(new ProcessStartInfo("rabbitmqctl", [command])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        })!;
-        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(90));
-        Assert.True(process.ExitCode == 0, $"rabbitmqctl {command}: {await process.StandardError.ReadToEndAsync()}");
-    }
-
     private static int Setting(string name, int fallback) =>
         int.TryParse(Environment.GetEnvironmentVariable(name), NumberStyles.Integer, CultureInfo.InvariantCulture, out var value)
             ? value
             : fallback;
-
-    private static string Repository(string folder)
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Hokusai.Bus.sln")))
-        {
-            directory = directory.Parent;
-        }
-
-        return Path.Combine(directory?.FullName ?? AppContext.BaseDirectory, folder);
-    }
 }

@@ -49,6 +49,7 @@ public sealed class WaitingTests
 
         // Down for 100 s: longer than the ack timeout, many breaker cycles (2 s each), many holds (15 s each).
         var outage = Task.Delay(TimeSpan.FromSeconds(100));
+        var rssEarly = host.ResidentMegabytes;
         await RabbitMqManagement.Eventually(
             async () => (await http.GetStringAsync("health/ready")).StartsWith("Degraded", StringComparison.Ordinal),
             Wait, "readiness Degraded while the breaker is open");
@@ -57,6 +58,8 @@ public sealed class WaitingTests
             Wait, "messages waiting in a delay queue");
         await outage;
         Assert.Empty(await scenario.ErrorsAsync());
+        var rssLate = host.ResidentMegabytes;
+        Assert.True(rssLate < rssEarly + 40, $"host RSS grew during the outage: {rssEarly:0} MB -> {rssLate:0} MB");
         down = false;
 
         await scenario.Receiver.WaitForAcceptedAsync(count, Wait);

@@ -15,9 +15,13 @@ public sealed class IdempotencyKeyTests
         Metadata = new ModelMetadata { MlflowRunId = "run_xyz789" },
     };
 
-    [Theory] // Known answers from Python: str(uuid.uuid5(uuid.NAMESPACE_DNS, f"{model_id}:{token}:{run_id or ''}:{version}"))
+    [Theory] // Known answers from the legacy pipeline: str(uuid.uuid5(uuid.NAMESPACE_DNS, f"{model_id}:{token}:{run_id}:{version}")),
+             // where Python writes an absent run id as the text None.
     [InlineData("model_abc123", "TOKEN_ABC", "run_xyz789", "1", "9381b836-a0fb-5e0a-b604-d176b624d2fb")]
-    [InlineData("test_model_001", "TEST_TOKEN", null, "1", "d81edcf8-667e-507b-88df-0fecde6b00b1")]
+    [InlineData("test-model-123", "test-token", null, "v1.0.0", "d424350b-c0e9-5cc8-b631-ca6e9b3cd471")]
+    [InlineData("test-model-123", "test-token", "run-123", "v1.0.0", "633496be-7138-5cbe-8d6a-159ee8efe98d")]
+    [InlineData("model_abc123", "TOKEN_ABC", null, "1", "279059bc-bcc2-5dac-acfd-d530337fd8d6")]
+    [InlineData("test_model_001", "TEST_TOKEN", null, "1", "473f8e90-479f-5730-aa5f-d9f87cce154a")]
     public void Derive_matches_pythons_uuid5(string modelId, string token, string? runId, string version, string expected)
     {
         Assert.Equal(expected, IdempotencyKey.Derive(modelId, token, runId, version));

@@ -13,10 +13,14 @@ namespace Hokusai.Bus.Tests.Redis;
 public sealed class RedisFallbackHarnessTests
 {
     [Fact]
-    public async Task Publishes_the_webhook_body_to_the_channel_and_the_list()
+    public async Task With_the_webhook_format_publishes_the_webhook_body_to_the_channel_and_the_list()
     {
         await using var redis = await RedisServerProcess.StartAsync();
-        await using var provider = Provider(o => o.Url = redis.Address);
+        await using var provider = Provider(o =>
+        {
+            o.Url = redis.Address;
+            o.MessageFormat = RedisMessageFormat.Webhook;
+        });
         var harness = provider.GetRequiredService<ITestHarness>();
         await harness.Start();
         await using var client = await ConnectionMultiplexer.ConnectAsync(redis.Address);
