@@ -112,13 +112,9 @@ internal sealed class NodeProcess : IAsyncDisposable
     private readonly object _gate = new();
     private readonly Dictionary<string, int> _first = [];
 
-    private NodeProcess(Process process, int port)
-    {
-        _process = process;
-        Port = port;
-    }
+    private NodeProcess(Process process) => _process = process;
 
-    public int Port { get; }
+    public int Port { get; private set; }
 
     public IReadOnlyDictionary<string, int> FirstStatus
     {
@@ -143,15 +139,22 @@ internal sealed class NodeProcess : IAsyncDisposable
         };
         start.Environment["WEBHOOK_SECRET"] = Scenario.Secret;
         var process = Process.Start(start)!;
-        var first = await process.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(30));
-        if (first?.StartsWith("port ", StringComparison.Ordinal) != true)
+        var port = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var node = new NodeProcess(process);
+        process.OutputDataReceived += (_, e) =>
         {
-            throw new InvalidOperationException($"node {script}: {first} {await process.StandardError.ReadToEndAsync()}");
-        }
-
-        var node = new NodeProcess(process, int.Parse(first[5..], System.Globalization.CultureInfo.InvariantCulture));
-        process.OutputDataReceived += (_, e) => node.Record(e.Data);
+            if (e.Data?.StartsWith("port ", StringComparison.Ordinal) == true)
+            {
+                port.TrySetResult(int.Parse(e.Data[5..], System.Globalization.CultureInfo.InvariantCulture));
+            }
+            else
+            {
+                node.Record(e.Data);
+            }
+        };
         process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        node.Port = await port.Task.WaitAsync(TimeSpan.FromSeconds(30));
         return node;
     }
 
