@@ -39,6 +39,7 @@ internal sealed class WebhookDelivery
     private readonly Uri _url;
     private readonly string _shownUrl;
     private readonly ResiliencePipeline<AttemptResult> _retry;
+    private readonly CancellationToken _stopping;
 
     public WebhookDelivery(
         WebhookHttpSender sender,
@@ -46,9 +47,11 @@ internal sealed class WebhookDelivery
         HokusaiBusMetrics metrics,
         IOptions<HokusaiWebhookOptions> options,
         TimeProvider time,
-        ILogger<WebhookDelivery> logger)
+        ILogger<WebhookDelivery> logger,
+        Microsoft.Extensions.Hosting.IHostApplicationLifetime? lifetime = null)
     {
         _settings = options.Value;
+        _stopping = lifetime?.ApplicationStopping ?? CancellationToken.None;
         _sender = sender;
         _breaker = breaker;
         _metrics = metrics;
@@ -72,13 +75,16 @@ internal sealed class WebhookDelivery
     {
         var request = new WebhookDeliveryRequest(body, _signer.Sign(body.Span), idempotencyKey);
         var started = _time.GetTimestamp();
-        var state = new DeliveryState(this, request, history, _time.GetUtcNow() + _settings.MaxHold);
+        var state = new DeliveryState(this, request, history, _time.GetUtcNow() + _settings.MaxHold, cancellationToken);
 
-        var context = ResilienceContextPool.Shared.Get(cancellationToken);
+        // Waits (retry delays, an open breaker) end early when the host starts stopping; HTTP attempts in flight do not.
+        using var waits = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _stopping);
+        var context = ResilienceContextPool.Shared.Get(waits.Token);
         context.Properties.Set(StateKey, state);
+        Outcome<AttemptResult> outcome;
         try
         {
-            await _retry.ExecuteOutcomeAsync(
+            outcome = await _retry.ExecuteOutcomeAsync(
                 static async (context, state) => Outcome.FromResult(await state.Delivery.AttemptAsync(state, context.CancellationToken)
                     .ConfigureAwait(false)),
                 context, state).ConfigureAwait(false);
@@ -89,6 +95,18 @@ internal sealed class WebhookDelivery
         }
 
         cancellationToken.ThrowIfCancellationRequested();
+        if (!state.Decided)
+        {
+            if (!_stopping.IsCancellationRequested)
+            {
+                outcome.ThrowIfException();
+            }
+
+            // The host is stopping while this message waits in it: hand the rest of the wait, and the attempts made so
+            // far, to RabbitMQ now, while the message can still be acknowledged, so the next host continues the schedule.
+            state.Decide(DeliveryDecision.LaterBy(Positive(state.PlannedWait ?? _settings.RetryDelay), state.History));
+        }
+
         var decision = state.Decision;
         var elapsed = _time.GetElapsedTime(started);
         switch (decision.Kind)
@@ -111,16 +129,29 @@ internal sealed class WebhookDelivery
         return decision;
     }
 
-    private async ValueTask<AttemptResult> AttemptAsync(DeliveryState state, CancellationToken cancellationToken)
+    private async ValueTask<AttemptResult> AttemptAsync(DeliveryState state, CancellationToken waits)
     {
         // Wait for the breaker no longer than leaves room for one attempt inside the hold.
         var room = state.HoldUntil - _time.GetUtcNow() - _settings.Timeout;
-        var permit = room > TimeSpan.Zero ? await _breaker.AcquireAsync(room, cancellationToken).ConfigureAwait(false) : null;
+        WebhookCircuitBreaker.Permit? permit;
+        try
+        {
+            permit = room > TimeSpan.Zero ? await _breaker.AcquireAsync(room, waits).ConfigureAwait(false) : null;
+        }
+        catch (OperationCanceledException) when (!state.ConsumeToken.IsCancellationRequested)
+        {
+            // The host is stopping while this message waits for the breaker (see DeliverAsync).
+            state.PlannedWait = _breaker.UntilNextTrial;
+            return AttemptResult.NotSent;
+        }
+
         if (permit is not { } granted)
         {
             state.Decide(DeliveryDecision.LaterBy(Positive(_breaker.UntilNextTrial), state.History));
             return AttemptResult.NotSent;
         }
+
+        var cancellationToken = state.ConsumeToken;
 
         var started = _time.GetTimestamp();
         var attemptAt = _time.GetUtcNow();
@@ -187,6 +218,7 @@ internal sealed class WebhookDelivery
         }
 
         state.History = history;
+        state.PlannedWait = next;
         if (_time.GetUtcNow() + next + _settings.Timeout <= state.HoldUntil)
         {
             state.WaitInHost = next;
@@ -253,8 +285,16 @@ internal sealed class WebhookDelivery
             })
             .Build();
 
-    private sealed class DeliveryState(WebhookDelivery delivery, WebhookDeliveryRequest request, DeliveryHistory history, DateTimeOffset holdUntil)
+    private sealed class DeliveryState(
+        WebhookDelivery delivery, WebhookDeliveryRequest request, DeliveryHistory history, DateTimeOffset holdUntil,
+        CancellationToken consumeToken)
     {
+        /// <summary>MassTransit's token: cancels HTTP attempts only when the host gives up waiting for them.</summary>
+        public CancellationToken ConsumeToken { get; } = consumeToken;
+
+        /// <summary>Whether <see cref="Decide"/> was called; not when a wait was cut short by the host stopping.</summary>
+        public bool Decided { get; private set; }
+
         public WebhookDelivery Delivery { get; } = delivery;
 
         public WebhookDeliveryRequest Request { get; } = request;
@@ -266,10 +306,14 @@ internal sealed class WebhookDelivery
         /// <summary>Set when the next attempt waits here; Polly reads and clears it.</summary>
         public TimeSpan? WaitInHost { get; set; }
 
+        /// <summary>The wait planned after the last failed attempt, wherever it happens.</summary>
+        public TimeSpan? PlannedWait { get; set; }
+
         public DeliveryDecision Decision { get; private set; } = DeliveryDecision.LaterBy(TimeSpan.Zero, history);
 
         public void Decide(DeliveryDecision decision)
         {
+            Decided = true;
             Decision = decision;
             History = decision.History;
             WaitInHost = null;
@@ -297,6 +341,7 @@ internal enum DeliveryDecisionKind
 internal readonly record struct DeliveryDecision(
     DeliveryDecisionKind Kind, DeliveryHistory History, TimeSpan Delay, WebhookDeliveryException? Failure)
 {
+
     public static DeliveryDecision Delivered(DeliveryHistory history) => new(DeliveryDecisionKind.Delivered, history, default, null);
 
     public static DeliveryDecision LaterBy(TimeSpan delay, DeliveryHistory history) => new(DeliveryDecisionKind.Later, history, delay, null);

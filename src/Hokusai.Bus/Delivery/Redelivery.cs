@@ -26,15 +26,22 @@ internal static class Redelivery
     private static readonly TimeSpan Unused = TimeSpan.FromMinutes(10);
 
     /// <summary>Sends the copy and waits for the broker's confirm.</summary>
-    public static async Task LaterAsync<T>(
+    public static Task LaterAsync<T>(
         ConsumeContext<T> context, TimeSpan delay, IEnumerable<KeyValuePair<string, string>> headers)
+        where T : class =>
+        LaterAsync(context, delay, headers, context.CancellationToken);
+
+    /// <summary>As above, with the token the send and the confirm are bounded by.</summary>
+    public static async Task LaterAsync<T>(
+        ConsumeContext<T> context, TimeSpan delay, IEnumerable<KeyValuePair<string, string>> headers,
+        CancellationToken cancellationToken)
         where T : class
     {
         var milliseconds = Quantize(delay);
         if (context.ReceiveContext is RabbitMqReceiveContext received
             && context.ReceiveContext.TryGetPayload<ChannelContext>(out var channel))
         {
-            await ToDelayQueueAsync(context, received, channel, milliseconds, headers).ConfigureAwait(false);
+            await ToDelayQueueAsync(context, received, channel, milliseconds, headers, cancellationToken).ConfigureAwait(false);
             return;
         }
 
@@ -48,7 +55,7 @@ internal static class Redelivery
 
             send.Delay = TimeSpan.FromMilliseconds(milliseconds);
         }));
-        await endpoint.Send(context.Message, pipe, context.CancellationToken).ConfigureAwait(false);
+        await endpoint.Send(context.Message, pipe, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>The name of the queue that holds messages of <paramref name="queue"/> for <paramref name="milliseconds"/>.</summary>
@@ -73,7 +80,8 @@ internal static class Redelivery
         RabbitMqReceiveContext received,
         ChannelContext channel,
         long milliseconds,
-        IEnumerable<KeyValuePair<string, string>> headers)
+        IEnumerable<KeyValuePair<string, string>> headers,
+        CancellationToken cancellationToken)
         where T : class
     {
         var queue = QueueName(context.ReceiveContext.InputAddress);
@@ -87,7 +95,7 @@ internal static class Redelivery
         };
 
         // Declared before every copy: idempotent, and it restarts the queue's x-expires clock.
-        await channel.QueueDeclare(delayQueue, true, false, false, arguments!, context.CancellationToken).ConfigureAwait(false);
+        await channel.QueueDeclare(delayQueue, true, false, false, arguments!, cancellationToken).ConfigureAwait(false);
 
         var properties = new BasicProperties(received.Properties)
         {
@@ -103,9 +111,10 @@ internal static class Redelivery
         }
 
         await channel.BasicPublishAsync("", delayQueue, true, properties, received.Body.GetBytes(), true,
-            context.CancellationToken).ConfigureAwait(false);
+            cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary><c>rabbitmq://host/vhost/hokusai-webhook-delivery?...</c> -> <c>hokusai-webhook-delivery</c>.</summary>
-    private static string QueueName(Uri inputAddress) => inputAddress.AbsolutePath[(inputAddress.AbsolutePath.LastIndexOf('/') + 1)..];
+    private static string QueueName(Uri inputAddress) =>
+        Uri.UnescapeDataString(inputAddress.AbsolutePath[(inputAddress.AbsolutePath.LastIndexOf('/') + 1)..]);
 }

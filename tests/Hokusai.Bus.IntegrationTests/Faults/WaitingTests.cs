@@ -106,6 +106,45 @@ public sealed class WaitingTests
     }
 
     [RabbitFact]
+    public async Task A_host_stopped_mid_retry_writes_the_attempts_down_so_the_next_host_continues_the_schedule()
+    {
+        await using var scenario = await Scenario.StartAsync();
+        var key = Guid.NewGuid().ToString();
+        var refusing = true;
+        scenario.Receiver.Respond = info => ValueTask.FromResult(info.IdempotencyKey == key && Volatile.Read(ref refusing)
+            ? new WebhookReceiver.Response(500)
+            : WebhookReceiver.Response.Ok);
+        var settings = new Dictionary<string, string>
+        {
+            ["WEBHOOK_RETRY_DELAY"] = "2",
+            ["WEBHOOK_MAX_RETRIES"] = "5",
+            ["WEBHOOK_CIRCUIT_BREAKER_FAILURE_THRESHOLD"] = "100",
+        };
+        var first = await scenario.StartHostAsync(settings);
+
+        await scenario.PublishAsync(Payloads.Registration(key));
+        await scenario.Receiver.WaitForRequestsAsync(3, Wait);
+        Assert.Equal(0, await first.StopAsync()); // SIGTERM while it waits for its next retry in the host
+
+        // The copy in RabbitMQ carries what happened: as many counted attempts as the receiver saw.
+        var delayQueue = (await scenario.Rabbit.QueuesAsync()).Keys.Single(q => q.Contains("_delay_", StringComparison.Ordinal));
+        var copy = Assert.Single(await scenario.Rabbit.PeekAsync(delayQueue));
+        var attempts = scenario.Receiver.RequestCount;
+        Assert.Equal(attempts.ToString(System.Globalization.CultureInfo.InvariantCulture), copy.Header("Hokusai-Attempts"));
+        Assert.Contains("HTTP 500", copy.Header("Hokusai-Last-Reason"));
+
+        Volatile.Write(ref refusing, false);
+        await scenario.StartHostAsync(settings);
+        await scenario.Receiver.WaitForAcceptedAsync(1, Wait);
+        await RabbitMqManagement.Eventually(async () => (await scenario.Rabbit.QueuesAsync()).Values.All(n => n == 0), Wait,
+            "every queue empty");
+        // The original was acknowledged when its copy was confirmed: only the copy came back, once.
+        Assert.Equal(1, scenario.Receiver.AcceptedCounts[key]);
+        Assert.Equal(attempts + 1, scenario.Receiver.RequestCount);
+        Assert.Empty(await scenario.ErrorsAsync());
+    }
+
+    [RabbitFact]
     public async Task One_registration_the_endpoint_always_refuses_with_no_other_traffic_neither_blocks_the_queue_nor_is_dead_lettered_by_it()
     {
         await using var scenario = await Scenario.StartAsync();
