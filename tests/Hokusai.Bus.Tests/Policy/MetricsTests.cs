@@ -1,10 +1,10 @@
-using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using Hokusai.Bus.Contracts;
 using Hokusai.Bus.Tests.Delivery;
 using MassTransit;
 using Hokusai.Bus.TestSupport;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 
 namespace Hokusai.Bus.Tests.Policy;
 
@@ -62,6 +62,29 @@ public sealed class MetricsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_wait_longer_than_the_hold_is_counted_as_deferred_and_its_copy_carries_the_attempt()
+    {
+        _receiver.Respond = info => ValueTask.FromResult(info.Number == 1
+            ? new WebhookReceiver.Response(503, RetryAfterSeconds: 30)
+            : WebhookReceiver.Response.Ok);
+        await using var harness = await Harness.StartAsync(_receiver.Url, o =>
+        {
+            o.Timeout = TimeSpan.FromSeconds(1);
+            o.MaxHold = TimeSpan.FromSeconds(2);
+        });
+        using var metrics = new Recorder(harness.Services);
+
+        await harness.Test.Bus.Publish(Harness.Registration());
+        await metrics.WaitForAsync(m => m.Sum("webhook_deferred") >= 1, Wait);
+
+        Assert.Equal(1, metrics.Sum("webhook_deferred"));
+        Assert.Equal(0, metrics.Sum("webhook_publish_failure"));
+        Assert.True(await harness.Test.Sent.Any<ModelRegistered>(s =>
+            s.Context.Headers.Get<string>("Hokusai-Attempts") == "1" && s.Context.Delay >= TimeSpan.FromSeconds(30)));
+        AssertNothingSensitive(metrics);
+    }
+
+    [Fact]
     public async Task The_circuit_breaker_state_gauge_reads_0_while_closed_and_1_once_open()
     {
         // No retries and a threshold of 2: each registration is one failed attempt; the second opens the breaker.
@@ -113,81 +136,73 @@ public sealed class MetricsTests : IAsyncLifetime
 
     private sealed record Measurement(string Instrument, double Value, KeyValuePair<string, object?>[] Tags);
 
-    /// <summary>Records the measurements of the <c>Hokusai.Bus</c> meter created by one service provider.</summary>
+    /// <summary>
+    /// The <c>Hokusai.Bus</c> instruments of one service provider's meter, each read through a
+    /// <see cref="MetricCollector{T}"/> (Microsoft.Extensions.Diagnostics.Testing) scoped to that provider's
+    /// <see cref="IMeterFactory"/>.
+    /// </summary>
     private sealed class Recorder : IDisposable
     {
-        private readonly MeterListener _listener = new();
-        private readonly IMeterFactory _factory;
-        private readonly ConcurrentQueue<Measurement> _measurements = new();
-        private readonly object _waitersGate = new();
-        private readonly List<(Func<Recorder, bool> Condition, TaskCompletionSource Done)> _waiters = [];
+        private static readonly string[] Counters =
+            ["webhook_publish_success", "webhook_publish_failure", "webhook_retry_count", "webhook_deferred", "hokusai_endpoint_faults"];
+
+        private readonly Dictionary<string, MetricCollector<long>> _counters;
+        private readonly MetricCollector<double> _duration;
+        private readonly MetricCollector<int> _breaker;
 
         public Recorder(IServiceProvider services)
         {
-            _factory = services.GetRequiredService<IMeterFactory>();
-            _listener.InstrumentPublished = (instrument, listener) =>
-            {
-                if (instrument.Meter.Name == HokusaiBusMetrics.MeterName && ReferenceEquals(instrument.Meter.Scope, _factory))
-                {
-                    listener.EnableMeasurementEvents(instrument);
-                }
-            };
-            _listener.SetMeasurementEventCallback<long>((i, v, tags, _) => Add(i, v, tags));
-            _listener.SetMeasurementEventCallback<int>((i, v, tags, _) => Add(i, v, tags));
-            _listener.SetMeasurementEventCallback<double>((i, v, tags, _) => Add(i, v, tags));
-            _listener.Start();
+            var factory = services.GetRequiredService<IMeterFactory>();
+            _counters = Counters.ToDictionary(name => name, name => new MetricCollector<long>(factory, HokusaiBusMetrics.MeterName, name));
+            _duration = new MetricCollector<double>(factory, HokusaiBusMetrics.MeterName, "webhook_delivery_duration");
+            _breaker = new MetricCollector<int>(factory, HokusaiBusMetrics.MeterName, "webhook_circuit_breaker_state");
         }
 
-        public IReadOnlyList<Measurement> All() => [.. _measurements];
+        public IReadOnlyList<Measurement> All() =>
+            [.. _counters.Keys.SelectMany(Of), .. Of("webhook_delivery_duration"), .. Of("webhook_circuit_breaker_state")];
 
-        public IReadOnlyList<Measurement> Of(string instrument) =>
-            [.. _measurements.Where(m => m.Instrument == instrument)];
+        public IReadOnlyList<Measurement> Of(string instrument) => instrument switch
+        {
+            "webhook_delivery_duration" => [.. _duration.GetMeasurementSnapshot().Select(m => new Measurement(instrument, m.Value, [.. m.Tags]))],
+            "webhook_circuit_breaker_state" => [.. _breaker.GetMeasurementSnapshot().Select(m => new Measurement(instrument, m.Value, [.. m.Tags]))],
+            _ => [.. _counters[instrument].GetMeasurementSnapshot().Select(m => new Measurement(instrument, m.Value, [.. m.Tags]))],
+        };
 
         public double Sum(string instrument) => Of(instrument).Sum(m => m.Value);
 
-        /// <summary>Reads an observable gauge now; exactly one observation is expected.</summary>
+        /// <summary>Reads the observable gauge now; exactly one observation is expected.</summary>
         public double Observe(string instrument)
         {
-            var before = Of(instrument).Count;
-            _listener.RecordObservableInstruments();
-            var observed = Of(instrument);
+            Assert.Equal("webhook_circuit_breaker_state", instrument);
+            var before = _breaker.GetMeasurementSnapshot().Count;
+            _breaker.RecordObservableInstruments();
+            var observed = _breaker.GetMeasurementSnapshot();
             Assert.True(observed.Count == before + 1, $"expected one observation of {instrument}, got {observed.Count - before}");
             return observed[^1].Value;
         }
 
-        /// <summary>Completes once <paramref name="condition"/> holds, checked on every measurement.</summary>
-        public Task WaitForAsync(Func<Recorder, bool> condition, TimeSpan timeout)
+        /// <summary>Completes once <paramref name="condition"/> holds, checked after every new measurement.</summary>
+        public async Task WaitForAsync(Func<Recorder, bool> condition, TimeSpan timeout)
         {
-            var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            lock (_waitersGate)
+            using var deadline = new CancellationTokenSource(timeout);
+            while (!condition(this))
             {
-                if (condition(this))
-                {
-                    return Task.CompletedTask;
-                }
-
-                _waiters.Add((condition, done));
+                var next = _counters.Values.Select(c => c.WaitForMeasurementsAsync(c.GetMeasurementSnapshot().Count + 1, deadline.Token))
+                    .Append(_duration.WaitForMeasurementsAsync(_duration.GetMeasurementSnapshot().Count + 1, deadline.Token));
+                await Task.WhenAny(next).WaitAsync(deadline.Token);
+                deadline.Token.ThrowIfCancellationRequested();
             }
-
-            return done.Task.WaitAsync(timeout);
         }
 
-        public void Dispose() => _listener.Dispose();
-
-        private void Add(Instrument instrument, double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
+        public void Dispose()
         {
-            _measurements.Enqueue(new Measurement(instrument.Name, value, tags.ToArray()));
-            lock (_waitersGate)
+            foreach (var counter in _counters.Values)
             {
-                for (var i = _waiters.Count - 1; i >= 0; i--)
-                {
-                    if (_waiters[i].Condition(this))
-                    {
-                        _waiters[i].Done.TrySetResult();
-                        _waiters.RemoveAt(i);
-                    }
-                }
+                counter.Dispose();
             }
+
+            _duration.Dispose();
+            _breaker.Dispose();
         }
     }
 }
