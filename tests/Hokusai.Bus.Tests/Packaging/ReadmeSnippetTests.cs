@@ -19,45 +19,55 @@ public sealed class ReadmeSnippetTests
         "Microsoft.Extensions.Hosting", "Microsoft.Extensions.Logging",
     ];
 
-    public static TheoryData<string> Snippets()
+    /// <summary>The READMEs users read: the repository's and each package's.</summary>
+    private static readonly string[] Readmes =
+    [
+        "README.md", "src/Hokusai.Bus/README.md", "src/Hokusai.Bus.Receiver/README.md", "contracts/Hokusai.Bus.Contracts/README.md",
+    ];
+
+    public static TheoryData<string, string> Snippets()
     {
-        var names = new TheoryData<string>();
-        foreach (var line in File.ReadLines(Repository.File("README.md")))
+        var snippets = new TheoryData<string, string>();
+        foreach (var readme in Readmes)
         {
-            if (line.StartsWith("<!-- compiled: ", StringComparison.Ordinal))
+            foreach (var line in File.ReadLines(Repository.File(readme)))
             {
-                names.Add(line["<!-- compiled: ".Length..^" -->".Length]);
+                if (line.StartsWith("<!-- compiled: ", StringComparison.Ordinal))
+                {
+                    snippets.Add(readme, line["<!-- compiled: ".Length..^" -->".Length]);
+                }
             }
         }
 
-        return names;
+        return snippets;
     }
 
-    [Fact]
-    public void Every_csharp_block_in_the_readme_is_marked_to_be_compiled()
+    [Theory]
+    [MemberData(nameof(ReadmeFiles))]
+    public void Every_csharp_block_of_a_readme_is_marked_to_be_compiled(string readme)
     {
-        var lines = File.ReadAllLines(Repository.File("README.md"));
+        var lines = File.ReadAllLines(Repository.File(readme));
         for (var i = 0; i < lines.Length; i++)
         {
             if (lines[i].Trim() == "```csharp")
             {
                 Assert.True(i > 0 && lines[i - 1].StartsWith("<!-- compiled: ", StringComparison.Ordinal),
-                    $"README.md line {i + 1}: a C# block without a <!-- compiled: NAME --> marker");
+                    $"{readme} line {i + 1}: a C# block without a <!-- compiled: NAME --> marker");
             }
         }
-
-        Assert.True(Snippets().Count >= 4);
     }
+
+    public static TheoryData<string> ReadmeFiles() => [.. Readmes];
 
     [Theory]
     [MemberData(nameof(Snippets))]
-    public void The_readme_snippet_compiles(string name)
+    public void The_readme_snippet_compiles(string readme, string name)
     {
-        var code = Block(name);
+        var code = Block(readme, name);
         var usings = string.Join('\n', ImplicitUsings.Select(u => $"global using global::{u};"));
         var compilation = CSharpCompilation.Create(
             "ReadmeSnippet_" + name,
-            [CSharpSyntaxTree.ParseText(usings), CSharpSyntaxTree.ParseText(code, path: $"README.md ({name})")],
+            [CSharpSyntaxTree.ParseText(usings), CSharpSyntaxTree.ParseText(code, path: $"{readme} ({name})")],
             References(),
             new CSharpCompilationOptions(OutputKind.ConsoleApplication, nullableContextOptions: NullableContextOptions.Enable));
 
@@ -65,12 +75,12 @@ public sealed class ReadmeSnippetTests
         var result = compilation.Emit(output);
 
         var errors = result.Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error).Select(d => d.ToString()).ToList();
-        Assert.True(result.Success, $"README.md snippet '{name}' does not compile:\n{string.Join('\n', errors)}\n---\n{code}");
+        Assert.True(result.Success, $"{readme} snippet '{name}' does not compile:\n{string.Join('\n', errors)}\n---\n{code}");
     }
 
-    private static string Block(string name)
+    private static string Block(string readme, string name)
     {
-        var lines = File.ReadAllLines(Repository.File("README.md"));
+        var lines = File.ReadAllLines(Repository.File(readme));
         var marker = Array.FindIndex(lines, l => l.Trim() == $"<!-- compiled: {name} -->");
         Assert.Equal("```csharp", lines[marker + 1].Trim());
         var end = Array.FindIndex(lines, marker + 2, l => l.Trim() == "```");
