@@ -26,8 +26,7 @@ internal sealed class WebhookReceiverEndpoint
     private static readonly byte[] HandlerFailed = Json("error", "handler failed");
 
     private readonly HokusaiReceiverOptions _options;
-    private readonly WebhookVerifier[] _hokusai;
-    private readonly StandardWebhookVerifier _standard;
+    private readonly HokusaiWebhook _webhook;
     private readonly IIdempotencyStore _store;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
@@ -39,9 +38,7 @@ internal sealed class WebhookReceiverEndpoint
         ILogger<WebhookReceiverEndpoint> logger)
     {
         _options = options.Value;
-        var secrets = _options.AllSecrets();
-        _hokusai = Array.ConvertAll(secrets, static s => new WebhookVerifier(s));
-        _standard = new StandardWebhookVerifier(secrets, StandardWebhookVerifier.DefaultTolerance, time);
+        _webhook = new HokusaiWebhook(_options.AllSecrets(), _options.RequireStandardWebhooks, time: time);
         _store = store;
         _time = time;
         _logger = logger;
@@ -83,40 +80,8 @@ internal sealed class WebhookReceiverEndpoint
     }
 
     /// <summary>Null when every signature the delivery must carry verifies; else why not (never a signature value).</summary>
-    private string? Authenticate(HttpRequest request, ReadOnlySpan<byte> body)
-    {
-        var signature = Header(request, WebhookHeaders.Signature);
-        if (string.IsNullOrWhiteSpace(signature))
-        {
-            return $"{WebhookHeaders.Signature} is missing";
-        }
-
-        var matched = false;
-        foreach (var verifier in _hokusai)
-        {
-            matched |= verifier.Verify(body, signature); // every secret, whatever matched: the same work each time
-        }
-
-        if (!matched)
-        {
-            return $"{WebhookHeaders.Signature} does not match the body under any secret";
-        }
-
-        var headers = request.Headers;
-        if (_options.RequireStandardWebhooks
-            || headers.ContainsKey(StandardWebhookHeaders.Id)
-            || headers.ContainsKey(StandardWebhookHeaders.Timestamp)
-            || headers.ContainsKey(StandardWebhookHeaders.Signature))
-        {
-            var result = _standard.VerifyDetailed(body, name => Header(request, name));
-            if (result != StandardWebhookVerificationResult.Valid)
-            {
-                return $"Standard Webhooks headers: {result}";
-            }
-        }
-
-        return null;
-    }
+    private string? Authenticate(HttpRequest request, ReadOnlySpan<byte> body) =>
+        _webhook.Verify(body, name => Header(request, name)).Reason;
 
     /// <summary>Null when <paramref name="body"/> is a deliverable registration; else a short reason for the sender.</summary>
     private static string? Parse(ReadOnlySpan<byte> body, out ModelRegistered? registration)
