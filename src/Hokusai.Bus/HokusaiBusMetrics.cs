@@ -5,7 +5,7 @@ namespace Hokusai.Bus;
 /// <summary>
 /// The meter <c>Hokusai.Bus</c>, with the guide's instrument names. Never tagged with URLs, keys or secrets.
 /// </summary>
-internal sealed class HokusaiBusMetrics
+internal sealed class HokusaiBusMetrics : IWebhookDeliveryListener
 {
     public const string MeterName = "Hokusai.Bus";
 
@@ -16,7 +16,9 @@ internal sealed class HokusaiBusMetrics
     private readonly Counter<long> _deferred;
     private readonly Counter<long> _endpointFaults;
 
-    public HokusaiBusMetrics(IMeterFactory meterFactory, WebhookCircuitBreaker breaker)
+    private int _breakerState;
+
+    public HokusaiBusMetrics(IMeterFactory meterFactory)
     {
         var meter = meterFactory.Create(MeterName);
         _success = meter.CreateCounter<long>("webhook_publish_success", "{delivery}",
@@ -29,7 +31,7 @@ internal sealed class HokusaiBusMetrics
             "Deliveries handed to a RabbitMQ delay queue because the next wait would not fit in WEBHOOK_MAX_HOLD.");
         _endpointFaults = meter.CreateCounter<long>("hokusai_endpoint_faults", "{fault}",
             "Receive endpoint faults, e.g. RabbitMQ closing a channel; MassTransit reconnects.");
-        meter.CreateObservableGauge("webhook_circuit_breaker_state", () => (int)breaker.State, null,
+        meter.CreateObservableGauge("webhook_circuit_breaker_state", () => Volatile.Read(ref _breakerState), null,
             "Circuit breaker: 0 closed, 1 open, 2 half-open.");
         _duration = meter.CreateHistogram<double>("webhook_delivery_duration", "s",
             "Time from the first attempt to the final outcome of a delivery, retries included.",
@@ -38,6 +40,29 @@ internal sealed class HokusaiBusMetrics
             {
                 HistogramBucketBoundaries = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300],
             });
+    }
+
+    /// <summary>The metrics side of the telemetry channel.</summary>
+    public void Write(WebhookDeliveryEvent deliveryEvent)
+    {
+        switch (deliveryEvent)
+        {
+            case WebhookDelivered e:
+                Delivered(e.Duration);
+                break;
+            case WebhookFailed e:
+                Failed(e.Duration);
+                break;
+            case WebhookRetryScheduled:
+                Retried();
+                break;
+            case WebhookDeferred:
+                Deferred();
+                break;
+            case WebhookBreakerChanged e:
+                Volatile.Write(ref _breakerState, (int)e.To);
+                break;
+        }
     }
 
     public void Delivered(TimeSpan elapsed)

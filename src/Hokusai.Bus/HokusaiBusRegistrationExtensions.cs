@@ -54,15 +54,21 @@ public static class HokusaiBusRegistrationExtensions
         services.TryAddSingleton(sp =>
         {
             var settings = sp.GetRequiredService<IOptions<HokusaiWebhookOptions>>().Value;
-            var logger = sp.GetRequiredService<ILogger<WebhookDelivery>>();
+            var telemetry = sp.GetRequiredService<WebhookDeliveryTelemetry>();
             var url = WebhookUrl.Redact(settings.Url);
             return new WebhookCircuitBreaker(
                 settings.CircuitBreakerFailureThreshold,
                 settings.CircuitBreakerRecoveryTime,
                 sp.GetRequiredService<TimeProvider>(),
-                (from, to) => Log.BreakerChanged(logger, url, from, to));
+                (from, to) => telemetry.Write(new WebhookBreakerChanged(url, from, to)));
         });
+
+        // One telemetry channel; logs and metrics are its listeners, and applications may add their own.
+        services.TryAddSingleton<WebhookDeliveryTelemetry>();
         services.TryAddSingleton<HokusaiBusMetrics>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IWebhookDeliveryListener, LoggingListener>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IWebhookDeliveryListener, HokusaiBusMetrics>(
+            sp => sp.GetRequiredService<HokusaiBusMetrics>()));
         services.TryAddSingleton<WebhookDelivery>();
         services.AddHealthChecks().AddCheck<WebhookBreakerHealthCheck>(
             "hokusai-webhook-breaker", HealthStatus.Degraded, ["ready", "webhook"]);

@@ -22,7 +22,7 @@ internal static partial class Log
     public static partial void RetryScheduled(ILogger logger, string url, int attempt, double delayMs);
 
     [LoggerMessage(5, LogLevel.Warning, "Webhook circuit breaker for {Url}: {From} -> {To}")]
-    public static partial void BreakerChanged(ILogger logger, string url, CircuitState from, CircuitState to);
+    public static partial void BreakerChanged(ILogger logger, string url, WebhookCircuitState from, WebhookCircuitState to);
 
     [LoggerMessage(6, LogLevel.Information,
         "Waiting in RabbitMQ: {IdempotencyKey} to {Url} comes back in {DelayMs:0} ms ({Attempts} attempt(s) counted so far; last: {Reason})")]

@@ -1,18 +1,5 @@
 namespace Hokusai.Bus;
 
-/// <summary>The state of the breaker, as exported by <c>webhook_circuit_breaker_state</c>.</summary>
-internal enum CircuitState
-{
-    /// <summary>Requests flow.</summary>
-    Closed = 0,
-
-    /// <summary>No request is sent until the recovery time has passed.</summary>
-    Open = 1,
-
-    /// <summary>One trial request is in flight; its outcome closes or reopens the breaker.</summary>
-    HalfOpen = 2,
-}
-
 /// <summary>
 /// A consecutive-failure breaker for one webhook destination. Unlike a breaker that fails calls fast, callers
 /// <em>wait</em> for a permit: while it is open no request is made and no retry is used up, and the message stays
@@ -24,9 +11,9 @@ internal sealed class WebhookCircuitBreaker
     private readonly int _threshold;
     private readonly TimeSpan _recoveryTime;
     private readonly TimeProvider _time;
-    private readonly Action<CircuitState, CircuitState>? _onTransition;
+    private readonly Action<WebhookCircuitState, WebhookCircuitState>? _onTransition;
 
-    private CircuitState _state = CircuitState.Closed;
+    private WebhookCircuitState _state = WebhookCircuitState.Closed;
     private int _consecutiveFailures;
     private DateTimeOffset _openUntil;
     private TaskCompletionSource _changed = NewSignal();
@@ -37,7 +24,7 @@ internal sealed class WebhookCircuitBreaker
         int failureThreshold,
         TimeSpan recoveryTime,
         TimeProvider time,
-        Action<CircuitState, CircuitState>? onTransition = null)
+        Action<WebhookCircuitState, WebhookCircuitState>? onTransition = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(failureThreshold, 1);
         _threshold = failureThreshold;
@@ -46,7 +33,7 @@ internal sealed class WebhookCircuitBreaker
         _onTransition = onTransition;
     }
 
-    public CircuitState State
+    public WebhookCircuitState State
     {
         get
         {
@@ -81,8 +68,8 @@ internal sealed class WebhookCircuitBreaker
             {
                 return _state switch
                 {
-                    CircuitState.Open when _openUntil > _time.GetUtcNow() => _openUntil - _time.GetUtcNow(),
-                    CircuitState.HalfOpen => _recoveryTime,
+                    WebhookCircuitState.Open when _openUntil > _time.GetUtcNow() => _openUntil - _time.GetUtcNow(),
+                    WebhookCircuitState.HalfOpen => _recoveryTime,
                     _ => TimeSpan.Zero,
                 };
             }
@@ -116,10 +103,10 @@ internal sealed class WebhookCircuitBreaker
                     var now = _time.GetUtcNow();
                     switch (_state)
                     {
-                        case CircuitState.Closed:
+                        case WebhookCircuitState.Closed:
                             return new Permit(IsTrial: false);
-                        case CircuitState.Open when now >= _openUntil:
-                            MoveTo(CircuitState.HalfOpen);
+                        case WebhookCircuitState.Open when now >= _openUntil:
+                            MoveTo(WebhookCircuitState.HalfOpen);
                             return new Permit(IsTrial: true);
                     }
 
@@ -129,7 +116,7 @@ internal sealed class WebhookCircuitBreaker
                     }
 
                     changed = _changed.Task;
-                    var until = _state == CircuitState.Open && _openUntil < deadline ? _openUntil : deadline;
+                    var until = _state == WebhookCircuitState.Open && _openUntil < deadline ? _openUntil : deadline;
                     wait = until == DateTimeOffset.MaxValue ? Timeout.InfiniteTimeSpan : until - now;
                 }
 
@@ -169,9 +156,9 @@ internal sealed class WebhookCircuitBreaker
                 // Any success shows the endpoint is up, whether it was the trial or a request from before the opening.
                 _consecutiveFailures = 0;
                 _lastSuccessAt = _time.GetUtcNow();
-                if (_state != CircuitState.Closed)
+                if (_state != WebhookCircuitState.Closed)
                 {
-                    MoveTo(CircuitState.Closed);
+                    MoveTo(WebhookCircuitState.Closed);
                 }
 
                 return;
@@ -179,8 +166,8 @@ internal sealed class WebhookCircuitBreaker
 
             switch (_state)
             {
-                case CircuitState.Closed when ++_consecutiveFailures >= _threshold:
-                case CircuitState.HalfOpen when permit.IsTrial:
+                case WebhookCircuitState.Closed when ++_consecutiveFailures >= _threshold:
+                case WebhookCircuitState.HalfOpen when permit.IsTrial:
                     Open();
                     break;
             }
@@ -192,11 +179,11 @@ internal sealed class WebhookCircuitBreaker
     {
         lock (_gate)
         {
-            if (permit.IsTrial && _state == CircuitState.HalfOpen)
+            if (permit.IsTrial && _state == WebhookCircuitState.HalfOpen)
             {
                 // Back to open with the recovery time already over: the next caller becomes the trial.
                 _openUntil = _time.GetUtcNow();
-                MoveTo(CircuitState.Open);
+                MoveTo(WebhookCircuitState.Open);
             }
         }
     }
@@ -204,14 +191,14 @@ internal sealed class WebhookCircuitBreaker
     private void Open()
     {
         _openUntil = _time.GetUtcNow() + _recoveryTime;
-        MoveTo(CircuitState.Open);
+        MoveTo(WebhookCircuitState.Open);
     }
 
-    private void MoveTo(CircuitState next)
+    private void MoveTo(WebhookCircuitState next)
     {
         var previous = _state;
         _state = next;
-        if (next == CircuitState.Closed)
+        if (next == WebhookCircuitState.Closed)
         {
             _consecutiveFailures = 0;
         }

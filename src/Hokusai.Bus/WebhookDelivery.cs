@@ -30,9 +30,8 @@ internal sealed class WebhookDelivery
 
     private readonly WebhookHttpSender _sender;
     private readonly WebhookCircuitBreaker _breaker;
-    private readonly HokusaiBusMetrics _metrics;
+    private readonly WebhookDeliveryTelemetry _telemetry;
     private readonly TimeProvider _time;
-    private readonly ILogger _logger;
     private readonly WebhookSigner _signer;
     private readonly StandardWebhookSigner? _standardSigner;
     private readonly HokusaiWebhookOptions _settings;
@@ -44,19 +43,17 @@ internal sealed class WebhookDelivery
     public WebhookDelivery(
         WebhookHttpSender sender,
         WebhookCircuitBreaker breaker,
-        HokusaiBusMetrics metrics,
+        WebhookDeliveryTelemetry telemetry,
         IOptions<HokusaiWebhookOptions> options,
         TimeProvider time,
-        ILogger<WebhookDelivery> logger,
         Microsoft.Extensions.Hosting.IHostApplicationLifetime? lifetime = null)
     {
         _settings = options.Value;
         _stopping = lifetime?.ApplicationStopping ?? CancellationToken.None;
         _sender = sender;
         _breaker = breaker;
-        _metrics = metrics;
+        _telemetry = telemetry;
         _time = time;
-        _logger = logger;
         _signer = new WebhookSigner(_settings.Secret, _settings.SignatureFormat);
         _standardSigner = _settings.StandardSignatures
             ? new StandardWebhookSigner([_settings.Secret, .. _settings.RotationSecrets])
@@ -112,17 +109,14 @@ internal sealed class WebhookDelivery
         switch (decision.Kind)
         {
             case DeliveryDecisionKind.Delivered:
-                _metrics.Delivered(elapsed);
-                Log.Delivered(_logger, idempotencyKey, _shownUrl, decision.History.Attempts + 1, elapsed.TotalMilliseconds);
+                _telemetry.Write(new WebhookDelivered(_shownUrl, idempotencyKey, decision.History.Attempts + 1, elapsed));
                 break;
             case DeliveryDecisionKind.Later:
-                _metrics.Deferred();
-                Log.Deferred(_logger, idempotencyKey, _shownUrl, decision.Delay.TotalMilliseconds, decision.History.Attempts,
-                    decision.History.LastReason ?? "circuit breaker open");
+                _telemetry.Write(new WebhookDeferred(_shownUrl, idempotencyKey, decision.Delay, decision.History.Attempts,
+                    decision.History.LastReason ?? "circuit breaker open"));
                 break;
             default:
-                _metrics.Failed(elapsed);
-                Log.DeliveryFailed(_logger, idempotencyKey, _shownUrl, decision.Failure!.Attempts, decision.Failure.LastReason);
+                _telemetry.Write(new WebhookFailed(_shownUrl, idempotencyKey, decision.Failure!.Attempts, decision.Failure.LastReason, elapsed));
                 break;
         }
 
@@ -168,8 +162,8 @@ internal sealed class WebhookDelivery
         }
 
         _breaker.Record(granted, result.Succeeded || result.IsPermanent);
-        Log.Attempt(_logger, state.Request.IdempotencyKey, _shownUrl, state.History.Attempts + 1, result.Reason,
-            _time.GetElapsedTime(started).TotalMilliseconds, granted.IsTrial);
+        _telemetry.Write(new WebhookAttemptFinished(_shownUrl, state.Request.IdempotencyKey, state.History.Attempts + 1,
+            result.StatusCode, result.Reason, _time.GetElapsedTime(started), granted.IsTrial));
 
         if (result.Succeeded)
         {
@@ -214,7 +208,7 @@ internal sealed class WebhookDelivery
         else
         {
             next = Backoff(history.Attempts, result);
-            _metrics.Retried();
+            _telemetry.Write(new WebhookRetryScheduled(_shownUrl, state.Request.IdempotencyKey, history.Attempts + 1, next));
         }
 
         state.History = history;
@@ -222,7 +216,6 @@ internal sealed class WebhookDelivery
         if (_time.GetUtcNow() + next + _settings.Timeout <= state.HoldUntil)
         {
             state.WaitInHost = next;
-            Log.RetryScheduled(_logger, _shownUrl, history.Attempts + 1, next.TotalMilliseconds);
         }
         else
         {

@@ -13,7 +13,7 @@ internal sealed class WebhookBreakerHealthCheck(WebhookCircuitBreaker breaker) :
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
         Task.FromResult(breaker.State switch
         {
-            CircuitState.Closed => HealthCheckResult.Healthy("Webhook circuit breaker closed."),
+            WebhookCircuitState.Closed => HealthCheckResult.Healthy("Webhook circuit breaker closed."),
             var state => new HealthCheckResult(context.Registration.FailureStatus,
                 $"Webhook circuit breaker {state}: the endpoint is failing; registrations wait in RabbitMQ "
                 + $"(next trial in {breaker.UntilNextTrial.TotalSeconds:0.#} s)."),

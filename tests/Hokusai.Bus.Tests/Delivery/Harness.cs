@@ -29,9 +29,15 @@ internal sealed class Harness : IAsyncDisposable
         Uri url,
         Action<HokusaiWebhookOptions>? configure = null,
         TimeProvider? time = null,
-        IDictionary<string, string?>? settings = null)
+        IDictionary<string, string?>? settings = null,
+        IWebhookDeliveryListener? listener = null)
     {
         var services = new ServiceCollection();
+        if (listener is not null)
+        {
+            services.AddSingleton(listener);
+        }
+
         services.AddLogging(l => l.SetMinimumLevel(LogLevel.Debug));
         services.AddSingleton<IConfiguration>(new ConfigurationBuilder().AddInMemoryCollection(settings ?? new Dictionary<string, string?>()).Build());
         if (time is not null)

@@ -139,7 +139,7 @@ public sealed class BackoffTests : IAsyncLifetime
         }
 
         Assert.Equal(TimeSpan.FromSeconds(32), await _time.NextWaitAsync(Wait));
-        Assert.Equal(CircuitState.Open, breaker.State);
+        Assert.Equal(WebhookCircuitState.Open, breaker.State);
         _time.Advance(TimeSpan.FromSeconds(32));
         var held = await _time.NextWaitAsync(Wait);
         Assert.Equal(TimeSpan.FromSeconds(28), held);
@@ -149,7 +149,7 @@ public sealed class BackoffTests : IAsyncLifetime
         await _receiver.WaitForRequestsAsync(6, Wait);
         Assert.Equal(TimeSpan.FromSeconds(90), _time.GetUtcNow() - started);
         Assert.Equal(TimeSpan.FromSeconds(60), await _time.NextWaitAsync(Wait)); // Waiting for the next trial:
-        Assert.Equal(CircuitState.Open, breaker.State); // the failed trial reopened the breaker...
+        Assert.Equal(WebhookCircuitState.Open, breaker.State); // the failed trial reopened the breaker...
         Assert.False(await harness.Test.Published.Any<Fault<ModelRegistered>>()); // ...and used up no retry.
 
         up = true;
@@ -157,7 +157,7 @@ public sealed class BackoffTests : IAsyncLifetime
         await _receiver.WaitForAcceptedAsync(1, Wait);
         Assert.True(await harness.Test.Consumed.Any<ModelRegistered>());
         Assert.Equal(TimeSpan.FromSeconds(150), _time.GetUtcNow() - started);
-        Assert.Equal(CircuitState.Closed, breaker.State);
+        Assert.Equal(WebhookCircuitState.Closed, breaker.State);
         Assert.False(await harness.Test.Published.Any<Fault<ModelRegistered>>());
     }
 
@@ -271,12 +271,12 @@ public sealed class BackoffTests : IAsyncLifetime
 
         // The third retry is due 4 s later, but the breaker holds it until 60 s after the third failure.
         Assert.Equal(TimeSpan.FromSeconds(4), await _time.NextWaitAsync(Wait));
-        Assert.Equal(CircuitState.Open, breaker.State);
+        Assert.Equal(WebhookCircuitState.Open, breaker.State);
         _time.Advance(TimeSpan.FromSeconds(4));
         Assert.Equal(TimeSpan.FromSeconds(56), await _time.NextWaitAsync(Wait));
         _time.Advance(TimeSpan.FromSeconds(55)); // 59 s after the third failure.
         await AssertStillAsync(expectedSoFar: 3);
-        Assert.Equal(CircuitState.Open, breaker.State);
+        Assert.Equal(WebhookCircuitState.Open, breaker.State);
 
         _time.Advance(TimeSpan.FromSeconds(1)); // 60 s: the trial.
         await _receiver.WaitForAcceptedAsync(1, Wait);
@@ -284,7 +284,7 @@ public sealed class BackoffTests : IAsyncLifetime
         Assert.Equal([500, 500, 500, 200], _receiver.Requests.Select(r => r.StatusReturned));
         Assert.True(await harness.Test.Consumed.Any<ModelRegistered>());
         Assert.False(await harness.Test.Published.Any<Fault<ModelRegistered>>());
-        Assert.Equal(CircuitState.Closed, breaker.State);
+        Assert.Equal(WebhookCircuitState.Closed, breaker.State);
     }
 
     /// <summary>The plugin on fake time, stopped by <see cref="DisposeAsync"/> even if the test fails half-way.</summary>

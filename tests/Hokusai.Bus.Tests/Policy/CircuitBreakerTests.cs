@@ -14,7 +14,7 @@ public sealed class CircuitBreakerTests
     private static readonly TimeSpan Bounded = TimeSpan.FromSeconds(10);
 
     private readonly FakeTimeProvider _time = new();
-    private readonly List<(CircuitState From, CircuitState To)> _transitions = [];
+    private readonly List<(WebhookCircuitState From, WebhookCircuitState To)> _transitions = [];
     private readonly WebhookCircuitBreaker _breaker;
 
     public CircuitBreakerTests()
@@ -39,7 +39,7 @@ public sealed class CircuitBreakerTests
             Assert.False((await acquiring).IsTrial);
         }
 
-        Assert.Equal(CircuitState.Closed, _breaker.State);
+        Assert.Equal(WebhookCircuitState.Closed, _breaker.State);
         Assert.Empty(Transitions());
     }
 
@@ -49,13 +49,13 @@ public sealed class CircuitBreakerTests
         for (var i = 1; i < Threshold; i++)
         {
             Fail();
-            Assert.Equal(CircuitState.Closed, _breaker.State);
+            Assert.Equal(WebhookCircuitState.Closed, _breaker.State);
         }
 
         Fail();
 
-        Assert.Equal(CircuitState.Open, _breaker.State);
-        Assert.Equal([(CircuitState.Closed, CircuitState.Open)], Transitions());
+        Assert.Equal(WebhookCircuitState.Open, _breaker.State);
+        Assert.Equal([(WebhookCircuitState.Closed, WebhookCircuitState.Open)], Transitions());
         Assert.False(_breaker.AcquireAsync(CancellationToken.None).IsCompleted, "an open breaker gave a permit at once");
     }
 
@@ -75,11 +75,11 @@ public sealed class CircuitBreakerTests
             Fail();
         }
 
-        Assert.Equal(CircuitState.Closed, _breaker.State);
+        Assert.Equal(WebhookCircuitState.Closed, _breaker.State);
         Assert.True(_breaker.AcquireAsync(CancellationToken.None).IsCompletedSuccessfully);
 
         Fail();
-        Assert.Equal(CircuitState.Open, _breaker.State);
+        Assert.Equal(WebhookCircuitState.Open, _breaker.State);
     }
 
     [Fact]
@@ -94,13 +94,13 @@ public sealed class CircuitBreakerTests
         _time.Advance(Recovery - Tick);
         await SettleAsync();
         Assert.False(waiting.IsCompleted, "a permit was given 1 ms before the recovery time was over");
-        Assert.Equal(CircuitState.Open, _breaker.State);
+        Assert.Equal(WebhookCircuitState.Open, _breaker.State);
 
         _time.Advance(Tick);
         var permit = await waiting.WaitAsync(Bounded);
 
         Assert.True(permit.IsTrial);
-        Assert.Equal(CircuitState.HalfOpen, _breaker.State);
+        Assert.Equal(WebhookCircuitState.HalfOpen, _breaker.State);
     }
 
     [Fact]
@@ -127,7 +127,7 @@ public sealed class CircuitBreakerTests
 
         Assert.False(second.IsCompleted, "a second request was permitted while the trial was in flight");
         Assert.False(third.IsCompleted, "a third request was permitted while the trial was in flight");
-        Assert.Equal(CircuitState.HalfOpen, _breaker.State);
+        Assert.Equal(WebhookCircuitState.HalfOpen, _breaker.State);
 
         _breaker.Record(trial, success: true);
 
@@ -142,7 +142,7 @@ public sealed class CircuitBreakerTests
 
         _breaker.Record(trial, success: true);
 
-        Assert.Equal(CircuitState.Closed, _breaker.State);
+        Assert.Equal(WebhookCircuitState.Closed, _breaker.State);
         var next = _breaker.AcquireAsync(CancellationToken.None);
         Assert.True(next.IsCompletedSuccessfully);
         Assert.False((await next).IsTrial);
@@ -153,7 +153,7 @@ public sealed class CircuitBreakerTests
             Fail();
         }
 
-        Assert.Equal(CircuitState.Closed, _breaker.State);
+        Assert.Equal(WebhookCircuitState.Closed, _breaker.State);
     }
 
     [Fact]
@@ -169,7 +169,7 @@ public sealed class CircuitBreakerTests
         _breaker.Record(trial, success: false);
         await SettleAsync();
 
-        Assert.Equal(CircuitState.Open, _breaker.State);
+        Assert.Equal(WebhookCircuitState.Open, _breaker.State);
         Assert.False(waiting.IsCompleted, "a permit was given right after the trial failed");
 
         _time.Advance(Recovery - Tick);
@@ -178,7 +178,7 @@ public sealed class CircuitBreakerTests
 
         _time.Advance(Tick);
         Assert.True((await waiting.WaitAsync(Bounded)).IsTrial);
-        Assert.Equal(CircuitState.HalfOpen, _breaker.State);
+        Assert.Equal(WebhookCircuitState.HalfOpen, _breaker.State);
     }
 
     [Fact]
@@ -193,7 +193,7 @@ public sealed class CircuitBreakerTests
 
         var next = await waiting.WaitAsync(Bounded);
         Assert.True(next.IsTrial, "the waiting caller should have become the new trial");
-        Assert.Equal(CircuitState.HalfOpen, _breaker.State);
+        Assert.Equal(WebhookCircuitState.HalfOpen, _breaker.State);
 
         // Still only one trial at a time.
         var another = _breaker.AcquireAsync(CancellationToken.None).AsTask();
@@ -211,7 +211,7 @@ public sealed class CircuitBreakerTests
 
         _breaker.Abandon(permit);
 
-        Assert.Equal(CircuitState.Closed, _breaker.State);
+        Assert.Equal(WebhookCircuitState.Closed, _breaker.State);
         Assert.Empty(Transitions());
     }
 
@@ -223,9 +223,9 @@ public sealed class CircuitBreakerTests
 
         Assert.Equal(
             [
-                (CircuitState.Closed, CircuitState.Open),
-                (CircuitState.Open, CircuitState.HalfOpen),
-                (CircuitState.HalfOpen, CircuitState.Closed),
+                (WebhookCircuitState.Closed, WebhookCircuitState.Open),
+                (WebhookCircuitState.Open, WebhookCircuitState.HalfOpen),
+                (WebhookCircuitState.HalfOpen, WebhookCircuitState.Closed),
             ],
             Transitions());
     }
@@ -242,7 +242,7 @@ public sealed class CircuitBreakerTests
         await cancellation.CancelAsync();
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => waiting.WaitAsync(Bounded));
-        Assert.Equal(CircuitState.Open, _breaker.State);
+        Assert.Equal(WebhookCircuitState.Open, _breaker.State);
     }
 
     [Fact]
@@ -257,9 +257,9 @@ public sealed class CircuitBreakerTests
         await cancellation.CancelAsync();
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => waiting.WaitAsync(Bounded));
-        Assert.Equal(CircuitState.HalfOpen, _breaker.State);
+        Assert.Equal(WebhookCircuitState.HalfOpen, _breaker.State);
         _breaker.Record(trial, success: true);
-        Assert.Equal(CircuitState.Closed, _breaker.State);
+        Assert.Equal(WebhookCircuitState.Closed, _breaker.State);
     }
 
     [Fact]
@@ -285,7 +285,7 @@ public sealed class CircuitBreakerTests
             Fail();
         }
 
-        Assert.Equal(CircuitState.Open, _breaker.State);
+        Assert.Equal(WebhookCircuitState.Open, _breaker.State);
     }
 
     private WebhookCircuitBreaker.Permit OpenAndTakeTrial()
@@ -297,7 +297,7 @@ public sealed class CircuitBreakerTests
         return trial;
     }
 
-    private (CircuitState From, CircuitState To)[] Transitions()
+    private (WebhookCircuitState From, WebhookCircuitState To)[] Transitions()
     {
         lock (_transitions)
         {

@@ -104,7 +104,7 @@ public sealed class MetricsTests : IAsyncLifetime
 
         await harness.Test.Bus.Publish(Harness.Registration());
         await _receiver.WaitForRequestsAsync(2, Wait);
-        await metrics.WaitForAsync(_ => breaker.State == CircuitState.Open, Wait);
+        await metrics.WaitForAsync(_ => breaker.State == WebhookCircuitState.Open, Wait);
         Assert.Equal(1, metrics.Observe("webhook_circuit_breaker_state"));
 
         // Both wait (nothing goes to _error in an outage); the endpoint recovers and they are delivered.

@@ -1,0 +1,106 @@
+using System.Collections.Concurrent;
+using Hokusai.Bus.Contracts;
+using Hokusai.Bus.TestSupport;
+using MassTransit;
+
+namespace Hokusai.Bus.Tests.Delivery;
+
+/// <summary>
+/// The typed telemetry channel: an application's <see cref="IWebhookDeliveryListener"/> sees every attempt, retry,
+/// breaker change and outcome, the same events the plugin's own logs and metrics are written from.
+/// </summary>
+public sealed class DeliveryEventTests : IAsyncLifetime
+{
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(15);
+    private WebhookReceiver _receiver = null!;
+
+    public async Task InitializeAsync() => _receiver = await WebhookReceiver.StartAsync(Harness.Secret);
+
+    public async Task DisposeAsync() => await _receiver.DisposeAsync();
+
+    [Fact]
+    public async Task A_listener_sees_each_attempt_the_retries_between_them_and_the_outcome_in_order()
+    {
+        _receiver.Respond = info => ValueTask.FromResult(
+            info.Number <= 2 ? new WebhookReceiver.Response(503) : WebhookReceiver.Response.Ok);
+        var listener = new Recording();
+        await using var harness = await Harness.StartAsync(_receiver.Url, listener: listener);
+        var registration = Harness.Registration();
+
+        await harness.Test.Bus.Publish(registration);
+        await _receiver.WaitForAcceptedAsync(1, Wait);
+        Assert.True(await harness.Test.Consumed.Any<ModelRegistered>());
+
+        var events = listener.Events.ToList();
+        Assert.Equal(
+            ["attempt 1 503", "retry 2", "attempt 2 503", "retry 3", "attempt 3 200", "delivered 3"],
+            events.Select(Describe));
+        Assert.All(events, e => Assert.DoesNotContain(Harness.Secret, e.ToString(), StringComparison.Ordinal));
+        Assert.All(events.OfType<WebhookAttemptFinished>(), e => Assert.Equal(registration.IdempotencyKey, e.IdempotencyKey));
+    }
+
+    [Fact]
+    public async Task A_listener_sees_the_breaker_open()
+    {
+        _receiver.Respond = _ => ValueTask.FromResult(new WebhookReceiver.Response(500));
+        var listener = new Recording();
+        await using var harness = await Harness.StartAsync(_receiver.Url, o =>
+        {
+            o.CircuitBreakerFailureThreshold = 2;
+            o.CircuitBreakerRecoveryTime = TimeSpan.FromSeconds(1);
+        }, listener: listener);
+
+        await harness.Test.Bus.Publish(Harness.Registration());
+        await listener.WaitForAsync(e => e is WebhookBreakerChanged { To: WebhookCircuitState.Open }, Wait);
+
+        var opened = listener.Events.OfType<WebhookBreakerChanged>().First();
+        Assert.Equal(WebhookCircuitState.Closed, opened.From);
+        Assert.Equal(2, listener.Events.OfType<WebhookAttemptFinished>().Count());
+        Assert.DoesNotContain("?", opened.Url, StringComparison.Ordinal);
+
+        // The endpoint recovers: the next trial closes the breaker and the registration is delivered.
+        _receiver.Respond = _ => ValueTask.FromResult(WebhookReceiver.Response.Ok);
+        await listener.WaitForAsync(e => e is WebhookDelivered, Wait);
+        Assert.Contains(listener.Events, e => e is WebhookBreakerChanged { To: WebhookCircuitState.Closed });
+    }
+
+    private static string Describe(WebhookDeliveryEvent e) => e switch
+    {
+        WebhookAttemptFinished a => $"attempt {a.Attempt} {a.StatusCode}",
+        WebhookRetryScheduled r => $"retry {r.NextAttempt}",
+        WebhookDelivered d => $"delivered {d.Attempts}",
+        _ => e.GetType().Name,
+    };
+
+    private sealed class Recording : IWebhookDeliveryListener
+    {
+        private readonly ConcurrentQueue<WebhookDeliveryEvent> _events = new();
+        private readonly ConcurrentBag<(Func<WebhookDeliveryEvent, bool> Match, TaskCompletionSource Done)> _waiters = [];
+
+        public IEnumerable<WebhookDeliveryEvent> Events => _events;
+
+        public void Write(WebhookDeliveryEvent deliveryEvent)
+        {
+            _events.Enqueue(deliveryEvent);
+            foreach (var (match, done) in _waiters)
+            {
+                if (match(deliveryEvent))
+                {
+                    done.TrySetResult();
+                }
+            }
+        }
+
+        public Task WaitForAsync(Func<WebhookDeliveryEvent, bool> match, TimeSpan timeout)
+        {
+            var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _waiters.Add((match, done));
+            if (_events.Any(match))
+            {
+                done.TrySetResult();
+            }
+
+            return done.Task.WaitAsync(timeout);
+        }
+    }
+}
