@@ -185,10 +185,18 @@ public sealed class MetricsTests : IAsyncLifetime
         public async Task WaitForAsync(Func<Recorder, bool> condition, TimeSpan timeout)
         {
             using var deadline = new CancellationTokenSource(timeout);
-            while (!condition(this))
+            while (true)
             {
-                var next = _counters.Values.Select(c => c.WaitForMeasurementsAsync(c.GetMeasurementSnapshot().Count + 1, deadline.Token))
-                    .Append(_duration.WaitForMeasurementsAsync(_duration.GetMeasurementSnapshot().Count + 1, deadline.Token));
+                // Counts first, then the condition: a measurement landing in between completes a wait below at once.
+                var counters = _counters.Values.Select(c => (Collector: c, Count: c.GetMeasurementSnapshot().Count)).ToList();
+                var durations = _duration.GetMeasurementSnapshot().Count;
+                if (condition(this))
+                {
+                    return;
+                }
+
+                var next = counters.Select(c => c.Collector.WaitForMeasurementsAsync(c.Count + 1, deadline.Token))
+                    .Append(_duration.WaitForMeasurementsAsync(durations + 1, deadline.Token));
                 await Task.WhenAny(next).WaitAsync(deadline.Token);
                 deadline.Token.ThrowIfCancellationRequested();
             }

@@ -1,0 +1,32 @@
+using System.Diagnostics.Metrics;
+using Hokusai.Bus.Contracts;
+using MassTransit;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using StackExchange.Redis;
+
+namespace Hokusai.Bus;
+
+/// <summary>One multiplexer for the process, created on first use; it reconnects by itself after a Redis restart.</summary>
+internal sealed class RedisConnection(IOptions<HokusaiRedisOptions> options, ILogger<RedisConnection> logger)
+    : IAsyncDisposable
+{
+    private readonly Lazy<Task<ConnectionMultiplexer>> _connection = new(async () =>
+    {
+        var multiplexer = await ConnectionMultiplexer.ConnectAsync(RedisSettings.Parse(options.Value.Url)).ConfigureAwait(false);
+        multiplexer.ConnectionFailed += (_, e) => Log.RedisConnectionChanged(logger, "lost", e.FailureType.ToString());
+        multiplexer.ConnectionRestored += (_, e) => Log.RedisConnectionChanged(logger, "restored", e.FailureType.ToString());
+        return multiplexer;
+    });
+
+    public Task<ConnectionMultiplexer> GetAsync() => _connection.Value;
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_connection.IsValueCreated)
+        {
+            await (await _connection.Value.ConfigureAwait(false)).DisposeAsync().ConfigureAwait(false);
+        }
+    }
+}

@@ -1,0 +1,92 @@
+using System.Diagnostics.Metrics;
+using Hokusai.Bus.Contracts;
+using MassTransit;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using StackExchange.Redis;
+
+namespace Hokusai.Bus;
+
+/// <summary>
+/// Keeps the legacy Redis consumers fed during the migration: each registration LPUSHed to the old list and PUBLISHed to
+/// the old channel, in the legacy wire format (<see cref="LegacyRedisMessage"/>) or as the webhook body, once per
+/// idempotency key, in one atomic script so a retry never leaves one without the other.
+/// </summary>
+internal sealed class RedisFallbackConsumer(
+    RedisConnection redis,
+    IOptions<HokusaiRedisOptions> options,
+    RedisFallbackMetrics metrics,
+    ILogger<RedisFallbackConsumer> logger) : IConsumer<ModelRegistered>
+{
+    public async Task Consume(ConsumeContext<ModelRegistered> context)
+    {
+        var settings = options.Value;
+        var (body, key) = WebhookBody.Of(context.Message);
+        var retry = context.GetRetryAttempt();
+        if (retry > 0)
+        {
+            metrics.Retried();
+        }
+
+        try
+        {
+            var subscribers = await PublishAsync(settings, context.Message, body, key).ConfigureAwait(false);
+            if (subscribers < 0)
+            {
+                Log.RedisDuplicate(logger, key);
+                return;
+            }
+
+            metrics.Published();
+            Log.RedisPublished(logger, key, settings.Channel, subscribers);
+        }
+        catch (Exception e) when (RedisFailure.IsTransient(e) && retry >= settings.MaxRetries
+                                  && !context.CancellationToken.IsCancellationRequested)
+        {
+            // Redis is down longer than the in-host retries last: the message waits in RabbitMQ, however long the
+            // outage, and never goes to _error for it.
+            var history = DeliveryHistory.From(context.Headers);
+            var delay = RedisFailure.WaitAfter(history.Redeliveries, settings.RetryDelay);
+            var reason = SafeText.Of($"{e.GetType().Name}: {e.Message}", 200);
+            Log.RedisDeferred(logger, key, delay.TotalMilliseconds, reason);
+            metrics.Deferred();
+            history = history with { Redeliveries = history.Redeliveries + 1, LastReason = reason };
+            await Redelivery.LaterAsync(context, delay, history.ToHeaders()).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is RedisException or TimeoutException)
+        {
+            // A reply Redis gives about the data itself (WRONGTYPE, a value over its size limit) is permanent.
+            metrics.Failed();
+            Log.RedisFailed(logger, key, retry + 1, SafeText.Of(e.Message, 200));
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// LPUSH and PUBLISH at most once per idempotency key, atomically: a script, so no other command runs between the
+    /// check, the writes and the marker. A redelivery (a host killed after Redis wrote, before RabbitMQ heard the ack)
+    /// finds the marker and writes nothing. The marker is set last, so a write Redis refuses leaves none behind.
+    /// </summary>
+    private const string PublishOnceScript = """
+        if redis.call('EXISTS', KEYS[1]) == 1 then return -1 end
+        if ARGV[4] == '1' then redis.call('LPUSH', KEYS[2], ARGV[1]) end
+        local subscribers = redis.call('PUBLISH', ARGV[5], ARGV[2])
+        redis.call('SET', KEYS[1], '1', 'EX', ARGV[3])
+        return subscribers
+        """;
+
+    private async Task<long> PublishAsync(HokusaiRedisOptions settings, ModelRegistered message, byte[] body, string key)
+    {
+        var (listValue, channelValue) = settings.MessageFormat == RedisMessageFormat.Legacy
+            ? LegacyRedisMessage.Of(message with { IdempotencyKey = key })
+            : (body, body);
+        var database = (await redis.GetAsync().ConfigureAwait(false)).GetDatabase();
+        var result = await database.ScriptEvaluateAsync(
+            PublishOnceScript,
+            [$"{settings.ListKey}:sent:{key}", settings.ListKey],
+            [listValue, channelValue, (long)settings.DedupTtl.TotalSeconds, settings.ListEnabled ? "1" : "0", settings.Channel])
+            .ConfigureAwait(false);
+        return (long)result;
+    }
+}

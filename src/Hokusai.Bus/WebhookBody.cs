@@ -1,0 +1,22 @@
+using Hokusai.Bus.Contracts;
+using MassTransit;
+
+namespace Hokusai.Bus;
+
+/// <summary>The exact bytes every path sends for one registration (webhook, Redis, tools).</summary>
+internal static class WebhookBody
+{
+    /// <summary>Validates, fills in a missing idempotency key, and serializes with the contracts' serializer.</summary>
+    /// <exception cref="InvalidModelRegistrationException">A field that delivery needs is missing or invalid.</exception>
+    public static (byte[] Body, string IdempotencyKey) Of(ModelRegistered message)
+    {
+        ModelRegisteredValidation.EnsureValid(message);
+        var key = IdempotencyKey.For(message);
+        if (!string.Equals(key, message.IdempotencyKey, StringComparison.Ordinal))
+        {
+            message = message with { IdempotencyKey = key };
+        }
+
+        return (ModelRegisteredJson.Serialize(message), key);
+    }
+}
