@@ -1,7 +1,4 @@
 using System.Net;
-using System.Net.Http.Headers;
-using System.Reflection;
-using Hokusai.Bus.Contracts;
 
 namespace Hokusai.Bus;
 

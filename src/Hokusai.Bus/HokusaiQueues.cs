@@ -1,7 +1,3 @@
-using MassTransit;
-using MassTransit.Middleware;
-using Microsoft.Extensions.Options;
-
 namespace Hokusai.Bus;
 
 /// <summary>The RabbitMQ queues this package consumes from, as ops see them in the management UI.</summary>

@@ -1,5 +1,4 @@
 using Hokusai.Bus.Contracts;
-using MassTransit;
 
 namespace Hokusai.Bus;
 

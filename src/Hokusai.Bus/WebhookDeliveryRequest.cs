@@ -1,8 +1,3 @@
-using System.Net;
-using System.Net.Http.Headers;
-using System.Reflection;
-using Hokusai.Bus.Contracts;
-
 namespace Hokusai.Bus;
 
 /// <summary>What is sent: body, signature and key identical on every attempt; Standard Webhooks headers signed per attempt.</summary>

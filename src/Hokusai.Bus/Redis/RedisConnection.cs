@@ -1,7 +1,3 @@
-using System.Diagnostics.Metrics;
-using Hokusai.Bus.Contracts;
-using MassTransit;
-using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;

@@ -1,10 +1,4 @@
-using System.Diagnostics.Metrics;
-using Hokusai.Bus.Contracts;
-using MassTransit;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
-using StackExchange.Redis;
 
 namespace Hokusai.Bus;
 
