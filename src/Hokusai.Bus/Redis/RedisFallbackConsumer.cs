@@ -20,7 +20,8 @@ internal sealed class RedisFallbackConsumer(
     public async Task Consume(ConsumeContext<ModelRegistered> context)
     {
         var settings = options.Value;
-        var (body, key) = WebhookBody.Of(context.Message);
+        var registration = WebhookBody.Keyed(context.Message);
+        var key = registration.IdempotencyKey;
         var retry = context.GetRetryAttempt();
         if (retry > 0)
         {
@@ -29,7 +30,7 @@ internal sealed class RedisFallbackConsumer(
 
         try
         {
-            var subscribers = await PublishAsync(settings, context.Message, body, key).ConfigureAwait(false);
+            var subscribers = await PublishAsync(settings, registration).ConfigureAwait(false);
             if (subscribers < 0)
             {
                 Log.RedisDuplicate(logger, key);
@@ -74,11 +75,19 @@ internal sealed class RedisFallbackConsumer(
         return subscribers
         """;
 
-    private async Task<long> PublishAsync(HokusaiRedisOptions settings, ModelRegistered message, byte[] body, string key)
+    private async Task<long> PublishAsync(HokusaiRedisOptions settings, ModelRegistered registration)
     {
-        var (listValue, channelValue) = settings.MessageFormat == RedisMessageFormat.Legacy
-            ? LegacyRedisMessage.Of(message with { IdempotencyKey = key })
-            : (body, body);
+        var key = registration.IdempotencyKey;
+        byte[] listValue, channelValue;
+        if (settings.MessageFormat == RedisMessageFormat.Legacy)
+        {
+            (listValue, channelValue) = LegacyRedisMessage.Of(registration);
+        }
+        else
+        {
+            listValue = channelValue = ModelRegisteredJson.Serialize(registration);
+        }
+
         var database = (await redis.GetAsync().ConfigureAwait(false)).GetDatabase();
         var result = await database.ScriptEvaluateAsync(
             PublishOnceScript,
