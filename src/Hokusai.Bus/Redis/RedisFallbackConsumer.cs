@@ -30,7 +30,7 @@ internal sealed class RedisFallbackConsumer(
 
         try
         {
-            var subscribers = await PublishAsync(settings, registration).ConfigureAwait(false);
+            var subscribers = await PublishAsync(settings, registration, context.CancellationToken).ConfigureAwait(false);
             if (subscribers < 0)
             {
                 Log.RedisDuplicate(logger, key);
@@ -75,7 +75,7 @@ internal sealed class RedisFallbackConsumer(
         return subscribers
         """;
 
-    private async Task<long> PublishAsync(HokusaiRedisOptions settings, ModelRegistered registration)
+    private async Task<long> PublishAsync(HokusaiRedisOptions settings, ModelRegistered registration, CancellationToken cancellationToken)
     {
         var key = registration.IdempotencyKey;
         byte[] listValue, channelValue;
@@ -89,11 +89,20 @@ internal sealed class RedisFallbackConsumer(
         }
 
         var database = (await redis.GetAsync().ConfigureAwait(false)).GetDatabase();
-        var result = await database.ScriptEvaluateAsync(
-            PublishOnceScript,
-            [$"{settings.ListKey}:sent:{key}", settings.ListKey],
-            [listValue, channelValue, (long)settings.DedupTtl.TotalSeconds, settings.ListEnabled ? "1" : "0", settings.Channel])
-            .ConfigureAwait(false);
-        return (long)result;
+        try
+        {
+            var result = await database.ScriptEvaluateAsync(
+                PublishOnceScript,
+                [$"{settings.ListKey}:sent:{key}", settings.ListKey],
+                [listValue, channelValue, (long)settings.DedupTtl.TotalSeconds, settings.ListEnabled ? "1" : "0", settings.Channel])
+                .ConfigureAwait(false);
+            return (long)result;
+        }
+        catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
+        {
+            // A command cut off by a lost connection is cancelled: a Redis failure, to be retried (and, past the quick
+            // retries, to wait in RabbitMQ), never a fault. The script is atomic, so a retry writes once or not at all.
+            throw new RedisException("Redis connection lost during the write; the message will be retried.", e);
+        }
     }
 }
