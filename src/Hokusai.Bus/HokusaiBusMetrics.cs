@@ -7,7 +7,7 @@ namespace Hokusai.Bus;
 /// </summary>
 internal sealed class HokusaiBusMetrics : IWebhookDeliveryListener
 {
-    public const string MeterName = "Hokusai.Bus";
+    public const string MeterName = HokusaiTopology.MeterName;
 
     private readonly Counter<long> _success;
     private readonly Counter<long> _failure;

@@ -14,9 +14,9 @@ namespace Hokusai.Bus;
 public static class HokusaiBusRegistrationExtensions
 {
     /// <summary>
-    /// Adds the webhook delivery consumer (queue <c>hokusai-webhook-delivery</c>) and its settings, read from the
-    /// guide's variables (<c>WEBHOOK_URL</c>, <c>WEBHOOK_SECRET</c>, ...) or <c>Hokusai:Webhook</c>, then
-    /// <paramref name="configure"/>. The settings are validated when the host starts.
+    /// Adds the webhook delivery consumer (queue <c>hokusai-webhook-delivery</c>) and its settings, bound from
+    /// configuration section <c>Hokusai:Webhook</c>, then <paramref name="configure"/>. The settings are validated when
+    /// the host starts.
     /// </summary>
     public static IBusRegistrationConfigurator AddHokusaiWebhooks(
         this IBusRegistrationConfigurator configurator,
@@ -79,9 +79,9 @@ public static class HokusaiBusRegistrationExtensions
     }
 
     /// <summary>
-    /// Adds the legacy Redis feed (queue <c>hokusai-redis-fallback</c>): every registration's webhook body PUBLISHed to
-    /// <c>REDIS_CHANNEL</c> and LPUSHed to <c>REDIS_LIST_KEY</c>, independent of webhook delivery. Settings from the
-    /// <c>REDIS_*</c> variables or <c>Hokusai:Redis</c>, then <paramref name="configure"/>; validated at start-up.
+    /// Adds the legacy Redis feed (queue <c>hokusai-redis-fallback</c>): every registration PUBLISHed to the legacy
+    /// channel and LPUSHed to the legacy list, independent of webhook delivery. Settings bound from configuration section
+    /// <c>Hokusai:Redis</c>, then <paramref name="configure"/>; validated at start-up.
     /// </summary>
     public static IBusRegistrationConfigurator AddHokusaiRedisFallback(
         this IBusRegistrationConfigurator configurator,
@@ -110,16 +110,31 @@ public static class HokusaiBusRegistrationExtensions
     }
 
     /// <summary>
-    /// What the host runs: webhook delivery, plus the Redis fallback when <c>ENABLE_REDIS_FALLBACK</c> is true in
-    /// <paramref name="configuration"/> (migration phase 1). With it false, no Redis consumer, queue or connection exists.
+    /// What the host runs: webhook delivery, plus the Redis fallback when <c>Hokusai:Redis:Enabled</c> is true in
+    /// <paramref name="configuration"/> (migration phase 1; the host maps <c>ENABLE_REDIS_FALLBACK</c> onto it). With
+    /// it false, no Redis consumer, queue or connection exists. A value that is not a flag stops the host at start-up.
     /// </summary>
     public static IBusRegistrationConfigurator AddHokusaiBus(
         this IBusRegistrationConfigurator configurator,
         IConfiguration configuration)
     {
+        ArgumentNullException.ThrowIfNull(configurator);
         ArgumentNullException.ThrowIfNull(configuration);
         configurator.AddHokusaiWebhooks();
-        if (WebhookSettings.RedisFallbackEnabled(configuration))
+
+        var section = configuration.GetSection(HokusaiRedisOptions.SectionName);
+        var errors = new Dictionary<string, string>();
+        var enabled = false;
+        new SettingReader(section, section.Path, null, null, errors).Flag(HokusaiRedisOptions.EnabledKey, v => enabled = v);
+        if (errors.Count > 0)
+        {
+            // Reported with the other settings when the host starts, through the Redis options' validation.
+            IServiceCollection services = configurator;
+            services.AddOptions<HokusaiRedisOptions>().ValidateOnStart()
+                .Configure(o => o.ReadErrors[HokusaiRedisOptions.EnabledKey] = errors[HokusaiRedisOptions.EnabledKey]);
+            services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<HokusaiRedisOptions>, HokusaiRedisOptionsValidator>());
+        }
+        else if (enabled)
         {
             configurator.AddHokusaiRedisFallback();
         }

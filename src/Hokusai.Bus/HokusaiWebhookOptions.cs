@@ -1,11 +1,13 @@
+using System.ComponentModel.DataAnnotations;
 using Hokusai.Bus.Contracts;
 
 namespace Hokusai.Bus;
 
 /// <summary>
-/// Webhook delivery settings. Each comes from the integration guide's environment variable (named in its doc),
-/// or from configuration section <c>Hokusai:Webhook</c> (environment <c>Hokusai__Webhook__Url</c> and so on);
-/// the guide's variable wins. Durations are seconds and may be fractional. Validated at start-up.
+/// Webhook delivery settings, bound from configuration section <c>Hokusai:Webhook</c> (keys named like the properties;
+/// durations in seconds, fractions allowed), then from the application's <c>configure</c> action, and validated at
+/// start-up. The plugin knows no environment-variable names: the host maps the integration guide's variables (named in
+/// each property's doc) onto this section.
 /// </summary>
 public sealed class HokusaiWebhookOptions
 {
@@ -13,30 +15,32 @@ public sealed class HokusaiWebhookOptions
     public const string SectionName = "Hokusai:Webhook";
 
     /// <summary><c>WEBHOOK_URL</c>: where registrations are POSTed. Required; absolute http or https.</summary>
+    [Required(ErrorMessage = "is required: the receiver's absolute http or https URL.")]
     public Uri? Url { get; set; }
 
     /// <summary><c>WEBHOOK_SECRET</c>: the HMAC-SHA256 key. Required. Never logged.</summary>
+    [Required(ErrorMessage = "is required and must not be empty or only spaces.")]
     public string Secret { get; set; } = "";
 
     /// <summary><c>WEBHOOK_TIMEOUT</c>: the limit of one HTTP attempt. Default 30 s.</summary>
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary><c>WEBHOOK_MAX_RETRIES</c>: retries after the first attempt, so at most 1 + this many attempts. Default 5.</summary>
+    [Range(0, 20)]
     public int MaxRetries { get; set; } = 5;
 
     /// <summary><c>WEBHOOK_RETRY_DELAY</c>: the first retry's delay, doubled for each next one (2, 4, 8, 16, 32 s). Default 2 s.</summary>
     public TimeSpan RetryDelay { get; set; } = TimeSpan.FromSeconds(2);
 
     /// <summary><c>WEBHOOK_CIRCUIT_BREAKER_FAILURE_THRESHOLD</c>: consecutive failed attempts that open the breaker. Default 5.</summary>
+    [Range(1, 1000)]
     public int CircuitBreakerFailureThreshold { get; set; } = 5;
 
     /// <summary><c>WEBHOOK_CIRCUIT_BREAKER_RECOVERY_TIME</c>: how long an open breaker sends nothing. Default 60 s.</summary>
     public TimeSpan CircuitBreakerRecoveryTime { get; set; } = TimeSpan.FromSeconds(60);
 
-    /// <summary><c>ENABLE_REDIS_FALLBACK</c>: also publish every registration to the legacy Redis channel. Default false.</summary>
-    public bool EnableRedisFallback { get; set; }
-
     /// <summary><c>WEBHOOK_CONCURRENCY</c>: deliveries in flight at once per host (not in the guide). Default 16.</summary>
+    [Range(1, 1000)]
     public int Concurrency { get; set; } = 16;
 
     /// <summary><c>WEBHOOK_SIGNATURE_FORMAT</c>: <c>hex</c> (the guide's, default) or <c>sha256</c> for <c>sha256=&lt;hex&gt;</c>.</summary>
@@ -66,6 +70,12 @@ public sealed class HokusaiWebhookOptions
     /// <summary>The longest <c>Retry-After</c> honoured (the wait then lives in RabbitMQ). 1 hour.</summary>
     public TimeSpan MaxRetryAfter { get; set; } = TimeSpan.FromHours(1);
 
-    /// <summary>Settings that could not be read, each naming its variable; reported by the validator.</summary>
-    internal List<string> ReadErrors { get; } = [];
+    /// <summary>The configuration section these settings were read from; validation messages name its keys.</summary>
+    internal string SectionPath { get; set; } = SectionName;
+
+    /// <summary>Settings that could not be read, by property name, each naming its key; reported by the validator.</summary>
+    internal Dictionary<string, string> ReadErrors { get; } = [];
+
+    /// <summary>The configuration key of property <paramref name="member"/>, as validation messages name it.</summary>
+    internal string KeyOf(string member) => $"{SectionPath}:{member}";
 }

@@ -2,9 +2,14 @@ using Microsoft.Extensions.Options;
 
 namespace Hokusai.Bus;
 
+/// <summary>The attribute rules on <see cref="HokusaiWebhookOptions"/> (<c>[Required]</c>, <c>[Range]</c>), source-generated.</summary>
+[OptionsValidator]
+internal sealed partial class HokusaiWebhookOptionsAttributeValidator : IValidateOptions<HokusaiWebhookOptions>;
+
 /// <summary>
-/// Stops the host at start-up when a setting is missing or out of range. Every message names the variable to fix
-/// and never contains the secret.
+/// Stops the host at start-up when a setting is missing, out of range or inconsistent with another. Runs the generated
+/// attribute rules, then the rules attributes cannot say (durations in seconds, the hold against the timeout, the
+/// URL's scheme, rotation secrets). Every message starts with the configuration key to fix and never contains a secret.
 /// </summary>
 internal sealed class HokusaiWebhookOptionsValidator : IValidateOptions<HokusaiWebhookOptions>
 {
@@ -14,76 +19,90 @@ internal sealed class HokusaiWebhookOptionsValidator : IValidateOptions<HokusaiW
     /// <summary>The shortest <c>WEBHOOK_TIMEOUT</c>: below a millisecond no HTTP request can complete.</summary>
     internal static readonly TimeSpan MinTimeout = TimeSpan.FromMilliseconds(1);
 
+    private static readonly HokusaiWebhookOptionsAttributeValidator Attributes = new();
+
     public ValidateOptionsResult Validate(string? name, HokusaiWebhookOptions options)
     {
-        var errors = new List<string>(options.ReadErrors);
-
-        if (options.Url is null)
+        // What could not be read is reported as read; no other rule is applied to that setting.
+        var errors = new List<string>(options.ReadErrors.Values);
+        errors.AddRange(AttributeFailures(name, options).Where(f => !options.ReadErrors.ContainsKey(f.Member)).Select(f => f.Message));
+        void Fail(string member, string message)
         {
-            if (!errors.Exists(e => e.StartsWith("WEBHOOK_URL", StringComparison.Ordinal)))
+            if (!options.ReadErrors.ContainsKey(member))
             {
-                errors.Add("WEBHOOK_URL is required: the receiver's absolute http or https URL.");
+                errors.Add($"{options.KeyOf(member)} {message}");
             }
         }
-        else if (!options.Url.IsAbsoluteUri || options.Url.Scheme is not ("http" or "https"))
-        {
-            errors.Add($"WEBHOOK_URL must be an absolute http or https URL; got '{WebhookUrl.Redact(options.Url)}'.");
-        }
 
-        if (string.IsNullOrWhiteSpace(options.Secret))
+        if (options.Url is { } url && (!url.IsAbsoluteUri || url.Scheme is not ("http" or "https")))
         {
-            errors.Add("WEBHOOK_SECRET is required and must not be empty or only spaces.");
+            Fail(nameof(options.Url), $"must be an absolute http or https URL; got '{WebhookUrl.Redact(url)}'.");
         }
 
         if (options.Timeout <= TimeSpan.Zero)
         {
-            errors.Add("WEBHOOK_TIMEOUT must be greater than 0 seconds.");
+            Fail(nameof(options.Timeout), "must be greater than 0 seconds.");
         }
         else if (options.Timeout < MinTimeout)
         {
-            errors.Add($"WEBHOOK_TIMEOUT must be at least {MinTimeout.TotalSeconds:0.###} seconds.");
+            Fail(nameof(options.Timeout), $"must be at least {MinTimeout.TotalSeconds:0.###} seconds.");
         }
 
         if (options.MaxHold < TimeSpan.FromSeconds(1) || options.MaxHold > MaxHoldTime)
         {
-            errors.Add($"WEBHOOK_MAX_HOLD must be between 1 and {MaxHoldTime.TotalSeconds:0} seconds "
+            Fail(nameof(options.MaxHold), $"must be between 1 and {MaxHoldTime.TotalSeconds:0} seconds "
                 + "(RabbitMQ closes the channel of a message unacknowledged for 30 minutes).");
         }
-        else if (options.Timeout >= options.MaxHold)
+        else if (options.Timeout >= options.MaxHold && !options.ReadErrors.ContainsKey(nameof(options.Timeout)))
         {
-            errors.Add("WEBHOOK_MAX_HOLD must be longer than WEBHOOK_TIMEOUT: one attempt has to fit in the hold.");
-        }
-
-        if (options.MaxRetries is < 0 or > 20)
-        {
-            errors.Add($"WEBHOOK_MAX_RETRIES must be between 0 and 20; got {options.MaxRetries}.");
+            Fail(nameof(options.MaxHold), $"must be longer than {options.KeyOf(nameof(options.Timeout))}: one attempt has to fit in the hold.");
         }
 
         if (options.RetryDelay < TimeSpan.Zero)
         {
-            errors.Add("WEBHOOK_RETRY_DELAY must not be negative.");
-        }
-
-        if (options.CircuitBreakerFailureThreshold < 1)
-        {
-            errors.Add($"WEBHOOK_CIRCUIT_BREAKER_FAILURE_THRESHOLD must be at least 1; got {options.CircuitBreakerFailureThreshold}.");
+            Fail(nameof(options.RetryDelay), "must not be negative.");
         }
 
         if (options.CircuitBreakerRecoveryTime <= TimeSpan.Zero || options.CircuitBreakerRecoveryTime > MaxHoldTime)
         {
-            errors.Add($"WEBHOOK_CIRCUIT_BREAKER_RECOVERY_TIME must be more than 0 and at most {MaxHoldTime.TotalSeconds:0} seconds.");
+            Fail(nameof(options.CircuitBreakerRecoveryTime), $"must be more than 0 and at most {MaxHoldTime.TotalSeconds:0} seconds.");
         }
 
         if (options.RotationSecrets.Any(string.IsNullOrEmpty) || options.RotationSecrets.Count > 7)
         {
-            errors.Add("WEBHOOK_ROTATION_SECRETS must be at most 7 non-empty comma-separated secrets.");
-        }
-
-        if (options.Concurrency is < 1 or > 1000)
-        {
-            errors.Add($"WEBHOOK_CONCURRENCY must be between 1 and 1000; got {options.Concurrency}.");
+            Fail(nameof(options.RotationSecrets), "must be at most 7 non-empty comma-separated secrets.");
         }
 
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+
+    /// <summary>
+    /// The generated validator's failures (<c>"Member: The field Type.Member must be ..."</c>), reworded to start with
+    /// the member's configuration key, as every other settings message does.
+    /// </summary>
+    private static IEnumerable<(string Member, string Message)> AttributeFailures(string? name, HokusaiWebhookOptions options)
+    {
+        var result = Attributes.Validate(name, options);
+        if (!result.Failed)
+        {
+            yield break;
+        }
+
+        var owner = string.IsNullOrEmpty(name) ? nameof(HokusaiWebhookOptions) : name;
+        foreach (var failure in result.Failures ?? [])
+        {
+            var colon = failure.IndexOf(": ", StringComparison.Ordinal);
+            var member = colon < 0 ? "" : failure[..colon];
+            var text = colon < 0 ? failure : failure[(colon + 2)..];
+            foreach (var prefix in new[] { $"The field {owner}.{member} ", $"{owner}.{member} " })
+            {
+                if (text.StartsWith(prefix, StringComparison.Ordinal))
+                {
+                    text = text[prefix.Length..];
+                }
+            }
+
+            yield return (member, $"{options.KeyOf(member)} {text}");
+        }
     }
 }

@@ -1,50 +1,51 @@
 using System.Globalization;
+using Hokusai.Bus.Contracts;
 using Microsoft.Extensions.Configuration;
 
 namespace Hokusai.Bus;
 
 /// <summary>
-/// Reads one setting from configuration: the guide's environment variable name first (<c>WEBHOOK_URL</c>), then the
-/// section key (<c>Hokusai:Webhook:Url</c>). A value that does not parse is added to <c>errors</c> under the name it was
-/// given by, so the validator can stop the host naming it; values of secrets are never repeated.
+/// Reads settings from a configuration section, falling back to <paramref name="inherited"/> (a named endpoint inherits
+/// what it does not set from <c>Hokusai:Webhook</c>). A value that does not parse is recorded in <paramref name="errors"/>
+/// under the member it was meant for, worded with the configuration key that supplied it, for the validator to report;
+/// values are never repeated in full and secrets not at all.
 /// </summary>
-internal sealed class SettingReader(IConfiguration configuration, string section, List<string> errors)
+internal sealed class SettingReader(IConfiguration section, string path, IConfiguration? inherited, string? inheritedPath,
+    IDictionary<string, string> errors)
 {
-    public (string Name, string Value)? Read(string variable, string key)
+    /// <summary>The value of <paramref name="key"/> and the configuration path it came from, or null when unset.</summary>
+    public (string Path, string Value)? Read(string key)
     {
-        if (configuration[variable] is { } value)
+        if (section[key] is { } value)
         {
-            return (variable, value);
+            return ($"{path}:{key}", value);
         }
 
-        return configuration[$"{section}:{key}"] is { } sectionValue
-            ? ($"{section.Replace(":", "__", StringComparison.Ordinal)}__{key}", sectionValue)
-            : null;
+        return inherited?[key] is { } inheritedValue ? ($"{inheritedPath}:{key}", inheritedValue) : null;
     }
 
-    public void String(string variable, string key, Action<string> set)
+    public void String(string key, Action<string> set)
     {
-        if (Read(variable, key) is { } setting)
+        if (Read(key) is { } setting)
         {
             set(setting.Value);
         }
     }
 
-    public void Seconds(string variable, string key, Action<TimeSpan> set)
+    public void Seconds(string key, Action<TimeSpan> set)
     {
-        if (Read(variable, key) is not { } setting)
+        if (Read(key) is not { } setting)
         {
             return;
         }
 
-        if (!double.TryParse(setting.Value, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds)
-            || !double.IsFinite(seconds))
+        if (!SettingValues.TryParseSeconds(setting.Value, out var seconds))
         {
-            errors.Add($"{setting.Name} must be a number of seconds (e.g. 2 or 0.5); got '{Shown(setting.Value)}'.");
+            errors[key] = $"{setting.Path} must be a number of seconds (e.g. 2 or 0.5); got '{Shown(setting.Value)}'.";
         }
         else if (seconds > 86_400)
         {
-            errors.Add($"{setting.Name} must be at most 86400 seconds (a day); got {setting.Value.Trim()}.");
+            errors[key] = $"{setting.Path} must be at most 86400 seconds (a day); got {setting.Value.Trim()}.";
         }
         else
         {
@@ -53,9 +54,9 @@ internal sealed class SettingReader(IConfiguration configuration, string section
         }
     }
 
-    public void Integer(string variable, string key, Action<int> set)
+    public void Integer(string key, Action<int> set)
     {
-        if (Read(variable, key) is not { } setting)
+        if (Read(key) is not { } setting)
         {
             return;
         }
@@ -66,44 +67,45 @@ internal sealed class SettingReader(IConfiguration configuration, string section
         }
         else
         {
-            errors.Add($"{setting.Name} must be a whole number; got '{Shown(setting.Value)}'.");
+            errors[key] = $"{setting.Path} must be a whole number; got '{Shown(setting.Value)}'.";
         }
     }
 
-    public void Flag(string variable, string key, Action<bool> set)
+    public void Flag(string key, Action<bool> set)
     {
-        if (Read(variable, key) is not { } setting)
+        if (Read(key) is not { } setting)
         {
             return;
         }
 
-        if (TryParseFlag(setting.Value, out var flag))
+        if (SettingValues.TryParseFlag(setting.Value, out var flag))
         {
             set(flag);
         }
         else
         {
-            errors.Add($"{setting.Name} must be true or false; got '{Shown(setting.Value)}'.");
+            errors[key] = $"{setting.Path} must be true or false; got '{Shown(setting.Value)}'.";
+        }
+    }
+
+    /// <summary>One of <paramref name="choices"/> (case-insensitive), or an error saying what is <paramref name="expected"/>.</summary>
+    public void Choice<T>(string key, IReadOnlyDictionary<string, T> choices, string expected, Action<T> set)
+    {
+        if (Read(key) is not { } setting)
+        {
+            return;
+        }
+
+        if (choices.TryGetValue(setting.Value.Trim().ToLowerInvariant(), out var choice))
+        {
+            set(choice);
+        }
+        else
+        {
+            errors[key] = $"{setting.Path} must be {expected}; got '{Shown(setting.Value)}'.";
         }
     }
 
     /// <summary>A value as it may be shown in an error: control characters escaped, cut to 40 characters.</summary>
-    private static string Shown(string value) => Hokusai.Bus.Contracts.SafeText.Of(value, 40);
-
-    /// <summary>True/false the way shells and Python programs write them.</summary>
-    public static bool TryParseFlag(string value, out bool flag)
-    {
-        switch (value.Trim().ToLowerInvariant())
-        {
-            case "true" or "1" or "yes" or "on":
-                flag = true;
-                return true;
-            case "false" or "0" or "no" or "off" or "":
-                flag = false;
-                return true;
-            default:
-                flag = false;
-                return false;
-        }
-    }
+    private static string Shown(string value) => SafeText.Of(value, 40);
 }

@@ -17,7 +17,7 @@ namespace Hokusai.Bus.Cli.Commands;
 /// </summary>
 internal static class PublishCommand
 {
-    public const string Exchange = "Hokusai.Bus.Contracts:ModelRegistered";
+    public const string Exchange = HokusaiTopology.ModelRegisteredExchange;
 
     public static Command Create()
     {

@@ -1,13 +1,16 @@
 namespace Hokusai.Bus;
 
 /// <summary>
-/// The legacy Redis channel, fed during the migration (phase 1, <c>ENABLE_REDIS_FALLBACK=true</c>). Each setting comes
-/// from the variable named in its doc or from configuration section <c>Hokusai:Redis</c>.
+/// The legacy Redis channel, fed during the migration (phase 1, <c>ENABLE_REDIS_FALLBACK=true</c>). Bound from
+/// configuration section <c>Hokusai:Redis</c>; the host maps the variables named in each property's doc onto it.
 /// </summary>
 public sealed class HokusaiRedisOptions
 {
-    /// <summary>The configuration section bound besides the variables.</summary>
+    /// <summary>The configuration section these settings are bound from.</summary>
     public const string SectionName = "Hokusai:Redis";
+
+    /// <summary>The key in <see cref="SectionName"/> that turns the fallback on (see <c>AddHokusaiBus</c>).</summary>
+    public const string EnabledKey = "Enabled";
 
     /// <summary><c>REDIS_URL</c>: <c>redis://[:password@]host:port[/db]</c> or StackExchange.Redis's <c>host:port,...</c>. Default <c>localhost:6379</c>.</summary>
     public string Url { get; set; } = "localhost:6379";
@@ -42,7 +45,8 @@ public sealed class HokusaiRedisOptions
     /// </summary>
     public TimeSpan DedupTtl { get; set; } = TimeSpan.FromDays(7);
 
-    internal List<string> ReadErrors { get; } = [];
+    /// <summary>Settings that could not be read, by property name, each naming its key; reported by the validator.</summary>
+    internal Dictionary<string, string> ReadErrors { get; } = [];
 }
 
 /// <summary>What the Redis fallback writes.</summary>

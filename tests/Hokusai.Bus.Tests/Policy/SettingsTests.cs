@@ -3,6 +3,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
+using Hokusai.Bus.Host;
 
 namespace Hokusai.Bus.Tests.Policy;
 
@@ -28,7 +29,7 @@ public sealed class SettingsTests
         Assert.Equal(TimeSpan.FromSeconds(2), options.RetryDelay);
         Assert.Equal(5, options.CircuitBreakerFailureThreshold);
         Assert.Equal(TimeSpan.FromSeconds(60), options.CircuitBreakerRecoveryTime);
-        Assert.False(options.EnableRedisFallback);
+        Assert.False(RedisFallbackAdded(Valid()));
     }
 
     [Fact]
@@ -47,7 +48,7 @@ public sealed class SettingsTests
         Assert.Equal(TimeSpan.FromSeconds(4), options.RetryDelay);
         Assert.Equal(7, options.CircuitBreakerFailureThreshold);
         Assert.Equal(TimeSpan.FromSeconds(90), options.CircuitBreakerRecoveryTime);
-        Assert.True(options.EnableRedisFallback);
+        Assert.True(RedisFallbackAdded(Valid(("ENABLE_REDIS_FALLBACK", "true"))));
     }
 
     [Fact]
@@ -260,23 +261,36 @@ public sealed class SettingsTests
 
     /// <summary>
     /// A host configured only from <paramref name="settings"/> (no machine environment variables, which could hold a
-    /// real WEBHOOK_URL), with the plugin added the way an application adds it.
+    /// real WEBHOOK_URL), with the guide's variables mapped and the plugin added as Hokusai.Bus.Host does it.
     /// </summary>
-    private static IHost Build(IDictionary<string, string?> settings)
+    private static (IHost Host, GuideSettings Guide) Build(IDictionary<string, string?> settings)
     {
-        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(
+            new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Configuration.AddInMemoryCollection(settings);
+        var guide = GuideSettings.Apply(builder.Configuration);
         builder.Services.AddMassTransitTestHarness(x =>
         {
             x.DisableUsageTelemetry();
-            x.AddHokusaiWebhooks();
+            x.AddHokusaiBus(builder.Configuration);
         });
-        return builder.Build();
+        return (builder.Build(), guide);
+    }
+
+    private static bool RedisFallbackAdded(IDictionary<string, string?> settings)
+    {
+        var (host, _) = Build(settings);
+        using (host)
+        {
+            return host.Services.GetService<RedisConnection>() is not null;
+        }
     }
 
     private static async Task<HokusaiWebhookOptions> ResolvedAsync(IDictionary<string, string?> settings)
     {
-        using var host = Build(settings);
+        var (host, guide) = Build(settings);
+        using var _ = host;
+        Assert.Empty(guide.Failures(host.Services));
         await host.StartAsync();
         try
         {
@@ -288,9 +302,15 @@ public sealed class SettingsTests
         }
     }
 
-    private static async Task<OptionsValidationException> StartFailsAsync(IDictionary<string, string?> settings)
+    /// <summary>What the host prints before it exits 2, as one exception to assert on.</summary>
+    private static Task<OptionsValidationException> StartFailsAsync(IDictionary<string, string?> settings)
     {
-        using var host = Build(settings);
-        return await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+        var (host, guide) = Build(settings);
+        using (host)
+        {
+            var failures = guide.Failures(host.Services);
+            Assert.NotEmpty(failures);
+            return Task.FromResult(new OptionsValidationException(nameof(HokusaiWebhookOptions), typeof(HokusaiWebhookOptions), failures));
+        }
     }
 }

@@ -65,9 +65,10 @@ public sealed class RedisFallbackHarnessTests
     [InlineData(null, false)]
     public void AddHokusaiBus_registers_the_redis_consumer_only_when_ENABLE_REDIS_FALLBACK_is_true(string? flag, bool registered)
     {
-        var configuration = new ConfigurationBuilder()
-            .AddInMemoryCollection(new Dictionary<string, string?> { ["ENABLE_REDIS_FALLBACK"] = flag })
-            .Build();
+        // The host maps the guide's variable onto the plugin's key.
+        var configuration = new ConfigurationManager();
+        configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["ENABLE_REDIS_FALLBACK"] = flag });
+        _ = Host.GuideSettings.Apply(configuration);
         var services = new ServiceCollection();
 
         services.AddMassTransitTestHarness(x =>

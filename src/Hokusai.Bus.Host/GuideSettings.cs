@@ -1,0 +1,158 @@
+using System.Text.RegularExpressions;
+using Hokusai.Bus;
+using MassTransit;
+using Microsoft.Extensions.Options;
+
+namespace Hokusai.Bus.Host;
+
+/// <summary>
+/// The integration guide's environment variables, in the one place that knows them: each is mapped onto the plugin's
+/// configuration key (<c>WEBHOOK_TIMEOUT</c> onto <c>Hokusai:Webhook:Timeout</c>), the host's own (<c>RABBITMQ_URL</c>,
+/// <c>RABBITMQ_QUORUM_QUEUES</c>) are read here, and every bad setting is reported at once under the name it was
+/// given by (exit 2). A guide variable wins over the same key set another way.
+/// </summary>
+public sealed partial class GuideSettings
+{
+    private static readonly (string Variable, string Key)[] Variables =
+    [
+        ("WEBHOOK_URL", "Hokusai:Webhook:Url"),
+        ("WEBHOOK_SECRET", "Hokusai:Webhook:Secret"),
+        ("WEBHOOK_TIMEOUT", "Hokusai:Webhook:Timeout"),
+        ("WEBHOOK_MAX_RETRIES", "Hokusai:Webhook:MaxRetries"),
+        ("WEBHOOK_RETRY_DELAY", "Hokusai:Webhook:RetryDelay"),
+        ("WEBHOOK_CIRCUIT_BREAKER_FAILURE_THRESHOLD", "Hokusai:Webhook:CircuitBreakerFailureThreshold"),
+        ("WEBHOOK_CIRCUIT_BREAKER_RECOVERY_TIME", "Hokusai:Webhook:CircuitBreakerRecoveryTime"),
+        ("WEBHOOK_CONCURRENCY", "Hokusai:Webhook:Concurrency"),
+        ("WEBHOOK_MAX_HOLD", "Hokusai:Webhook:MaxHold"),
+        ("WEBHOOK_SIGNATURE_FORMAT", "Hokusai:Webhook:SignatureFormat"),
+        ("WEBHOOK_STANDARD_SIGNATURES", "Hokusai:Webhook:StandardSignatures"),
+        ("WEBHOOK_ROTATION_SECRETS", "Hokusai:Webhook:RotationSecrets"),
+        ("ENABLE_REDIS_FALLBACK", "Hokusai:Redis:Enabled"),
+        ("REDIS_URL", "Hokusai:Redis:Url"),
+        ("REDIS_CHANNEL", "Hokusai:Redis:Channel"),
+        ("REDIS_LIST_ENABLED", "Hokusai:Redis:ListEnabled"),
+        ("REDIS_LIST_KEY", "Hokusai:Redis:ListKey"),
+        ("REDIS_MAX_RETRIES", "Hokusai:Redis:MaxRetries"),
+        ("REDIS_RETRY_DELAY", "Hokusai:Redis:RetryDelay"),
+        ("REDIS_CONCURRENCY", "Hokusai:Redis:Concurrency"),
+        ("REDIS_DEDUP_TTL", "Hokusai:Redis:DedupTtl"),
+        ("REDIS_MESSAGE_FORMAT", "Hokusai:Redis:MessageFormat"),
+    ];
+
+    private readonly IConfiguration _configuration;
+    private readonly List<string> _errors = [];
+
+    private GuideSettings(IConfiguration configuration) => _configuration = configuration;
+
+    /// <summary><c>RABBITMQ_QUORUM_QUEUES</c>: declare replicated quorum queues (clustered RabbitMQ). Default false.</summary>
+    public bool QuorumQueues { get; private set; }
+
+    /// <summary><c>RABBITMQ_URL</c> as MassTransit's transport options. Default <c>amqp://guest:guest@localhost:5672/</c>.</summary>
+    private RabbitMqTransportOptions RabbitMq { get; } = new() { Host = "localhost" };
+
+    /// <summary>Sets MassTransit's RabbitMQ transport options from <c>RABBITMQ_URL</c>.</summary>
+    public void CopyRabbitMqTo(RabbitMqTransportOptions options)
+    {
+        options.Host = RabbitMq.Host;
+        options.Port = RabbitMq.Port;
+        options.VHost = RabbitMq.VHost;
+        options.User = RabbitMq.User;
+        options.Pass = RabbitMq.Pass;
+        options.UseSsl = RabbitMq.UseSsl;
+    }
+
+    /// <summary>
+    /// Maps the guide's variables in <paramref name="configuration"/> onto the plugin's keys (as a source added last,
+    /// so they win) and reads the host's own settings; what does not parse is kept for <see cref="Failures"/>.
+    /// </summary>
+    public static GuideSettings Apply(IConfigurationManager configuration)
+    {
+        var settings = new GuideSettings(configuration);
+        var mapped = Variables
+            .Where(v => configuration[v.Variable] is not null)
+            .Select(v => KeyValuePair.Create(v.Key, configuration[v.Variable]));
+        configuration.AddInMemoryCollection(mapped.ToList());
+
+        settings.ReadRabbitMq(configuration["RABBITMQ_URL"] ?? "amqp://guest:guest@localhost:5672/");
+        if (!SettingValues.TryParseFlag(configuration["RABBITMQ_QUORUM_QUEUES"], out var quorum))
+        {
+            settings._errors.Add("RABBITMQ_QUORUM_QUEUES must be true or false.");
+        }
+
+        settings.QuorumQueues = quorum;
+        return settings;
+    }
+
+    /// <summary>
+    /// Every bad setting, the host's and the plugin's (resolving and so validating each options type registered), each
+    /// naming the variable or key to fix; empty when the host may start.
+    /// </summary>
+    public IReadOnlyList<string> Failures(IServiceProvider services)
+    {
+        var failures = new List<string>(_errors);
+        Validate<HokusaiWebhookOptions>(services, failures);
+        Validate<HokusaiRedisOptions>(services, failures);
+        return [.. failures.Select(Named).Distinct()];
+    }
+
+    /// <summary>A message from the plugin with each configuration key it names put as the user wrote it.</summary>
+    public string Named(string message) => ConfigurationKey().Replace(message, key => NameOf(key.Value));
+
+    private string NameOf(string key)
+    {
+        foreach (var (variable, mappedKey) in Variables)
+        {
+            // The guide's variable unless the value came from the key itself (appsettings, Hokusai__Webhook__*).
+            if (string.Equals(mappedKey, key, StringComparison.OrdinalIgnoreCase))
+            {
+                return _configuration[variable] is not null || _configuration[key] is null ? variable : EnvironmentName(key);
+            }
+        }
+
+        return EnvironmentName(key);
+    }
+
+    private static string EnvironmentName(string key) => key.Replace(":", "__", StringComparison.Ordinal);
+
+    private void ReadRabbitMq(string value)
+    {
+        if (!Uri.TryCreate(value, UriKind.Absolute, out var uri) || uri.Scheme is not ("amqp" or "amqps" or "rabbitmq" or "rabbitmqs")
+            || string.IsNullOrEmpty(uri.Host))
+        {
+            _errors.Add("RABBITMQ_URL must be an absolute amqp:// or amqps:// URL, e.g. amqp://guest:guest@localhost:5672/.");
+            return;
+        }
+
+        RabbitMq.UseSsl = uri.Scheme is "amqps" or "rabbitmqs";
+        RabbitMq.Host = uri.Host;
+        RabbitMq.Port = (ushort)(uri.IsDefaultPort || uri.Port < 0 ? (RabbitMq.UseSsl ? 5671 : 5672) : uri.Port);
+        var vhost = Uri.UnescapeDataString(uri.AbsolutePath.TrimStart('/'));
+        RabbitMq.VHost = vhost.Length == 0 ? "/" : vhost;
+        if (uri.UserInfo.Split(':', 2) is [var user, var password])
+        {
+            RabbitMq.User = Uri.UnescapeDataString(user);
+            RabbitMq.Pass = Uri.UnescapeDataString(password);
+        }
+    }
+
+    private static void Validate<TOptions>(IServiceProvider services, List<string> failures)
+        where TOptions : class
+    {
+        if (services.GetService<IConfigureOptions<TOptions>>() is null)
+        {
+            return; // Not added (the Redis fallback when it is off).
+        }
+
+        try
+        {
+            _ = services.GetRequiredService<IOptions<TOptions>>().Value;
+        }
+        catch (OptionsValidationException invalid)
+        {
+            failures.AddRange(invalid.Failures);
+        }
+    }
+
+    [GeneratedRegex(@"\bHokusai(:[A-Za-z0-9_\-]+)+")]
+    private static partial Regex ConfigurationKey();
+}

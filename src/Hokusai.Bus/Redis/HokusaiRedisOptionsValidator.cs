@@ -1,0 +1,61 @@
+using Microsoft.Extensions.Options;
+
+namespace Hokusai.Bus;
+
+/// <summary>Stops the host at start-up when a Redis setting is bad; each message starts with the key to fix.</summary>
+internal sealed class HokusaiRedisOptionsValidator : IValidateOptions<HokusaiRedisOptions>
+{
+    public ValidateOptionsResult Validate(string? name, HokusaiRedisOptions options)
+    {
+        var errors = new List<string>(options.ReadErrors.Values);
+        void Fail(string member, string message)
+        {
+            if (!options.ReadErrors.ContainsKey(member))
+            {
+                errors.Add($"{HokusaiRedisOptions.SectionName}:{member} {message}");
+            }
+        }
+
+        try
+        {
+            RedisSettings.Parse(options.Url);
+        }
+        catch (Exception e) when (e is FormatException or ArgumentException or UriFormatException or InvalidOperationException)
+        {
+            // Never e.Message: a URL that does not parse may still hold the password.
+            Fail(nameof(options.Url), RedisSettings.UrlShape);
+        }
+
+        if (options.DedupTtl < TimeSpan.FromSeconds(1) || options.DedupTtl > TimeSpan.FromDays(365))
+        {
+            Fail(nameof(options.DedupTtl), "must be between 1 and 31536000 seconds (a year).");
+        }
+
+        if (options.RetryDelay < TimeSpan.Zero)
+        {
+            Fail(nameof(options.RetryDelay), "must not be negative.");
+        }
+
+        if (string.IsNullOrWhiteSpace(options.Channel))
+        {
+            Fail(nameof(options.Channel), "must not be empty.");
+        }
+
+        if (options.ListEnabled && string.IsNullOrWhiteSpace(options.ListKey))
+        {
+            Fail(nameof(options.ListKey), $"must not be empty while {HokusaiRedisOptions.SectionName}:ListEnabled is true.");
+        }
+
+        if (options.MaxRetries is < 0 or > 50)
+        {
+            Fail(nameof(options.MaxRetries), $"must be between 0 and 50; got {options.MaxRetries}.");
+        }
+
+        if (options.Concurrency is < 1 or > 1000)
+        {
+            Fail(nameof(options.Concurrency), $"must be between 1 and 1000; got {options.Concurrency}.");
+        }
+
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+}
