@@ -1,6 +1,7 @@
 // A webhook receiver for Hokusai model registrations, as a user would write one with Hokusai.Bus.Receiver.
 // WEBHOOK_SECRET (required), REDIS_URL (optional: de-duplicate across instances), STANDARD_WEBHOOKS=true (optional).
 using Hokusai.Bus.Receiver;
+using Microsoft.Extensions.Options;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.Services.AddHokusaiWebhookReceiver(o =>
@@ -14,11 +15,27 @@ if (builder.Configuration["REDIS_URL"] is { Length: > 0 } redis)
 }
 
 var app = builder.Build();
-app.MapGet("/health", () => "Healthy");
+app.MapGet("/health", () => "Healthy"); // unsigned, for load balancers and `hokusai-bus health`
 app.MapHokusaiWebhook("/api/models/ready", (registration, http, _) =>
 {
     app.Logger.LogInformation("Model {ModelId} v{Version} ({Token}) is ready: key {Key}",
         registration.ModelId, registration.RegisteredVersion, registration.TokenSymbol, registration.IdempotencyKey);
     return Task.CompletedTask;
 });
-app.Run();
+
+try
+{
+    await app.RunAsync();
+    return 0;
+}
+catch (OptionsValidationException invalid)
+{
+    // A missing WEBHOOK_SECRET: say so and exit 2, as the delivery host does, instead of an unhandled exception.
+    Console.Error.WriteLine("The receiver cannot start; fix these settings:");
+    foreach (var failure in invalid.Failures)
+    {
+        Console.Error.WriteLine("  " + failure);
+    }
+
+    return 2;
+}

@@ -28,7 +28,7 @@ internal sealed class HokusaiBusMetrics : IWebhookDeliveryListener
         _retries = meter.CreateCounter<long>("webhook_retry_count", "{retry}",
             "Retries after a failed attempt.");
         _deferred = meter.CreateCounter<long>("webhook_deferred", "{delivery}",
-            "Deliveries handed to a RabbitMQ delay queue because the next wait would not fit in WEBHOOK_MAX_HOLD.");
+            "Deliveries handed to a RabbitMQ delay queue because the next wait would not fit in the hold (MaxHold).");
         _endpointFaults = meter.CreateCounter<long>("hokusai_endpoint_faults", "{fault}",
             "Receive endpoint faults, e.g. RabbitMQ closing a channel; MassTransit reconnects.");
         meter.CreateObservableGauge("webhook_circuit_breaker_state", () => Volatile.Read(ref _breakerState), null,

@@ -163,7 +163,7 @@ internal sealed class WebhookDelivery
 
         _breaker.Record(granted, result.Succeeded || result.IsPermanent);
         _telemetry.Write(new WebhookAttemptFinished(_shownUrl, state.Request.IdempotencyKey, state.History.Attempts + 1,
-            result.StatusCode, result.Reason, _time.GetElapsedTime(started), granted.IsTrial));
+            result.Kind, result.StatusCode, result.Reason, _time.GetElapsedTime(started), granted.IsTrial));
 
         if (result.Succeeded)
         {

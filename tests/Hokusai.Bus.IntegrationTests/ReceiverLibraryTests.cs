@@ -69,4 +69,48 @@ public sealed class ReceiverLibraryTests
         Assert.Empty(await scenario.ErrorsAsync());
         await app.StopAsync();
     }
+
+    [Fact]
+    public async Task The_sample_receiver_without_WEBHOOK_SECRET_exits_2_naming_it_and_with_it_answers_health_unsigned()
+    {
+        var dll = BuildOutput.Dll("Hokusai.Bus.SampleReceiver", "Hokusai.Bus.SampleReceiver.dll");
+        var port = LoopbackPort.Free();
+        var start = new System.Diagnostics.ProcessStartInfo("dotnet", [dll])
+        {
+            RedirectStandardError = true,
+            RedirectStandardOutput = true,
+            Environment = { ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}", ["WEBHOOK_SECRET"] = null },
+        };
+        using (var missing = System.Diagnostics.Process.Start(start)!)
+        {
+            var errors = missing.StandardError.ReadToEndAsync();
+            await missing.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+
+            Assert.Equal(2, missing.ExitCode);
+            Assert.Contains("Secret is required", await errors, StringComparison.Ordinal);
+            Assert.DoesNotContain("   at ", await errors, StringComparison.Ordinal);
+        }
+
+        start.Environment["WEBHOOK_SECRET"] = "sample-secret-7d1e";
+        using var running = System.Diagnostics.Process.Start(start)!;
+        try
+        {
+            using var http = new HttpClient();
+            await RabbitMqManagement.Eventually(async () =>
+            {
+                try
+                {
+                    return (await http.GetAsync($"http://127.0.0.1:{port}/health")).StatusCode == HttpStatusCode.OK;
+                }
+                catch (HttpRequestException)
+                {
+                    return false;
+                }
+            }, TimeSpan.FromSeconds(60), "the sample receiver's /health answers 200");
+        }
+        finally
+        {
+            running.Kill(entireProcessTree: true);
+        }
+    }
 }

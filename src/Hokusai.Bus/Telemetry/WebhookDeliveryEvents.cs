@@ -12,12 +12,14 @@ public abstract record WebhookDeliveryEvent(string Url);
 /// <param name="Url">The destination, redacted.</param>
 /// <param name="IdempotencyKey">The registration's key.</param>
 /// <param name="Attempt">1 for the first attempt; failed trials are not counted against the retries.</param>
+/// <param name="Kind">How it ended: accepted, refused (see <paramref name="StatusCode"/>), timed out, connection failed.</param>
 /// <param name="StatusCode">The HTTP status, or null for a time-out or connection error.</param>
-/// <param name="Outcome">What happened, e.g. <c>HTTP 500 (InternalServerError)</c>.</param>
+/// <param name="Outcome">The same as text, e.g. <c>HTTP 500 (InternalServerError)</c>.</param>
 /// <param name="Duration">How long the attempt took.</param>
 /// <param name="IsTrial">Whether it was the circuit breaker's half-open trial.</param>
 public sealed record WebhookAttemptFinished(
-    string Url, string IdempotencyKey, int Attempt, int? StatusCode, string Outcome, TimeSpan Duration, bool IsTrial)
+    string Url, string IdempotencyKey, int Attempt, WebhookAttemptKind Kind, int? StatusCode, string Outcome,
+    TimeSpan Duration, bool IsTrial)
     : WebhookDeliveryEvent(Url);
 
 /// <summary>A counted retry is due after <paramref name="Delay"/>.</summary>
@@ -28,7 +30,7 @@ public sealed record WebhookAttemptFinished(
 public sealed record WebhookRetryScheduled(string Url, string IdempotencyKey, int NextAttempt, TimeSpan Delay)
     : WebhookDeliveryEvent(Url);
 
-/// <summary>The next wait did not fit in <c>WEBHOOK_MAX_HOLD</c>: the message waits in a RabbitMQ delay queue.</summary>
+/// <summary>The next wait did not fit in the hold (<c>MaxHold</c>): the message waits in a RabbitMQ delay queue.</summary>
 /// <param name="Url">The destination, redacted.</param>
 /// <param name="IdempotencyKey">The registration's key.</param>
 /// <param name="Delay">How long it waits there.</param>
