@@ -46,7 +46,7 @@ catch (UsageException usage)
     root.Parse([.. path, "--help"]).Invoke(new InvocationConfiguration { Output = Console.Error });
     return ExitCodes.Usage;
 }
-catch (Exception ex) when (ex is Hokusai.Bus.Cli.Rabbit.ManagementApiException or HttpRequestException)
+catch (Exception ex) when (ex is Hokusai.Bus.Operations.ManagementApiException or HttpRequestException)
 {
     Terminal.Error(ex.Message);
     return ExitCodes.Failure;

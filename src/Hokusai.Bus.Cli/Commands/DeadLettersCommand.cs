@@ -2,7 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Hokusai.Bus.Cli.Rabbit;
+using Hokusai.Bus.Operations;
 using Hokusai.Bus.Contracts;
 
 namespace Hokusai.Bus.Cli.Commands;

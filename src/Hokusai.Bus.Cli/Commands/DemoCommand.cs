@@ -83,14 +83,14 @@ internal static class DemoCommand
             var registrations = DemoPayloads.Take(count);
             await using var receiver = await LocalReceiver.StartAsync(secret, 0, behaviour, OnReceipt, cancellationToken);
             await WarmUpAsync(receiver, cancellationToken);
-            using var observer = new PluginObserver(OnPluginLog);
+            var observer = new PluginObserver(OnDeliveryEvent);
 
             var options = new HokusaiWebhookOptions();
             settings(options);
             var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
-            builder.Logging.AddProvider(observer);
-            builder.Logging.SetMinimumLevel(LogLevel.Warning);
-            builder.Logging.AddFilter(PluginObserver.CategoryPrefix, LogLevel.Debug);
+            // What the plugin does is printed from its typed events; its own log lines (and the rest) stay quiet.
+            builder.Logging.SetMinimumLevel(LogLevel.None);
+            builder.Services.AddSingleton<IWebhookDeliveryListener>(observer);
             builder.Services.AddMassTransit(x =>
             {
                 x.DisableUsageTelemetry();
@@ -254,69 +254,62 @@ internal static class DemoCommand
             Line(color, "receiver", $"#{receipt.Number} -> {receipt.Status} {what}");
         }
 
-        private void OnPluginLog(PluginLog log)
+        private void OnDeliveryEvent(WebhookDeliveryEvent deliveryEvent)
         {
-            switch (log.EventId.Name)
+            switch (deliveryEvent)
             {
-                case "Attempt":
+                case WebhookAttemptFinished attempt:
                 {
-                    var key = log.Text("IdempotencyKey") ?? "?";
                     string model;
                     lock (_gate)
                     {
-                        var stats = Stats(key);
+                        var stats = Stats(attempt.IdempotencyKey);
                         stats.Attempts++;
-                        model = stats.ModelId ?? key;
+                        model = stats.ModelId ?? attempt.IdempotencyKey;
                     }
 
-                    var outcome = log.Text("Outcome") ?? "";
-                    var trial = log.Text("IsTrial") == bool.TrueString ? " (breaker trial)" : "";
-                    Line(outcome.StartsWith("HTTP 2", StringComparison.Ordinal) ? "green" : "red", "attempt",
-                        $"{Model(model)} #{log.Int("Attempt")}: {outcome} in {Terminal.Ms(log.Double("ElapsedMs"))} ms{trial}");
+                    var trial = attempt.IsTrial ? " (breaker trial)" : "";
+                    Line(attempt.Kind == WebhookAttemptKind.Accepted ? "green" : "red", "attempt",
+                        $"{Model(model)} #{attempt.Attempt}: {attempt.Outcome} in {Terminal.Ms(attempt.Duration.TotalMilliseconds)} ms{trial}");
                     break;
                 }
 
-                case "RetryScheduled":
-                    Line("yellow", "retry", $"retry {log.Int("Attempt")} scheduled in {Terminal.Ms(log.Double("DelayMs"))} ms");
+                case WebhookRetryScheduled retry:
+                    Line("yellow", "retry", $"retry {retry.NextAttempt} scheduled in {Terminal.Ms(retry.Delay.TotalMilliseconds)} ms");
                     break;
-                case "BreakerChanged":
+                case WebhookDeferred deferred:
+                    Line("yellow", "deferred",
+                        $"{Model(ModelOf(deferred.IdempotencyKey))} waits {Terminal.Ms(deferred.Delay.TotalMilliseconds)} ms in a delay queue: {deferred.Reason}");
+                    break;
+                case WebhookBreakerChanged changed:
                 {
-                    var to = log.Text("To");
-                    if (to == "Open")
+                    if (changed.To == WebhookCircuitState.Open)
                     {
                         Interlocked.Increment(ref _breakerOpens);
                     }
 
-                    var meaning = to switch
+                    var meaning = changed.To switch
                     {
-                        "Open" => "no requests until the recovery time has passed; deliveries wait, nothing is lost",
-                        "HalfOpen" => "one trial request goes out",
-                        "Closed" => "deliveries flow again",
-                        _ => "",
+                        WebhookCircuitState.Open => "no requests until the recovery time has passed; deliveries wait, nothing is lost",
+                        WebhookCircuitState.HalfOpen => "one trial request goes out",
+                        _ => "deliveries flow again",
                     };
-                    Line(to == "Closed" ? "green" : "red", "breaker", $"{log.Text("From")} -> {to}: {meaning}");
+                    Line(changed.To == WebhookCircuitState.Closed ? "green" : "red", "breaker", $"{changed.From} -> {changed.To}: {meaning}");
                     break;
                 }
 
-                case "Delivered":
+                case WebhookDelivered delivered:
                     Line("green", "delivered",
-                        $"{Model(ModelOf(log.Text("IdempotencyKey")))} after {log.Int("Attempts")} attempt(s) in {Terminal.Ms(log.Double("ElapsedMs"))} ms");
+                        $"{Model(ModelOf(delivered.IdempotencyKey))} after {delivered.Attempts} attempt(s) in {Terminal.Ms(delivered.Duration.TotalMilliseconds)} ms");
                     break;
-                case "DeliveryFailed":
+                case WebhookFailed failed:
                     lock (_gate)
                     {
-                        Stats(log.Text("IdempotencyKey") ?? "?").Failed++;
+                        Stats(failed.IdempotencyKey).Failed++;
                     }
 
                     Line("red", "failed",
-                        $"{Model(ModelOf(log.Text("IdempotencyKey")))} after {log.Int("Attempts")} attempt(s): {log.Text("Reason")}; to {HokusaiQueues.WebhookDelivery}{HokusaiQueues.ErrorSuffix}");
-                    break;
-                default:
-                    if (log.Level >= LogLevel.Information)
-                    {
-                        Line(log.Level >= LogLevel.Warning ? "red" : "grey", "log", log.Message);
-                    }
-
+                        $"{Model(ModelOf(failed.IdempotencyKey))} after {failed.Attempts} attempt(s): {failed.Reason}; to {HokusaiQueues.WebhookDelivery}{HokusaiQueues.ErrorSuffix}");
                     break;
             }
         }
@@ -337,7 +330,12 @@ internal static class DemoCommand
             AnsiConsole.WriteLine();
             AnsiConsole.Write(table);
 
-            var breaker = observer.BreakerState switch { 0 => "closed", 1 => "open", 2 => "half-open", var s => $"{s}" };
+            var breaker = observer.BreakerState switch
+            {
+                WebhookCircuitState.Closed => "closed",
+                WebhookCircuitState.Open => "open",
+                _ => "half-open",
+            };
             var republished = DuplicatesPublished();
             AnsiConsole.MarkupLine(
                 $"[bold]Summary:[/] published {published} ({published - republished} registrations + {republished} re-published), "

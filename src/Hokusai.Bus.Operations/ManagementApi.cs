@@ -4,19 +4,14 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json.Nodes;
 
-namespace Hokusai.Bus.Cli.Rabbit;
+namespace Hokusai.Bus.Operations;
 
-/// <summary>A message as <c>POST /api/queues/{vhost}/{queue}/get</c> returns it.</summary>
-internal sealed record PeekedMessage(byte[] Payload, JsonObject Properties, bool Redelivered)
-{
-    public string? Header(string name) => Properties["headers"]?[name]?.ToString();
-}
-
-/// <summary>The failure of a management API call, with the status and RabbitMQ's reason.</summary>
-internal sealed class ManagementApiException(string message) : Exception(message);
-
-/// <summary>The parts of RabbitMQ's management HTTP API that <c>dead-letters</c> uses.</summary>
-internal sealed class ManagementApi : IDisposable
+/// <summary>
+/// The parts of RabbitMQ's management HTTP API that operating Hokusai queues needs, for one virtual host: queues as ops
+/// see them in the management UI, messages read without consuming them, publishing as a non-.NET producer does, and
+/// the shovels <c>dead-letters replay</c> moves messages with. Failures throw <see cref="ManagementApiException"/>.
+/// </summary>
+public sealed class ManagementApi : IDisposable
 {
     private readonly HttpClient _http;
     private readonly string _vhost;
@@ -33,18 +28,81 @@ internal sealed class ManagementApi : IDisposable
 
     public string VirtualHost { get; }
 
-    /// <summary>Whether the queue exists.</summary>
-    public async Task<bool> QueueExistsAsync(string queue, CancellationToken cancellationToken)
+    /// <summary>Creates the virtual host and gives <paramref name="user"/> full permissions on it.</summary>
+    public async Task CreateVirtualHostAsync(string user, CancellationToken cancellationToken = default)
+    {
+        using (var created = await _http.PutAsync($"vhosts/{_vhost}", null, cancellationToken).ConfigureAwait(false))
+        {
+            await EnsureAsync(created, $"create virtual host {VirtualHost}", cancellationToken).ConfigureAwait(false);
+        }
+
+        using var permitted = await _http.PutAsJsonAsync($"permissions/{_vhost}/{Uri.EscapeDataString(user)}",
+            new { configure = ".*", write = ".*", read = ".*" }, cancellationToken).ConfigureAwait(false);
+        await EnsureAsync(permitted, $"set permissions on {VirtualHost}", cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Deletes the virtual host with everything in it.</summary>
+    public async Task DeleteVirtualHostAsync(CancellationToken cancellationToken = default)
+    {
+        using var response = await _http.DeleteAsync($"vhosts/{_vhost}", cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Publishes <paramref name="payload"/> to an exchange, persistent, as a Python producer with pika would.
+    /// Returns whether the exchange routed it to any queue.
+    /// </summary>
+    public async Task<bool> PublishAsync(string exchange, byte[] payload, string? contentType, CancellationToken cancellationToken = default)
+    {
+        var properties = new Dictionary<string, object> { ["delivery_mode"] = 2 };
+        if (contentType is not null)
+        {
+            properties["content_type"] = contentType;
+        }
+
+        using var response = await _http.PostAsJsonAsync($"exchanges/{_vhost}/{Uri.EscapeDataString(exchange)}/publish", new
+        {
+            properties,
+            routing_key = "",
+            payload = Convert.ToBase64String(payload),
+            payload_encoding = "base64",
+        }, cancellationToken).ConfigureAwait(false);
+        await EnsureAsync(response, $"publish to {exchange}", cancellationToken).ConfigureAwait(false);
+        var result = await response.Content.ReadFromJsonAsync<JsonObject>(cancellationToken).ConfigureAwait(false);
+        return result?["routed"]?.GetValue<bool>() == true;
+    }
+
+    /// <summary>The queue as <c>GET /api/queues/{vhost}/{queue}</c> shows it (statistics lag by seconds), or null.</summary>
+    public async Task<JsonObject?> QueueAsync(string queue, CancellationToken cancellationToken = default)
     {
         using var response = await _http.GetAsync($"queues/{_vhost}/{Uri.EscapeDataString(queue)}", cancellationToken).ConfigureAwait(false);
         if (response.StatusCode == HttpStatusCode.NotFound)
         {
-            return false;
+            return null;
         }
 
         await EnsureAsync(response, $"GET queue {queue}", cancellationToken).ConfigureAwait(false);
-        return true;
+        return await response.Content.ReadFromJsonAsync<JsonObject>(cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>Every queue of the virtual host with its message count (ready plus unacknowledged).</summary>
+    public async Task<IReadOnlyDictionary<string, long>> QueuesAsync(CancellationToken cancellationToken = default)
+    {
+        using var response = await _http.GetAsync($"queues/{_vhost}", cancellationToken).ConfigureAwait(false);
+        await EnsureAsync(response, "list queues", cancellationToken).ConfigureAwait(false);
+        var queues = await response.Content.ReadFromJsonAsync<JsonArray>(cancellationToken).ConfigureAwait(false) ?? [];
+        return queues.ToDictionary(q => q!["name"]!.GetValue<string>(), q => q!["messages"]?.GetValue<long>() ?? 0);
+    }
+
+    /// <summary>Whether the exchange exists.</summary>
+    public async Task<bool> ExchangeExistsAsync(string exchange, CancellationToken cancellationToken = default)
+    {
+        using var response = await _http.GetAsync($"exchanges/{_vhost}/{Uri.EscapeDataString(exchange)}", cancellationToken).ConfigureAwait(false);
+        return response.IsSuccessStatusCode;
+    }
+
+    /// <summary>Whether the queue exists.</summary>
+    public async Task<bool> QueueExistsAsync(string queue, CancellationToken cancellationToken) =>
+        await QueueAsync(queue, cancellationToken).ConfigureAwait(false) is not null;
 
     /// <summary>
     /// Up to <paramref name="count"/> messages from the head of the queue, each put back (<c>ack_requeue_true</c>):
