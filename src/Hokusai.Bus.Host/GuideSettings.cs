@@ -44,6 +44,9 @@ public sealed partial class GuideSettings
 
     private GuideSettings(IConfiguration configuration) => _configuration = configuration;
 
+    /// <summary><c>ENABLE_REDIS_FALLBACK</c> (key <c>Hokusai:Redis:Enabled</c>): also feed the legacy Redis list and channel.</summary>
+    public bool RedisFallback { get; private set; }
+
     /// <summary><c>RABBITMQ_QUORUM_QUEUES</c>: declare replicated quorum queues (clustered RabbitMQ). Default false.</summary>
     public bool QuorumQueues { get; private set; }
 
@@ -80,7 +83,28 @@ public sealed partial class GuideSettings
         }
 
         settings.QuorumQueues = quorum;
+
+        const string enabledKey = "Hokusai:Redis:Enabled";
+        if (!SettingValues.TryParseFlag(configuration[enabledKey], out var redis))
+        {
+            settings._errors.Add($"{enabledKey} must be true or false; got '{Contracts.SafeText.Of(configuration[enabledKey] ?? "", 40)}'.");
+        }
+
+        settings.RedisFallback = redis;
         return settings;
+    }
+
+    /// <summary>
+    /// Adds what the settings ask for to the bus: webhook delivery always, the legacy Redis feed when
+    /// <c>ENABLE_REDIS_FALLBACK</c> is true (with it false, no Redis consumer, queue or connection exists).
+    /// </summary>
+    public void AddHokusai(IBusRegistrationConfigurator bus)
+    {
+        bus.AddHokusaiWebhooks();
+        if (RedisFallback)
+        {
+            bus.AddHokusaiRedisFallback();
+        }
     }
 
     /// <summary>

@@ -19,7 +19,7 @@ builder.Services.AddOptions<RabbitMqTransportOptions>().Configure(o => settings.
 builder.Services.AddMassTransit(bus =>
 {
     bus.DisableUsageTelemetry();
-    bus.AddHokusaiBus(builder.Configuration);
+    settings.AddHokusai(bus); // webhooks, plus the Redis feed when ENABLE_REDIS_FALLBACK=true
     if (settings.QuorumQueues)
     {
         // Clustered RabbitMQ: replicated quorum queues (set before the queues are first declared).

@@ -5,16 +5,12 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
-using StackExchange.Redis;
 
 namespace Hokusai.Bus.Receiver;
 
-/// <summary>The public entry points: register the receiver, choose its idempotency store, map its endpoint.</summary>
+/// <summary>The public entry points: register the receiver and map its endpoint (Redis de-duplication: Hokusai.Bus.Receiver.Redis).</summary>
 public static class HokusaiReceiverExtensions
 {
-    /// <summary>The key prefix of the Redis idempotency store unless another is given.</summary>
-    public const string DefaultRedisKeyPrefix = "hokusai:webhook:processed:";
-
     /// <summary>
     /// Adds the webhook receiver: its options (set by <paramref name="configure"/>, validated when the host starts),
     /// and the in-memory idempotency store unless another <see cref="IIdempotencyStore"/> is registered.
@@ -34,47 +30,6 @@ public static class HokusaiReceiverExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<IIdempotencyStore, InMemoryIdempotencyStore>();
         services.TryAddSingleton<WebhookReceiverEndpoint>();
-        return services;
-    }
-
-    /// <summary>
-    /// De-duplicates through Redis instead of memory, so every instance that uses the same Redis and
-    /// <paramref name="keyPrefix"/> recognises a key any of them processed. Connects on first use; while Redis is
-    /// unreachable, deliveries are answered 503 (the sender retries) and the handler is not called.
-    /// </summary>
-    /// <param name="services">The application's services.</param>
-    /// <param name="configuration">A StackExchange.Redis configuration string, e.g. <c>localhost:6379,password=...</c>.</param>
-    /// <param name="keyPrefix">Prepended to each idempotency key.</param>
-    /// <exception cref="ArgumentException"><paramref name="configuration"/> cannot be parsed.</exception>
-    public static IServiceCollection AddHokusaiRedisIdempotencyStore(
-        this IServiceCollection services,
-        string configuration,
-        string keyPrefix = DefaultRedisKeyPrefix)
-    {
-        ArgumentNullException.ThrowIfNull(services);
-        ArgumentException.ThrowIfNullOrWhiteSpace(configuration);
-        ArgumentNullException.ThrowIfNull(keyPrefix);
-        var options = RedisIdempotencyStore.Configure(configuration);
-        services.Replace(ServiceDescriptor.Singleton<IIdempotencyStore>(_ => new RedisIdempotencyStore(options, keyPrefix)));
-        return services;
-    }
-
-    /// <summary>
-    /// De-duplicates through Redis over a connection the application already has (and disposes itself).
-    /// </summary>
-    /// <param name="services">The application's services.</param>
-    /// <param name="connection">Returns the application's connection; called once, on first use.</param>
-    /// <param name="keyPrefix">Prepended to each idempotency key.</param>
-    public static IServiceCollection AddHokusaiRedisIdempotencyStore(
-        this IServiceCollection services,
-        Func<IServiceProvider, IConnectionMultiplexer> connection,
-        string keyPrefix = DefaultRedisKeyPrefix)
-    {
-        ArgumentNullException.ThrowIfNull(services);
-        ArgumentNullException.ThrowIfNull(connection);
-        ArgumentNullException.ThrowIfNull(keyPrefix);
-        services.Replace(ServiceDescriptor.Singleton<IIdempotencyStore>(
-            sp => new RedisIdempotencyStore(() => connection(sp), keyPrefix)));
         return services;
     }
 

@@ -11,7 +11,7 @@ namespace Hokusai.Bus.Receiver.Tests;
 /// </summary>
 public sealed class RedisIdempotencyStoreTests : IAsyncLifetime
 {
-    private readonly string _prefix = $"{HokusaiReceiverExtensions.DefaultRedisKeyPrefix}test-{Guid.NewGuid():N}:";
+    private readonly string _prefix = $"{HokusaiReceiverRedisExtensions.DefaultRedisKeyPrefix}test-{Guid.NewGuid():N}:";
     private ConnectionMultiplexer? _redis;
 
     private IDatabase Db => _redis!.GetDatabase();
@@ -183,7 +183,7 @@ public sealed class RedisUnavailableTests
         var port = ((IPEndPoint)listener.LocalEndpoint).Port;
         listener.Stop();
         await using var host = await ReceiverHost.StartAsync(services: s =>
-            s.AddHokusaiRedisIdempotencyStore($"127.0.0.1:{port},connectTimeout=1000", HokusaiReceiverExtensions.DefaultRedisKeyPrefix));
+            s.AddHokusaiRedisIdempotencyStore($"127.0.0.1:{port},connectTimeout=1000", HokusaiReceiverRedisExtensions.DefaultRedisKeyPrefix));
 
         using var response = await host.PostSignedAsync(Deliveries.NewBody());
 

@@ -10,7 +10,11 @@ namespace Hokusai.Bus.Tests.Packaging;
 /// </summary>
 public sealed class PublicApiTests
 {
-    public static TheoryData<string> Packages() => ["Hokusai.Bus.Contracts", "Hokusai.Bus", "Hokusai.Bus.Receiver"];
+    public static TheoryData<string> Packages() =>
+    [
+        "Hokusai.Bus.Contracts", "Hokusai.Bus", "Hokusai.Bus.Receiver", "Hokusai.Bus.Redis", "Hokusai.Bus.Producer",
+        "Hokusai.Bus.Receiver.Redis",
+    ];
 
     [Theory]
     [MemberData(nameof(Packages))]
@@ -21,6 +25,9 @@ public sealed class PublicApiTests
             "Hokusai.Bus.Contracts" => typeof(ModelRegistered).Assembly,
             "Hokusai.Bus" => typeof(HokusaiWebhookOptions).Assembly,
             "Hokusai.Bus.Receiver" => typeof(Hokusai.Bus.Receiver.HokusaiReceiverOptions).Assembly,
+            "Hokusai.Bus.Redis" => typeof(HokusaiRedisOptions).Assembly,
+            "Hokusai.Bus.Producer" => typeof(ModelRegisteredPublishExtensions).Assembly,
+            "Hokusai.Bus.Receiver.Redis" => typeof(Hokusai.Bus.Receiver.HokusaiReceiverRedisExtensions).Assembly,
             _ => Assembly.Load(package),
         };
         var api = assembly.GeneratePublicApi(new ApiGeneratorOptions { ExcludeAttributes = ["System.Runtime.Versioning.TargetFrameworkAttribute", "System.Reflection.AssemblyMetadataAttribute", "System.Runtime.CompilerServices.InternalsVisibleToAttribute"] })

@@ -23,6 +23,7 @@ public sealed class ReadmeSnippetTests
     private static readonly string[] Readmes =
     [
         "README.md", "src/Hokusai.Bus/README.md", "src/Hokusai.Bus.Receiver/README.md", "contracts/Hokusai.Bus.Contracts/README.md",
+        "src/Hokusai.Bus.Redis/README.md", "src/Hokusai.Bus.Producer/README.md", "src/Hokusai.Bus.Receiver.Redis/README.md",
     ];
 
     public static TheoryData<string, string> Snippets()
@@ -94,6 +95,9 @@ public sealed class ReadmeSnippetTests
         _ = typeof(Hokusai.Bus.Receiver.HokusaiReceiverOptions);
         _ = typeof(MassTransit.Testing.ITestHarness);
         _ = typeof(HokusaiWebhookOptions);
+        _ = typeof(HokusaiRedisOptions);
+        _ = typeof(ModelRegisteredPublishExtensions);
+        _ = typeof(Hokusai.Bus.Receiver.HokusaiReceiverRedisExtensions);
         var paths = ((string)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES")!).Split(Path.PathSeparator)
             .Concat(AppDomain.CurrentDomain.GetAssemblies().Where(a => !a.IsDynamic && a.Location.Length > 0).Select(a => a.Location))
             .Concat(Directory.GetFiles(AppContext.BaseDirectory, "*.dll"))

@@ -272,7 +272,7 @@ public sealed class SettingsTests
         builder.Services.AddMassTransitTestHarness(x =>
         {
             x.DisableUsageTelemetry();
-            x.AddHokusaiBus(builder.Configuration);
+            guide.AddHokusai(x);
         });
         return (builder.Build(), guide);
     }

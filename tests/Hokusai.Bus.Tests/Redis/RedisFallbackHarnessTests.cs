@@ -63,18 +63,18 @@ public sealed class RedisFallbackHarnessTests
     [InlineData("true", true)]
     [InlineData("false", false)]
     [InlineData(null, false)]
-    public void AddHokusaiBus_registers_the_redis_consumer_only_when_ENABLE_REDIS_FALLBACK_is_true(string? flag, bool registered)
+    public void The_host_registers_the_redis_consumer_only_when_ENABLE_REDIS_FALLBACK_is_true(string? flag, bool registered)
     {
         // The host maps the guide's variable onto the plugin's key.
         var configuration = new ConfigurationManager();
         configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["ENABLE_REDIS_FALLBACK"] = flag });
-        _ = Host.GuideSettings.Apply(configuration);
+        var guide = Host.GuideSettings.Apply(configuration);
         var services = new ServiceCollection();
 
         services.AddMassTransitTestHarness(x =>
         {
             x.DisableUsageTelemetry();
-            x.AddHokusaiBus(configuration);
+            guide.AddHokusai(x);
         });
 
         Assert.Equal(registered, services.Any(s => s.ServiceType == typeof(RedisFallbackConsumer)));

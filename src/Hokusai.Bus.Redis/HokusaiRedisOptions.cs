@@ -9,9 +9,6 @@ public sealed class HokusaiRedisOptions
     /// <summary>The configuration section these settings are bound from.</summary>
     public const string SectionName = "Hokusai:Redis";
 
-    /// <summary>The key in <see cref="SectionName"/> that turns the fallback on (see <c>AddHokusaiBus</c>).</summary>
-    public const string EnabledKey = "Enabled";
-
     /// <summary><c>REDIS_URL</c>: <c>redis://[:password@]host:port[/db]</c> or StackExchange.Redis's <c>host:port,...</c>. Default <c>localhost:6379</c>.</summary>
     public string Url { get; set; } = "localhost:6379";
 

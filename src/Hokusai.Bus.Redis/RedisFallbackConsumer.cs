@@ -33,12 +33,12 @@ internal sealed class RedisFallbackConsumer(
             var subscribers = await PublishAsync(settings, registration, context.CancellationToken).ConfigureAwait(false);
             if (subscribers < 0)
             {
-                Log.RedisDuplicate(logger, key);
+                RedisLog.RedisDuplicate(logger, key);
                 return;
             }
 
             metrics.Published();
-            Log.RedisPublished(logger, key, settings.Channel, subscribers);
+            RedisLog.RedisPublished(logger, key, settings.Channel, subscribers);
         }
         catch (Exception e) when (RedisFailure.IsTransient(e) && retry >= settings.MaxRetries
                                   && !context.CancellationToken.IsCancellationRequested)
@@ -48,7 +48,7 @@ internal sealed class RedisFallbackConsumer(
             var history = DeliveryHistory.From(context.Headers);
             var delay = RedisFailure.WaitAfter(history.Redeliveries, settings.RetryDelay);
             var reason = SafeText.Of($"{e.GetType().Name}: {e.Message}", 200);
-            Log.RedisDeferred(logger, key, delay.TotalMilliseconds, reason);
+            RedisLog.RedisDeferred(logger, key, delay.TotalMilliseconds, reason);
             metrics.Deferred();
             history = history with { Redeliveries = history.Redeliveries + 1, LastReason = reason };
             await Redelivery.LaterAsync(context, delay, history.ToHeaders()).ConfigureAwait(false);
@@ -57,7 +57,7 @@ internal sealed class RedisFallbackConsumer(
         {
             // A reply Redis gives about the data itself (WRONGTYPE, a value over its size limit) is permanent.
             metrics.Failed();
-            Log.RedisFailed(logger, key, retry + 1, SafeText.Of(e.Message, 200));
+            RedisLog.RedisFailed(logger, key, retry + 1, SafeText.Of(e.Message, 200));
             throw;
         }
     }

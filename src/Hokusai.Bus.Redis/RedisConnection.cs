@@ -11,8 +11,8 @@ internal sealed class RedisConnection(IOptions<HokusaiRedisOptions> options, ILo
     private readonly Lazy<Task<ConnectionMultiplexer>> _connection = new(async () =>
     {
         var multiplexer = await ConnectionMultiplexer.ConnectAsync(RedisSettings.Parse(options.Value.Url)).ConfigureAwait(false);
-        multiplexer.ConnectionFailed += (_, e) => Log.RedisConnectionChanged(logger, "lost", e.FailureType.ToString());
-        multiplexer.ConnectionRestored += (_, e) => Log.RedisConnectionChanged(logger, "restored", e.FailureType.ToString());
+        multiplexer.ConnectionFailed += (_, e) => RedisLog.RedisConnectionChanged(logger, "lost", e.FailureType.ToString());
+        multiplexer.ConnectionRestored += (_, e) => RedisLog.RedisConnectionChanged(logger, "restored", e.FailureType.ToString());
         return multiplexer;
     });
 

@@ -1,0 +1,27 @@
+using Microsoft.Extensions.Logging;
+
+namespace Hokusai.Bus;
+
+/// <summary>Every log line of the Redis fallback. Values from messages are sanitized first; passwords never appear.</summary>
+internal static partial class RedisLog
+{
+    [LoggerMessage(EventId = 7, EventName = "RedisPublished", Level = LogLevel.Debug,
+        Message = "Published {IdempotencyKey} to Redis channel {Channel} ({Subscribers} subscribers) and list")]
+    public static partial void RedisPublished(ILogger logger, string idempotencyKey, string channel, long subscribers);
+
+    [LoggerMessage(EventId = 8, EventName = "RedisFailed", Level = LogLevel.Warning,
+        Message = "Redis fallback attempt {Attempt} for {IdempotencyKey} failed: {Reason}")]
+    public static partial void RedisFailed(ILogger logger, string idempotencyKey, int attempt, string reason);
+
+    [LoggerMessage(EventId = 9, EventName = "RedisConnectionChanged", Level = LogLevel.Warning,
+        Message = "Redis connection {Change}: {FailureType}")]
+    public static partial void RedisConnectionChanged(ILogger logger, string change, string failureType);
+
+    [LoggerMessage(EventId = 11, EventName = "RedisDeferred", Level = LogLevel.Warning,
+        Message = "Redis is unavailable; {IdempotencyKey} waits in RabbitMQ and comes back in {DelayMs:0} ms: {Reason}")]
+    public static partial void RedisDeferred(ILogger logger, string idempotencyKey, double delayMs, string reason);
+
+    [LoggerMessage(EventId = 13, EventName = "RedisDuplicate", Level = LogLevel.Information,
+        Message = "Redis already has {IdempotencyKey} (a redelivery); nothing written twice")]
+    public static partial void RedisDuplicate(ILogger logger, string idempotencyKey);
+}
