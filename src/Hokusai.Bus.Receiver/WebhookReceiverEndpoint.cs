@@ -30,13 +30,16 @@ internal sealed class WebhookReceiverEndpoint
     private readonly IIdempotencyStore _store;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
+    private readonly IWebhookReceiptListener[] _listeners;
 
     public WebhookReceiverEndpoint(
         IOptions<HokusaiReceiverOptions> options,
         IIdempotencyStore store,
         TimeProvider time,
-        ILogger<WebhookReceiverEndpoint> logger)
+        ILogger<WebhookReceiverEndpoint> logger,
+        IEnumerable<IWebhookReceiptListener> listeners)
     {
+        _listeners = [.. listeners];
         _options = options.Value;
         _webhook = new HokusaiWebhook(_options.AllSecrets(), _options.RequireStandardWebhooks, time: time);
         _store = store;
@@ -53,6 +56,7 @@ internal sealed class WebhookReceiverEndpoint
         if (failure == ReadFailure.TooLarge)
         {
             Log.BodyTooLarge(_logger, path, context.Connection.RemoteIpAddress?.ToString(), _options.MaxBodyBytes);
+            ReportRefusal(WebhookReceiptKind.TooLarge, StatusCodes.Status413PayloadTooLarge, $"body over {_options.MaxBodyBytes} bytes");
             await WriteAsync(context, StatusCodes.Status413PayloadTooLarge, TooLarge).ConfigureAwait(false);
             return;
         }
@@ -65,6 +69,7 @@ internal sealed class WebhookReceiverEndpoint
         if (Authenticate(request, body.AsSpan()) is { } refusal)
         {
             Log.SignatureRejected(_logger, path, context.Connection.RemoteIpAddress?.ToString(), refusal);
+            ReportRefusal(WebhookReceiptKind.InvalidSignature, StatusCodes.Status401Unauthorized, refusal);
             await WriteAsync(context, StatusCodes.Status401Unauthorized, InvalidSignature).ConfigureAwait(false);
             return;
         }
@@ -72,6 +77,7 @@ internal sealed class WebhookReceiverEndpoint
         if (Parse(body.AsSpan(), out var registration) is { } invalid)
         {
             Log.InvalidBody(_logger, path, invalid);
+            ReportRefusal(WebhookReceiptKind.Invalid, StatusCodes.Status400BadRequest, invalid);
             await WriteAsync(context, StatusCodes.Status400BadRequest, Json("error", invalid)).ConfigureAwait(false);
             return;
         }
@@ -128,6 +134,7 @@ internal sealed class WebhookReceiverEndpoint
         catch (Exception ex)
         {
             Log.StoreUnavailable(_logger, ex, key);
+            Report(WebhookReceiptKind.StoreUnavailable, StatusCodes.Status503ServiceUnavailable, registration, "idempotency store unavailable");
             await WriteAsync(context, StatusCodes.Status503ServiceUnavailable, StoreUnavailable).ConfigureAwait(false);
             return;
         }
@@ -135,6 +142,7 @@ internal sealed class WebhookReceiverEndpoint
         if (claim == IdempotencyClaimResult.AlreadyProcessed)
         {
             Log.Duplicate(_logger, key);
+            Report(WebhookReceiptKind.Duplicate, StatusCodes.Status200OK, registration, null);
             await WriteAsync(context, StatusCodes.Status200OK, AlreadyProcessed).ConfigureAwait(false);
             return;
         }
@@ -143,6 +151,7 @@ internal sealed class WebhookReceiverEndpoint
         {
             // Not 2xx: if the request holding the claim fails, the sender must still retry this one.
             Log.InProgress(_logger, key);
+            Report(WebhookReceiptKind.InProgress, StatusCodes.Status409Conflict, registration, "already in progress");
             await WriteAsync(context, StatusCodes.Status409Conflict, InProgress).ConfigureAwait(false);
             return;
         }
@@ -162,6 +171,7 @@ internal sealed class WebhookReceiverEndpoint
         {
             Log.HandlerFailed(_logger, ex, key);
             await ReleaseAsync(key, owner).ConfigureAwait(false);
+            Report(WebhookReceiptKind.HandlerFailed, StatusCodes.Status500InternalServerError, registration, "handler failed: " + ex.GetType().Name);
             await WriteAsync(context, StatusCodes.Status500InternalServerError, HandlerFailed).ConfigureAwait(false);
             return;
         }
@@ -177,7 +187,32 @@ internal sealed class WebhookReceiverEndpoint
         }
 
         Log.Processed(_logger, key, registration.ModelId, _time.GetElapsedTime(started).TotalMilliseconds);
+        Report(WebhookReceiptKind.Processed, StatusCodes.Status200OK, registration, null);
         await WriteAsync(context, StatusCodes.Status200OK, Success).ConfigureAwait(false);
+    }
+
+    private void Report(WebhookReceiptKind kind, int status, ModelRegistered? registration, string? reason)
+    {
+        if (_listeners.Length == 0)
+        {
+            return;
+        }
+
+        var receipt = new WebhookReceipt(kind, status, registration is null ? null : IdempotencyKey.For(registration),
+            registration?.ModelId, reason);
+        foreach (var listener in _listeners)
+        {
+            listener.Write(receipt);
+        }
+    }
+
+    /// <summary>A refusal before the body was parsed: no key or model id to report yet.</summary>
+    private void ReportRefusal(WebhookReceiptKind kind, int status, string reason)
+    {
+        foreach (var listener in _listeners)
+        {
+            listener.Write(new WebhookReceipt(kind, status, null, null, reason));
+        }
     }
 
     private async Task ReleaseAsync(string key, string owner)

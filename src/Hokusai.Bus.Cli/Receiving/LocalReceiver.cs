@@ -1,10 +1,10 @@
 using System.Net;
-using System.Text.Json;
 using Hokusai.Bus.Contracts;
 using Hokusai.Bus.Receiver;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace Hokusai.Bus.Cli.Receiving;
@@ -57,7 +57,7 @@ internal sealed class LocalReceiver : IAsyncDisposable
 {
     public const string WebhookPath = "/api/models/ready";
     public const string HealthPath = "/health";
-    private static readonly object HandledKey = new();
+    private static readonly AsyncLocal<ReceiptSlot?> Current = new();
 
     private readonly WebApplication _app;
     private readonly ReceiverBehaviour _behaviour;
@@ -109,16 +109,13 @@ internal sealed class LocalReceiver : IAsyncDisposable
         builder.Logging.ClearProviders();
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, port));
         builder.Services.AddHokusaiWebhookReceiver(o => o.Secret = secret);
+        builder.Services.AddSingleton<IWebhookReceiptListener>(new SlotListener());
 
         var app = builder.Build();
         var receiver = new LocalReceiver(app, behaviour, onReceipt);
         app.Use(receiver.ObserveAsync);
         app.MapPost(HealthPath, () => Results.Json(new { status = "healthy" }));
-        app.MapHokusaiWebhook("/{**path}", (registration, http, _) =>
-        {
-            http.Items[HandledKey] = registration;
-            return Task.CompletedTask;
-        });
+        app.MapHokusaiWebhook("/{**path}", (_, _, _) => Task.CompletedTask);
 
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
         var address = new Uri(app.Urls.First());
@@ -177,16 +174,17 @@ internal sealed class LocalReceiver : IAsyncDisposable
             }
         }
 
-        // Keep a copy of the body for the report; the receiver library reads it again, from the start.
-        context.Request.EnableBuffering();
-        using var requestCopy = new MemoryStream();
-        await context.Request.Body.CopyToAsync(requestCopy, context.RequestAborted).ConfigureAwait(false);
-        context.Request.Body.Position = 0;
-
-        // Hold the answer until the library has decided, so that --status can replace it.
+        // The library reports how it answered (IWebhookReceiptListener, into this request's slot); only --status needs
+        // the answer held back, to replace a 2xx with another status.
+        var slot = new ReceiptSlot();
+        Current.Value = slot;
         var original = context.Response.Body;
-        using var answer = new MemoryStream();
-        context.Response.Body = answer;
+        using var held = _behaviour.Status is null ? null : new MemoryStream();
+        if (held is not null)
+        {
+            context.Response.Body = held;
+        }
+
         try
         {
             await next(context).ConfigureAwait(false);
@@ -194,15 +192,17 @@ internal sealed class LocalReceiver : IAsyncDisposable
         finally
         {
             context.Response.Body = original;
+            Current.Value = null;
         }
 
         var status = context.Response.StatusCode;
-        var handled = context.Items.ContainsKey(HandledKey);
-        var (key, modelId) = Identify(requestCopy.GetBuffer().AsSpan(0, (int)requestCopy.Length), headerKey);
-        var answered = Text(answer);
-        var kind = handled ? ReceiptKind.Delivered
-            : status is >= 200 and < 300 ? ReceiptKind.Duplicate
-            : ReceiptKind.Refused;
+        var receipt = slot.Receipt;
+        var kind = receipt?.Kind switch
+        {
+            WebhookReceiptKind.Processed => ReceiptKind.Delivered,
+            WebhookReceiptKind.Duplicate => ReceiptKind.Duplicate,
+            _ => ReceiptKind.Refused,
+        };
         switch (kind)
         {
             case ReceiptKind.Delivered:
@@ -216,19 +216,28 @@ internal sealed class LocalReceiver : IAsyncDisposable
                 break;
         }
 
-        var valid = handled || status != StatusCodes.Status401Unauthorized;
-        var detail = answered;
-        if (_behaviour.Status is { } replaced && status is >= 200 and < 300)
+        var valid = receipt?.Kind != WebhookReceiptKind.InvalidSignature;
+        var detail = receipt switch
         {
-            context.Response.StatusCode = replaced;
-            detail = $"{answered}, answered {replaced} instead of {status} (--status)";
-            status = replaced;
+            null => "not answered by the receiver library (the sender went away?)",
+            { Reason: { } reason } => $"{receipt.Kind}: {reason}",
+            _ => receipt.Kind == WebhookReceiptKind.Processed ? "processed" : "already processed",
+        };
+        if (held is not null)
+        {
+            if (_behaviour.Status is { } replaced && status is >= 200 and < 300)
+            {
+                context.Response.StatusCode = replaced;
+                detail = $"{detail}, answered {replaced} instead of {status} (--status)";
+                status = replaced;
+            }
+
+            held.Position = 0;
+            context.Response.ContentLength = held.Length;
+            await held.CopyToAsync(original, context.RequestAborted).ConfigureAwait(false);
         }
 
-        answer.Position = 0;
-        context.Response.ContentLength = answer.Length;
-        await answer.CopyToAsync(original, context.RequestAborted).ConfigureAwait(false);
-        Report(new Receipt(number, kind, status, key, modelId, valid, detail));
+        Report(new Receipt(number, kind, status, receipt?.IdempotencyKey ?? NullIfEmpty(headerKey), receipt?.ModelId, valid, detail));
     }
 
     private void Report(Receipt receipt)
@@ -250,26 +259,23 @@ internal sealed class LocalReceiver : IAsyncDisposable
         await context.Response.WriteAsync(json, context.RequestAborted).ConfigureAwait(false);
     }
 
-    /// <summary>The registration's key and model id when the body is one; else the header's key.</summary>
-    private static (string? Key, string? ModelId) Identify(ReadOnlySpan<byte> body, string headerKey)
+    private static string? NullIfEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
+
+    /// <summary>Where the library's receipt for the request in flight is put.</summary>
+    private sealed class ReceiptSlot
     {
-        try
-        {
-            var registration = ModelRegisteredJson.Deserialize(body);
-            var key = string.IsNullOrWhiteSpace(registration.ModelId) && string.IsNullOrWhiteSpace(registration.IdempotencyKey)
-                ? NullIfEmpty(headerKey)
-                : IdempotencyKey.For(registration);
-            return (key, NullIfEmpty(registration.ModelId));
-        }
-        catch (Exception ex) when (ex is JsonException or InvalidOperationException or NotSupportedException or ArgumentException
-                                       or FormatException or OverflowException)
-        {
-            return (NullIfEmpty(headerKey), null);
-        }
+        public WebhookReceipt? Receipt { get; set; }
     }
 
-    private static string Text(MemoryStream stream) =>
-        System.Text.Encoding.UTF8.GetString(stream.GetBuffer(), 0, (int)stream.Length);
-
-    private static string? NullIfEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
+    /// <summary>Puts each receipt into the slot of the request it belongs to (it flows with the request's async context).</summary>
+    private sealed class SlotListener : IWebhookReceiptListener
+    {
+        public void Write(WebhookReceipt receipt)
+        {
+            if (Current.Value is { } slot)
+            {
+                slot.Receipt = receipt;
+            }
+        }
+    }
 }
