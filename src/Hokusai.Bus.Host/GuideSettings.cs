@@ -115,6 +115,18 @@ public sealed partial class GuideSettings
     {
         var failures = new List<string>(_errors);
         Validate<HokusaiWebhookOptions>(services, failures);
+        foreach (var endpoint in WebhookEndpointNames.In(_configuration))
+        {
+            try
+            {
+                _ = services.GetRequiredService<IOptionsMonitor<HokusaiWebhookOptions>>().Get(endpoint);
+            }
+            catch (OptionsValidationException invalid)
+            {
+                failures.AddRange(invalid.Failures);
+            }
+        }
+
         Validate<HokusaiRedisOptions>(services, failures);
         return [.. failures.Select(Named).Distinct()];
     }

@@ -3,7 +3,8 @@ using System.Diagnostics.Metrics;
 namespace Hokusai.Bus;
 
 /// <summary>
-/// The meter <c>Hokusai.Bus</c>, with the guide's instrument names. Never tagged with URLs, keys or secrets.
+/// The meter <c>Hokusai.Bus</c>, with the guide's instrument names, each measurement tagged <c>endpoint</c> (<c>default</c>
+/// or the endpoint's name). Never tagged with URLs, keys or secrets.
 /// </summary>
 internal sealed class HokusaiBusMetrics : IWebhookDeliveryListener
 {
@@ -15,8 +16,8 @@ internal sealed class HokusaiBusMetrics : IWebhookDeliveryListener
     private readonly Histogram<double> _duration;
     private readonly Counter<long> _deferred;
     private readonly Counter<long> _endpointFaults;
-
-    private int _breakerState;
+    private readonly Counter<long> _filtered;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, int> _breakerStates = new(StringComparer.Ordinal);
 
     public HokusaiBusMetrics(IMeterFactory meterFactory)
     {
@@ -31,8 +32,13 @@ internal sealed class HokusaiBusMetrics : IWebhookDeliveryListener
             "Deliveries handed to a RabbitMQ delay queue because the next wait would not fit in the hold (MaxHold).");
         _endpointFaults = meter.CreateCounter<long>("hokusai_endpoint_faults", "{fault}",
             "Receive endpoint faults, e.g. RabbitMQ closing a channel; MassTransit reconnects.");
-        meter.CreateObservableGauge("webhook_circuit_breaker_state", () => Volatile.Read(ref _breakerState), null,
-            "Circuit breaker: 0 closed, 1 open, 2 half-open.");
+        _filtered = meter.CreateCounter<long>("webhook_filtered", "{registration}",
+            "Registrations an endpoint's filter left out: acknowledged without a request.");
+        meter.CreateObservableGauge("webhook_circuit_breaker_state",
+            () => _breakerStates.IsEmpty
+                ? [new Measurement<int>(0, Tag(WebhookEndpointNames.Default))]
+                : _breakerStates.Select(s => new Measurement<int>(s.Value, Tag(s.Key))),
+            null, "Circuit breaker: 0 closed, 1 open, 2 half-open.");
         _duration = meter.CreateHistogram<double>("webhook_delivery_duration", "s",
             "Time from the first attempt to the final outcome of a delivery, retries included.",
             tags: null,
@@ -45,41 +51,36 @@ internal sealed class HokusaiBusMetrics : IWebhookDeliveryListener
     /// <summary>The metrics side of the telemetry channel.</summary>
     public void Write(WebhookDeliveryEvent deliveryEvent)
     {
+        var endpoint = Tag(deliveryEvent.Endpoint);
         switch (deliveryEvent)
         {
             case WebhookDelivered e:
-                Delivered(e.Duration);
+                _success.Add(1, endpoint);
+                _duration.Record(e.Duration.TotalSeconds, endpoint, new KeyValuePair<string, object?>("outcome", "success"));
                 break;
             case WebhookFailed e:
-                Failed(e.Duration);
+                _failure.Add(1, endpoint);
+                _duration.Record(e.Duration.TotalSeconds, endpoint, new KeyValuePair<string, object?>("outcome", "failure"));
                 break;
             case WebhookRetryScheduled:
-                Retried();
+                _retries.Add(1, endpoint);
                 break;
             case WebhookDeferred:
-                Deferred();
+                _deferred.Add(1, endpoint);
+                break;
+            case WebhookFiltered:
+                _filtered.Add(1, endpoint);
                 break;
             case WebhookBreakerChanged e:
-                Volatile.Write(ref _breakerState, (int)e.To);
+                _breakerStates[deliveryEvent.Endpoint] = (int)e.To;
                 break;
         }
     }
 
-    public void Delivered(TimeSpan elapsed)
-    {
-        _success.Add(1);
-        _duration.Record(elapsed.TotalSeconds, new KeyValuePair<string, object?>("outcome", "success"));
-    }
+    /// <summary>Reports <paramref name="endpoint"/>'s breaker as closed until it changes, so every endpoint has a gauge.</summary>
+    public void Track(string endpoint) => _breakerStates.TryAdd(endpoint, (int)WebhookCircuitState.Closed);
 
-    public void Failed(TimeSpan elapsed)
-    {
-        _failure.Add(1);
-        _duration.Record(elapsed.TotalSeconds, new KeyValuePair<string, object?>("outcome", "failure"));
-    }
-
-    public void Retried() => _retries.Add(1);
-
-    public void Deferred() => _deferred.Add(1);
+    private static KeyValuePair<string, object?> Tag(string endpoint) => new("endpoint", endpoint);
 
     public void EndpointFaulted() => _endpointFaults.Add(1);
 }

@@ -14,9 +14,10 @@ namespace Hokusai.Bus;
 public static class HokusaiBusRegistrationExtensions
 {
     /// <summary>
-    /// Adds the webhook delivery consumer (queue <c>hokusai-webhook-delivery</c>) and its settings, bound from
-    /// configuration section <c>Hokusai:Webhook</c>, then <paramref name="configure"/>. The settings are validated when
-    /// the host starts.
+    /// Adds webhook delivery: the default endpoint (queue <c>hokusai-webhook-delivery</c>), its settings bound from
+    /// configuration section <c>Hokusai:Webhook</c> then <paramref name="configure"/>, and one further endpoint per child
+    /// of <c>Hokusai:Webhook:Endpoints</c> (queue <c>hokusai-webhook-delivery-&lt;name&gt;</c>; each key it does not set
+    /// is inherited from the <c>Hokusai:Webhook</c> section). The settings are validated when the host starts.
     /// </summary>
     public static IBusRegistrationConfigurator AddHokusaiWebhooks(
         this IBusRegistrationConfigurator configurator,
@@ -38,30 +39,29 @@ public static class HokusaiBusRegistrationExtensions
         services.TryAddEnumerable(ServiceDescriptor
             .Singleton<IValidateOptions<HokusaiWebhookOptions>, HokusaiWebhookOptionsValidator>());
 
-        // The factory's own per-request log lines are dropped: Log.Attempt records each attempt, with the URL redacted.
+        // The factory's own per-request log lines are dropped: the telemetry channel records each attempt, URL redacted.
         services.AddHttpClient(WebhookHttpSender.HttpClientName, client => client.Timeout = Timeout.InfiniteTimeSpan)
             .RemoveAllLoggers()
             .ConfigurePrimaryHttpMessageHandler(sp => new SocketsHttpHandler
             {
-                // Re-resolve DNS now and then; keep enough connections for every concurrent delivery.
+                // Re-resolve DNS now and then; keep enough connections for every concurrent delivery of every endpoint.
                 PooledConnectionLifetime = TimeSpan.FromMinutes(2),
-                MaxConnectionsPerServer = sp.GetRequiredService<IOptions<HokusaiWebhookOptions>>().Value.Concurrency,
+                MaxConnectionsPerServer = sp.GetRequiredService<WebhookEndpointSet>().TotalConcurrency,
                 AutomaticDecompression = DecompressionMethods.All,
                 AllowAutoRedirect = false,
             });
 
         services.TryAddSingleton<WebhookHttpSender>();
-        services.TryAddSingleton(sp =>
-        {
-            var settings = sp.GetRequiredService<IOptions<HokusaiWebhookOptions>>().Value;
-            var telemetry = sp.GetRequiredService<WebhookDeliveryTelemetry>();
-            var url = WebhookUrl.Redact(settings.Url);
-            return new WebhookCircuitBreaker(
-                settings.CircuitBreakerFailureThreshold,
-                settings.CircuitBreakerRecoveryTime,
-                sp.GetRequiredService<TimeProvider>(),
-                (from, to) => telemetry.Write(new WebhookBreakerChanged(url, from, to)));
-        });
+        services.TryAddSingleton(sp => new WebhookEndpointSet(
+            sp.GetRequiredService<IOptionsMonitor<HokusaiWebhookOptions>>(),
+            sp.GetService<IConfiguration>(),
+            sp.GetRequiredService<WebhookHttpSender>(),
+            sp.GetRequiredService<WebhookDeliveryTelemetry>(),
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<HokusaiBusMetrics>(),
+            sp.GetService<Microsoft.Extensions.Hosting.IHostApplicationLifetime>()));
+        services.TryAddSingleton(sp => sp.GetRequiredService<WebhookEndpointSet>().Default);
+        services.TryAddSingleton(sp => sp.GetRequiredService<WebhookEndpointSet>().Default.Breaker);
 
         // One telemetry channel; logs and metrics are its listeners, and applications may add their own.
         services.TryAddSingleton<WebhookDeliveryTelemetry>();
@@ -69,10 +69,10 @@ public static class HokusaiBusRegistrationExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IWebhookDeliveryListener, LoggingListener>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IWebhookDeliveryListener, HokusaiBusMetrics>(
             sp => sp.GetRequiredService<HokusaiBusMetrics>()));
-        services.TryAddSingleton<WebhookDelivery>();
         services.AddHealthChecks().AddCheck<WebhookBreakerHealthCheck>(
             "hokusai-webhook-breaker", HealthStatus.Degraded, ["ready", "webhook"]);
         services.AddReceiveEndpointObserver<EndpointFaultObserver>();
+        services.AddBusObserver<WebhookEndpointConnector>();
 
         configurator.AddConsumer<WebhookDeliveryConsumer, WebhookDeliveryConsumerDefinition>();
         return configurator;

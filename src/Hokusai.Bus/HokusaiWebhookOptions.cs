@@ -67,6 +67,12 @@ public sealed class HokusaiWebhookOptions
     /// </summary>
     public TimeSpan MaxHold { get; set; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>
+    /// Which registrations this endpoint receives (<c>Filter:TokenSymbols</c>, <c>Filter:Tags:&lt;name&gt;</c>); every one
+    /// by default. Never inherited: a named endpoint's filter is its own.
+    /// </summary>
+    public WebhookFilter Filter { get; set; } = new();
+
     /// <summary>The longest <c>Retry-After</c> honoured (the wait then lives in RabbitMQ). 1 hour.</summary>
     public TimeSpan MaxRetryAfter { get; set; } = TimeSpan.FromHours(1);
 

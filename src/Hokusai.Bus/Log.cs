@@ -33,4 +33,8 @@ internal static partial class Log
     [LoggerMessage(EventId = 12, EventName = "EndpointFaulted", Level = LogLevel.Warning,
         Message = "Receive endpoint {Endpoint} faulted (for example RabbitMQ closed its channel); MassTransit reconnects: {Reason}")]
     public static partial void EndpointFaulted(ILogger logger, string endpoint, string reason);
+
+    [LoggerMessage(EventId = 14, EventName = "Filtered", Level = LogLevel.Debug,
+        Message = "Endpoint {Endpoint} leaves out {IdempotencyKey} ({Reason}); acknowledged without a request")]
+    public static partial void Filtered(ILogger logger, string endpoint, string idempotencyKey, string reason);
 }

@@ -1,6 +1,5 @@
 using Hokusai.Bus.Contracts;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 using Polly;
 using Polly.Retry;
 
@@ -30,7 +29,7 @@ internal sealed class WebhookDelivery
 
     private readonly WebhookHttpSender _sender;
     private readonly WebhookCircuitBreaker _breaker;
-    private readonly WebhookDeliveryTelemetry _telemetry;
+    private readonly EndpointTelemetry _telemetry;
     private readonly TimeProvider _time;
     private readonly WebhookSigner _signer;
     private readonly StandardWebhookSigner? _standardSigner;
@@ -43,13 +42,13 @@ internal sealed class WebhookDelivery
     public WebhookDelivery(
         WebhookHttpSender sender,
         WebhookCircuitBreaker breaker,
-        WebhookDeliveryTelemetry telemetry,
-        IOptions<HokusaiWebhookOptions> options,
+        EndpointTelemetry telemetry,
+        HokusaiWebhookOptions settings,
         TimeProvider time,
-        Microsoft.Extensions.Hosting.IHostApplicationLifetime? lifetime = null)
+        CancellationToken stopping)
     {
-        _settings = options.Value;
-        _stopping = lifetime?.ApplicationStopping ?? CancellationToken.None;
+        _settings = settings;
+        _stopping = stopping;
         _sender = sender;
         _breaker = breaker;
         _telemetry = telemetry;
@@ -62,6 +61,10 @@ internal sealed class WebhookDelivery
         _shownUrl = WebhookUrl.Redact(_url);
         _retry = BuildRetry(time);
     }
+
+    /// <summary>Records that the endpoint's filter left a registration out (no request is made).</summary>
+    public void Filtered(string idempotencyKey, string reason) =>
+        _telemetry.Write(new WebhookFiltered(_shownUrl, idempotencyKey, reason));
 
     /// <summary>
     /// Signs and POSTs <paramref name="body"/> until it is accepted, the retries are spent, or the next wait does not

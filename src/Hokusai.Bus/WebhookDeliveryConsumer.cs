@@ -4,17 +4,26 @@ using MassTransit;
 namespace Hokusai.Bus;
 
 /// <summary>
-/// Delivers each <see cref="ModelRegistered"/> as a signed webhook. A wait longer than the hold allows is handed to
-/// RabbitMQ (<see cref="Redelivery"/>) with the attempt history in headers; a registration that lacks what delivery
-/// needs, that the endpoint refuses for its size, or whose retries are spent while the endpoint accepts others, faults
-/// and goes to <c>hokusai-webhook-delivery_error</c> with the reason.
+/// Delivers each <see cref="ModelRegistered"/> as a signed webhook to one endpoint. A registration the endpoint's filter
+/// leaves out is acknowledged without a request. A wait longer than the hold allows is handed to RabbitMQ
+/// (<see cref="Redelivery"/>) with the attempt history in headers; a registration that lacks what delivery needs, that
+/// the endpoint refuses for its size, or whose retries are spent while the endpoint accepts others, faults and goes to
+/// the endpoint's <c>_error</c> queue with the reason.
 /// </summary>
-internal sealed class WebhookDeliveryConsumer(WebhookDelivery delivery) : IConsumer<ModelRegistered>
+internal sealed class WebhookDeliveryConsumer(WebhookEndpoint endpoint) : IConsumer<ModelRegistered>
 {
     public async Task Consume(ConsumeContext<ModelRegistered> context)
     {
-        var (body, key) = WebhookBody.Of(context.Message);
-        var decision = await delivery.DeliverAsync(body, key, DeliveryHistory.From(context.Headers), context.CancellationToken)
+        var registration = WebhookBody.Keyed(context.Message);
+        if (!endpoint.Settings.Filter.Accepts(registration, out var reason))
+        {
+            endpoint.Delivery.Filtered(registration.IdempotencyKey, reason!);
+            return;
+        }
+
+        var body = ModelRegisteredJson.Serialize(registration);
+        var decision = await endpoint.Delivery
+            .DeliverAsync(body, registration.IdempotencyKey, DeliveryHistory.From(context.Headers), context.CancellationToken)
             .ConfigureAwait(false);
         switch (decision.Kind)
         {

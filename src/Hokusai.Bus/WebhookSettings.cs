@@ -24,9 +24,12 @@ internal sealed class WebhookSettings(IConfiguration configuration) : IConfigure
     public void Configure(string? name, HokusaiWebhookOptions options)
     {
         var defaults = configuration.GetSection(HokusaiWebhookOptions.SectionName);
-        var read = string.IsNullOrEmpty(name) || name == WebhookEndpointNames.Default
+        var isDefault = string.IsNullOrEmpty(name) || name == WebhookEndpointNames.Default;
+        var own = isDefault ? defaults : defaults.GetSection($"{WebhookEndpointNames.SectionKey}:{name}");
+        var read = isDefault
             ? new SettingReader(defaults, defaults.Path, null, null, options.ReadErrors)
-            : Named(defaults, name, options);
+            : Named(defaults, name!, options);
+        ReadFilter(own.GetSection(nameof(options.Filter)), options);
 
         if (read.Read(nameof(options.Url)) is { } url)
         {
@@ -60,6 +63,70 @@ internal sealed class WebhookSettings(IConfiguration configuration) : IConfigure
     {
         var section = defaults.GetSection($"{WebhookEndpointNames.SectionKey}:{name}");
         options.SectionPath = section.Path;
+        if (!WebhookEndpointNames.IsValid(name))
+        {
+            options.ReadErrors["Name"] = $"{section.Path} is not a valid endpoint name: use 1 to 40 lowercase letters, "
+                + $"digits and '-', starting with a letter or digit, and not '{WebhookEndpointNames.Default}' (it names the queue "
+                + $"{HokusaiQueues.WebhookDelivery}-<name>).";
+        }
+
+        // A typo (Ulr, Secrte) would otherwise be an inherited value used silently.
+        var unknown = section.GetChildren().Select(c => c.Key).Where(k => !Keys.Contains(k)).Order(StringComparer.Ordinal).ToList();
+        if (unknown.Count > 0)
+        {
+            options.ReadErrors["Keys"] = $"{section.Path}:{unknown[0]} is not a setting of an endpoint; use "
+                + string.Join(", ", Keys.Order(StringComparer.Ordinal)) + ".";
+        }
+
         return new SettingReader(section, section.Path, defaults, defaults.Path, options.ReadErrors);
     }
+
+    private static void ReadFilter(IConfigurationSection section, HokusaiWebhookOptions options)
+    {
+        var filter = new WebhookFilter();
+        foreach (var child in section.GetChildren())
+        {
+            switch (child.Key.ToLowerInvariant())
+            {
+                case "tokensymbols":
+                    // A list (TokenSymbols:0, TokenSymbols:1) or one comma-separated value, as environment variables give it.
+                    var symbols = child.Value is { } joined
+                        ? joined.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                        : [.. child.GetChildren().Select(c => c.Value?.Trim()).OfType<string>().Where(v => v.Length > 0)];
+                    if (symbols.Length == 0)
+                    {
+                        options.ReadErrors[nameof(options.Filter)] = $"{child.Path} must list at least one token symbol.";
+                    }
+
+                    filter.TokenSymbols = symbols;
+                    break;
+                case "tags":
+                    var tags = child.GetChildren().Where(t => t.Value is not null).ToDictionary(t => t.Key, t => t.Value!, StringComparer.Ordinal);
+                    if (tags.Count == 0)
+                    {
+                        options.ReadErrors[nameof(options.Filter)] = $"{child.Path} must give at least one tag as Tags:<name>=<value>.";
+                    }
+
+                    filter.Tags = tags;
+                    break;
+                default:
+                    options.ReadErrors[nameof(options.Filter)] =
+                        $"{child.Path} is not a filter; use {section.Path}:TokenSymbols or {section.Path}:Tags:<name>.";
+                    break;
+            }
+        }
+
+        options.Filter = filter;
+    }
+
+    /// <summary>The keys an endpoint's section may hold.</summary>
+    private static readonly HashSet<string> Keys = new(StringComparer.OrdinalIgnoreCase)
+    {
+        nameof(HokusaiWebhookOptions.Url), nameof(HokusaiWebhookOptions.Secret), nameof(HokusaiWebhookOptions.Timeout),
+        nameof(HokusaiWebhookOptions.RetryDelay), nameof(HokusaiWebhookOptions.MaxHold),
+        nameof(HokusaiWebhookOptions.CircuitBreakerRecoveryTime), nameof(HokusaiWebhookOptions.MaxRetries),
+        nameof(HokusaiWebhookOptions.CircuitBreakerFailureThreshold), nameof(HokusaiWebhookOptions.Concurrency),
+        nameof(HokusaiWebhookOptions.StandardSignatures), nameof(HokusaiWebhookOptions.RotationSecrets),
+        nameof(HokusaiWebhookOptions.SignatureFormat), nameof(HokusaiWebhookOptions.Filter),
+    };
 }

@@ -27,6 +27,9 @@ internal sealed class LoggingListener(ILogger<WebhookDelivery> logger) : IWebhoo
             case WebhookBreakerChanged e:
                 Log.BreakerChanged(logger, e.Url, e.From, e.To);
                 break;
+            case WebhookFiltered e:
+                Log.Filtered(logger, e.Endpoint, e.IdempotencyKey, e.Reason);
+                break;
         }
     }
 }

@@ -6,7 +6,11 @@ namespace Hokusai.Bus;
 /// carries a secret or a body.
 /// </summary>
 /// <param name="Url">The destination, without user info or query.</param>
-public abstract record WebhookDeliveryEvent(string Url);
+public abstract record WebhookDeliveryEvent(string Url)
+{
+    /// <summary>The endpoint (subscription) it happened on: <c>default</c> for the guide's, else its name.</summary>
+    public string Endpoint { get; init; } = WebhookEndpointNames.Default;
+}
 
 /// <summary>One HTTP attempt ended: a status, a time-out or a connection error.</summary>
 /// <param name="Url">The destination, redacted.</param>
@@ -54,6 +58,13 @@ public sealed record WebhookDelivered(string Url, string IdempotencyKey, int Att
 /// <param name="Reason">The last failure.</param>
 /// <param name="Duration">From the first attempt in this host to the decision.</param>
 public sealed record WebhookFailed(string Url, string IdempotencyKey, int Attempts, string Reason, TimeSpan Duration)
+    : WebhookDeliveryEvent(Url);
+
+/// <summary>The endpoint's filter let the registration through to no request: acknowledged, counted, not sent.</summary>
+/// <param name="Url">The destination, redacted.</param>
+/// <param name="IdempotencyKey">The registration's key.</param>
+/// <param name="Reason">The filter rule it did not pass.</param>
+public sealed record WebhookFiltered(string Url, string IdempotencyKey, string Reason)
     : WebhookDeliveryEvent(Url);
 
 /// <summary>The destination's circuit breaker changed state.</summary>

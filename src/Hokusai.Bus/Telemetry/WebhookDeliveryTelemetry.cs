@@ -12,4 +12,7 @@ internal sealed class WebhookDeliveryTelemetry(IEnumerable<IWebhookDeliveryListe
             listener.Write(deliveryEvent);
         }
     }
+
+    /// <summary>The channel as one endpoint writes to it: each event stamped with the endpoint's name.</summary>
+    public EndpointTelemetry For(string endpoint) => new(this, endpoint);
 }

@@ -1,0 +1,52 @@
+using MassTransit;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Hokusai.Bus;
+
+/// <summary>
+/// Connects a receive endpoint for each named webhook endpoint when the bus starts, on RabbitMQ and on the in-memory
+/// test harness alike: queue <c>hokusai-webhook-delivery-&lt;name&gt;</c>, bound to the <c>ModelRegistered</c> exchange,
+/// with the same <see cref="WebhookEndpointPolicy"/> as the default endpoint and the application's endpoint callbacks
+/// (quorum queues, for example). MassTransit registers one endpoint per consumer type, so named endpoints, whose number
+/// only configuration knows, are connected here rather than by <c>ConfigureEndpoints</c>.
+/// </summary>
+internal sealed class WebhookEndpointConnector(IServiceProvider services) : IBusObserver
+{
+    public void PostCreate(IBus bus)
+    {
+    }
+
+    public void CreateFaulted(Exception exception)
+    {
+    }
+
+    public Task PreStart(IBus bus) => Task.CompletedTask;
+
+    public async Task PostStart(IBus bus, Task<BusReady> busReady)
+    {
+        var endpoints = services.GetRequiredService<WebhookEndpointSet>();
+        var callbacks = services.GetServices<IConfigureReceiveEndpoint>().ToList();
+        var handles = endpoints.Named.Select(endpoint => bus.ConnectReceiveEndpoint(endpoint.Queue, e =>
+        {
+            foreach (var callback in callbacks)
+            {
+                callback.Configure(endpoint.Queue, e);
+            }
+
+            WebhookEndpointPolicy.Apply(e, endpoint.Settings.Concurrency);
+            e.Consumer(() => new WebhookDeliveryConsumer(endpoint));
+        })).ToList();
+        foreach (var handle in handles)
+        {
+            await handle.Ready.ConfigureAwait(false);
+        }
+    }
+
+    public Task StartFaulted(IBus bus, Exception exception) => Task.CompletedTask;
+
+    public Task PreStop(IBus bus) => Task.CompletedTask;
+
+    public Task PostStop(IBus bus) => Task.CompletedTask;
+
+    public Task StopFaulted(IBus bus, Exception exception) => Task.CompletedTask;
+}

@@ -1,0 +1,37 @@
+using MassTransit;
+using MassTransit.Middleware;
+
+namespace Hokusai.Bus;
+
+/// <summary>
+/// What every webhook endpoint's receive endpoint is: raw JSON accepted from non-.NET producers, <c>Concurrency</c>
+/// deliveries at once, no MassTransit retry (HTTP retries and the breaker live in the delivery itself), and an error
+/// pipe whose reasons name the field.
+/// </summary>
+internal static class WebhookEndpointPolicy
+{
+    public static void Apply(IReceiveEndpointConfigurator endpoint, int concurrency)
+    {
+        endpoint.ConfigureRawJson();
+        // Messages waiting out a retry or an open breaker hold their slot (at most the hold; longer waits are in a
+        // delay queue); the rest stay ready in the queue.
+        endpoint.PrefetchCount = concurrency;
+        endpoint.ConcurrentMessageLimit = concurrency;
+    }
+
+    /// <summary>
+    /// Accept a bare JSON payload (no MassTransit envelope), as a Python producer sends it, with content type
+    /// application/json or none at all; MassTransit's envelope keeps working for .NET producers.
+    /// </summary>
+    public static void ConfigureRawJson(this IReceiveEndpointConfigurator endpoint)
+    {
+        endpoint.UseRawJsonDeserializer(RawSerializerOptions.AnyMessageType, isDefault: true);
+        endpoint.ConfigureError(error =>
+        {
+            // Configuring the error pipe replaces MassTransit's default one, so its two filters are added back after ours.
+            error.UseFilter(FieldNamingErrorFilter.Instance);
+            error.UseFilter(new GenerateFaultFilter());
+            error.UseFilter(new ErrorTransportFilter());
+        });
+    }
+}

@@ -1,0 +1,50 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace Hokusai.Bus;
+
+/// <summary>
+/// Every webhook endpoint of this host: the default one (<c>Hokusai:Webhook</c>) and each named one
+/// (<c>Hokusai:Webhook:Endpoints:&lt;name&gt;</c>), each with its validated settings, delivery and breaker.
+/// </summary>
+internal sealed class WebhookEndpointSet
+{
+    public WebhookEndpointSet(
+        IOptionsMonitor<HokusaiWebhookOptions> options,
+        IConfiguration? configuration,
+        WebhookHttpSender sender,
+        WebhookDeliveryTelemetry telemetry,
+        TimeProvider time,
+        HokusaiBusMetrics? metrics = null,
+        IHostApplicationLifetime? lifetime = null)
+    {
+        var stopping = lifetime?.ApplicationStopping ?? CancellationToken.None;
+        WebhookEndpoint Create(string name, string optionsName)
+        {
+            var settings = options.Get(optionsName); // validates: a bad setting throws, naming its key
+            var endpointTelemetry = telemetry.For(name);
+            metrics?.Track(name);
+            var url = WebhookUrl.Redact(settings.Url);
+            var breaker = new WebhookCircuitBreaker(settings.CircuitBreakerFailureThreshold, settings.CircuitBreakerRecoveryTime,
+                time, (from, to) => endpointTelemetry.Write(new WebhookBreakerChanged(url, from, to)));
+            return new WebhookEndpoint(name, settings,
+                new WebhookDelivery(sender, breaker, endpointTelemetry, settings, time, stopping), breaker);
+        }
+
+        Default = Create(WebhookEndpointNames.Default, Options.DefaultName);
+        Named = configuration is null ? [] : [.. WebhookEndpointNames.In(configuration).Select(name => Create(name, name))];
+        All = [Default, .. Named];
+    }
+
+    /// <summary>The guide's endpoint, on <c>hokusai-webhook-delivery</c>.</summary>
+    public WebhookEndpoint Default { get; }
+
+    /// <summary>The further endpoints, by name, each on <c>hokusai-webhook-delivery-&lt;name&gt;</c>.</summary>
+    public IReadOnlyList<WebhookEndpoint> Named { get; }
+
+    public IReadOnlyList<WebhookEndpoint> All { get; }
+
+    /// <summary>Connections the shared HTTP handler allows per server: every endpoint's concurrency, so none waits for another's.</summary>
+    public int TotalConcurrency => All.Sum(e => e.Settings.Concurrency);
+}
