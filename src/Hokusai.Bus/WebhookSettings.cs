@@ -24,16 +24,19 @@ internal sealed class WebhookSettings(IConfiguration configuration) : IConfigure
     public void Configure(string? name, HokusaiWebhookOptions options)
     {
         var defaults = configuration.GetSection(HokusaiWebhookOptions.SectionName);
-        var isDefault = string.IsNullOrEmpty(name) || name == WebhookEndpointNames.Default;
+        var isDefault = string.IsNullOrEmpty(name);
         var own = isDefault ? defaults : defaults.GetSection($"{WebhookEndpointNames.SectionKey}:{name}");
         var read = isDefault
             ? new SettingReader(defaults, defaults.Path, null, null, options.ReadErrors)
             : Named(defaults, name!, options);
         ReadFilter(own.GetSection(nameof(options.Filter)), options);
 
-        if (read.Read(nameof(options.Url)) is { } url)
+        // A named endpoint's URL is its own: inheriting the default's would post every registration there twice.
+        var url = isDefault ? read.Read(nameof(options.Url))
+            : own[nameof(options.Url)] is { } ownUrl ? ($"{own.Path}:{nameof(options.Url)}", ownUrl) : null;
+        if (url is not null)
         {
-            if (Uri.TryCreate(url.Value, UriKind.Absolute, out var uri))
+            if (Uri.TryCreate(url.Value.Value, UriKind.Absolute, out var uri))
             {
                 options.Url = uri;
             }
@@ -41,7 +44,7 @@ internal sealed class WebhookSettings(IConfiguration configuration) : IConfigure
             {
                 // Shown without user info and query: a URL that does not parse may still carry a token there.
                 options.ReadErrors[nameof(options.Url)] =
-                    $"{url.Path} must be an absolute http or https URL; got '{WebhookUrl.RedactText(url.Value)}'.";
+                    $"{url.Value.Path} must be an absolute http or https URL; got '{WebhookUrl.RedactText(url.Value.Value)}'.";
             }
         }
 

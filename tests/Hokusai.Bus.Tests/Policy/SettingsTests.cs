@@ -244,6 +244,71 @@ public sealed class SettingsTests
         Assert.DoesNotContain(Secret, error.ToString(), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task A_named_endpoint_takes_its_own_url_and_secret_and_inherits_every_setting_it_does_not_set()
+    {
+        var (host, guide) = Build(Valid(
+            ("WEBHOOK_MAX_RETRIES", "3"),
+            ("Hokusai:Webhook:Endpoints:token:Url", "https://token.example.com/hooks"),
+            ("Hokusai:Webhook:Endpoints:token:Secret", "token-secret-4e1a"),
+            ("Hokusai:Webhook:Endpoints:token:Timeout", "7"),
+            ("Hokusai:Webhook:Endpoints:token:Filter:TokenSymbols", "TOKEN_A, TOKEN_B"),
+            ("Hokusai:Webhook:Endpoints:token:Filter:Tags:environment", "production")));
+        using var _ = host;
+        Assert.Empty(guide.Failures(host.Services));
+
+        var monitor = host.Services.GetRequiredService<IOptionsMonitor<HokusaiWebhookOptions>>();
+        var token = monitor.Get("token");
+        var main = monitor.Get(Options.DefaultName);
+
+        Assert.Equal(new Uri("https://token.example.com/hooks"), token.Url);
+        Assert.Equal("token-secret-4e1a", token.Secret);
+        Assert.Equal(TimeSpan.FromSeconds(7), token.Timeout);
+        Assert.Equal(3, token.MaxRetries); // inherited from WEBHOOK_MAX_RETRIES
+        Assert.Equal(["TOKEN_A", "TOKEN_B"], token.Filter.TokenSymbols);
+        Assert.Equal("production", token.Filter.Tags["environment"]);
+        Assert.Empty(main.Filter.TokenSymbols); // filters are never inherited, either way
+        Assert.Equal(TimeSpan.FromSeconds(30), main.Timeout);
+        Assert.Equal(["token"], WebhookEndpointNames.In(host.Services.GetRequiredService<Microsoft.Extensions.Configuration.IConfiguration>()));
+        Assert.Equal("hokusai-webhook-delivery-token", WebhookEndpointNames.QueueOf("token"));
+        Assert.Equal("hokusai-webhook-delivery", WebhookEndpointNames.QueueOf(WebhookEndpointNames.Default));
+    }
+
+    [Theory]
+    [InlineData("Hokusai:Webhook:Endpoints:token:Timeout", "abc", "Hokusai__Webhook__Endpoints__token__Timeout must be a number")]
+    [InlineData("Hokusai:Webhook:Endpoints:token:MaxRetries", "99", "Hokusai__Webhook__Endpoints__token__MaxRetries must be between 0 and 20")]
+    [InlineData("Hokusai:Webhook:Endpoints:token:Url", "ftp://token.example.com", "Hokusai__Webhook__Endpoints__token__Url must be an absolute http or https URL")]
+    [InlineData("Hokusai:Webhook:Endpoints:token:Ulr", "https://token.example.com", "Hokusai__Webhook__Endpoints__token__Ulr is not a setting of an endpoint")]
+    [InlineData("Hokusai:Webhook:Endpoints:token:Filter:Symbols", "TOKEN_A", "Hokusai__Webhook__Endpoints__token__Filter__Symbols is not a filter")]
+    [InlineData("Hokusai:Webhook:Endpoints:Token_X:Url", "https://token.example.com", "Hokusai__Webhook__Endpoints__Token_X is not a valid endpoint name")]
+    [InlineData("Hokusai:Webhook:Endpoints:default:Url", "https://token.example.com", "Hokusai__Webhook__Endpoints__default is not a valid endpoint name")]
+    public void A_bad_named_endpoint_stops_start_up_naming_the_endpoint_and_its_setting(string key, string value, string expected)
+    {
+        var settings = Valid((key, value));
+        if (!key.EndsWith(":Url", StringComparison.Ordinal))
+        {
+            settings[key[..key.LastIndexOf(':')].Replace(":Filter", "", StringComparison.Ordinal) + ":Url"] = "https://token.example.com/hooks";
+        }
+
+        var (host, guide) = Build(settings);
+        using var _ = host;
+        var failures = guide.Failures(host.Services);
+
+        var failure = Assert.Single(failures);
+        Assert.StartsWith(expected, failure, StringComparison.Ordinal);
+        Assert.DoesNotContain(Secret, failure, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_named_endpoint_without_its_own_url_is_refused_rather_than_posting_to_the_default_endpoints()
+    {
+        var (host, guide) = Build(Valid(("Hokusai:Webhook:Endpoints:token:Secret", "token-secret-4e1a")));
+        using var _ = host;
+
+        var failure = Assert.Single(guide.Failures(host.Services));
+        Assert.StartsWith("Hokusai__Webhook__Endpoints__token__Url is required", failure, StringComparison.Ordinal);
+    }
+
     private static Dictionary<string, string?> Valid(params (string Key, string? Value)[] overrides)
     {
         var settings = new Dictionary<string, string?>
