@@ -128,6 +128,39 @@ public sealed class RabbitTests
     }
 
     [RabbitFact]
+    public async Task Dead_letters_endpoint_names_a_webhook_endpoints_queues()
+    {
+        await using var rabbit = await RabbitMqManagement.CreateVirtualHostAsync("hokusai-cli");
+        using var api = Api();
+        var v = Uri.EscapeDataString(rabbit.VirtualHost);
+        foreach (var queue in new[] { "hokusai-webhook-delivery-token", "hokusai-webhook-delivery-token_error", "hokusai-webhook-delivery_error" })
+        {
+            (await api.PutAsJsonAsync($"queues/{v}/{queue}", new { durable = true })).EnsureSuccessStatusCode();
+        }
+
+        const string key = "44444444-4444-4444-8444-444444444444";
+        var response = await api.PostAsJsonAsync($"exchanges/{v}/amq.default/publish", new
+        {
+            properties = new { delivery_mode = 2, headers = new Dictionary<string, string> { ["MT-Fault-Message"] = "HTTP 413" } },
+            routing_key = "hokusai-webhook-delivery-token_error",
+            payload = $"{{\"model_id\":\"model_t\",\"idempotency_key\":\"{key}\",\"registered_version\":\"1\",\"token_symbol\":\"T\"}}",
+            payload_encoding = "string",
+        });
+        response.EnsureSuccessStatusCode();
+        string[] connection = ["--endpoint", "token", "--vhost", rabbit.VirtualHost];
+
+        var list = await CliProcess.RunAsync(["dead-letters", "list", .. connection]);
+        var replay = await CliProcess.RunAsync(["dead-letters", "replay", .. connection]);
+
+        Assert.True(list.ExitCode == 0, list.ToString());
+        Assert.Contains("hokusai-webhook-delivery-token_error", list.Lines[0], StringComparison.Ordinal);
+        Assert.Contains($"idempotency key {key}", list.Output, StringComparison.Ordinal);
+        Assert.True(replay.ExitCode == 0, replay.ToString());
+        Assert.Contains("Moved 1 message(s) from hokusai-webhook-delivery-token_error to hokusai-webhook-delivery-token", replay.Output, StringComparison.Ordinal);
+        Assert.Single(await rabbit.PeekAsync("hokusai-webhook-delivery-token"));
+    }
+
+    [RabbitFact]
     public async Task Dead_letters_of_a_queue_that_does_not_exist_is_an_error()
     {
         await using var rabbit = await RabbitMqManagement.CreateVirtualHostAsync("hokusai-cli");

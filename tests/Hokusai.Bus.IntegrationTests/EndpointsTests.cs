@@ -102,6 +102,33 @@ public sealed class EndpointsTests
         Assert.Equal(0, queues.GetValueOrDefault("hokusai-webhook-delivery-prod_error"));
     }
 
+    [RabbitFact]
+    public async Task A_registration_one_endpoint_refuses_goes_to_that_endpoints_error_queue_only()
+    {
+        await using var scenario = await Scenario.StartAsync();
+        await using var token = await WebhookReceiver.StartAsync(TokenSecret);
+        token.Respond = info => ValueTask.FromResult(info.IdempotencyKey == "refused" ? new WebhookReceiver.Response(413) : WebhookReceiver.Response.Ok);
+        await scenario.StartHostAsync(new Dictionary<string, string>
+        {
+            ["Hokusai__Webhook__Endpoints__token__Url"] = token.Url.ToString(),
+            ["Hokusai__Webhook__Endpoints__token__Secret"] = TokenSecret,
+        });
+        await QueuesExistAsync(scenario, "hokusai-webhook-delivery-token");
+
+        await scenario.PublishAsync(Payloads.Registration("refused"));
+        await scenario.PublishAsync(Payloads.Registration("accepted"));
+        await scenario.Receiver.WaitForAcceptedAsync(2, Wait);
+        await token.WaitForAcceptedAsync(1, Wait);
+        await RabbitMqManagement.Eventually(async () => (await scenario.Rabbit.PeekAsync("hokusai-webhook-delivery-token_error")).Count == 1,
+            Wait, "the refused registration in the token endpoint's _error queue");
+
+        var dead = Assert.Single(await scenario.Rabbit.PeekAsync("hokusai-webhook-delivery-token_error"));
+        Assert.Contains("\"refused\"", dead.Payload, StringComparison.Ordinal);
+        Assert.Contains("413", dead.Header("MT-Fault-Message"), StringComparison.Ordinal);
+        Assert.Empty(await scenario.ErrorsAsync()); // the site received it
+        Assert.Equal(["accepted", "refused"], scenario.Receiver.AcceptedKeys.Order());
+    }
+
     private static async Task<List<string>> PublishAsync(Scenario scenario, string prefix, int count)
     {
         var keys = Enumerable.Range(1, count).Select(i => $"{prefix}-{i:D2}").ToList();

@@ -180,8 +180,15 @@ internal static class DeadLettersCommand
     {
         private readonly Option<string> _queue = new("--queue", "-q")
         {
-            Description = "The delivery queue; its dead letters are in <queue>_error.",
-            DefaultValueFactory = _ => "hokusai-webhook-delivery",
+            Description = "The delivery queue; its dead letters are in <queue>_error. Default: the --endpoint's queue.",
+            HelpName = "name",
+        };
+
+        private readonly Option<string> _endpoint = new("--endpoint", "-e")
+        {
+            Description = "The webhook endpoint whose dead letters to use: default (hokusai-webhook-delivery) or a name from "
+                + "Hokusai:Webhook:Endpoints (hokusai-webhook-delivery-<name>).",
+            DefaultValueFactory = _ => WebhookEndpointNames.Default,
             HelpName = "name",
         };
 
@@ -201,6 +208,7 @@ internal static class DeadLettersCommand
 
         public void AddTo(Command command)
         {
+            command.Options.Add(_endpoint);
             command.Options.Add(_queue);
             command.Options.Add(_management);
             command.Options.Add(_user);
@@ -214,7 +222,9 @@ internal static class DeadLettersCommand
         /// </summary>
         public (string Source, string Error) Queues(ParseResult parseResult)
         {
-            var queue = parseResult.GetValue(_queue)!;
+            var queue = parseResult.GetValue(_queue) is { Length: > 0 } given
+                ? given
+                : WebhookEndpointNames.QueueOf(parseResult.GetValue(_endpoint)!);
             if (queue.EndsWith(SkippedSuffix, StringComparison.Ordinal))
             {
                 return (queue[..^SkippedSuffix.Length], queue);
