@@ -27,6 +27,31 @@ public sealed partial class DemoTests
     }
 
     [Fact]
+    public async Task Demo_with_endpoints_and_one_down_shows_the_others_receive_everything_while_its_breaker_opens()
+    {
+        var result = await CliProcess.RunAsync(
+            ["demo", "--endpoints", "3", "--down", "endpoint-3", "--count", "4", "--breaker-threshold", "2", "--recovery", "0.2"], null, Limit);
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Matches(@"default\s+.\s+hokusai-webhook-delivery\s+.\s+4 of 4", result.Output);
+        Assert.Matches(@"endpoint-2\s+.\s+hokusai-webhook-delivery-endpoint-2\s+.\s+4 of 4", result.Output);
+        Assert.Matches(@"endpoint-3\s+.\s+hokusai-webhook-delivery-endpoint-3\s+.\s+0 of 4", result.Output);
+        Assert.Contains(result.Lines, l => l.Contains("breaker", StringComparison.Ordinal) && l.Contains("endpoint-3", StringComparison.Ordinal)
+            && l.Contains("Closed -> Open", StringComparison.Ordinal));
+        Assert.DoesNotContain(result.Lines, l => l.Contains("breaker", StringComparison.Ordinal) && l.Contains("default ", StringComparison.Ordinal));
+        Assert.Contains("Every endpoint but endpoint-3 got all 4", result.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Demo_down_must_name_one_of_the_endpoints()
+    {
+        var result = await CliProcess.RunAsync(["demo", "--endpoints", "2", "--down", "token"], null, Limit);
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("--down must be one of the endpoints: default, endpoint-2.", result.Output + result.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Demo_with_fail_first_shows_the_failures_and_retries_then_delivers_all()
     {
         var result = await CliProcess.RunAsync(["demo", "--fail-first", "3"], null, Limit);

@@ -47,6 +47,10 @@ public sealed class EndpointsTests
         token.Respond = _ => ValueTask.FromResult(WebhookReceiver.Response.Down);
         var blocked = await PublishAsync(scenario, "blocked", 1);
         await token.WaitForRequestsAsync(20 + 6, Wait);
+        using (var http = new HttpClient { BaseAddress = host.BaseUrl })
+        {
+            Assert.Equal("Degraded", await http.GetStringAsync("health/ready"));
+        }
 
         // Meanwhile the site and the audit service receive the next registrations exactly as when all were up:
         // one request each, in publish order, nothing retried.

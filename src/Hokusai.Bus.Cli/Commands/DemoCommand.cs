@@ -34,10 +34,17 @@ internal static class DemoCommand
         var timeout = CommonOptions.Seconds("--timeout", "WEBHOOK_TIMEOUT: the limit of one HTTP attempt.", 5, minimum: 0.001);
         var concurrency = CommonOptions.Int("--concurrency", "WEBHOOK_CONCURRENCY: deliveries in flight at once.", 16, 1, 1000);
         var deadline = CommonOptions.Seconds("--deadline", "Give up waiting for the outcomes after this many seconds.", 60, minimum: 1);
+        var endpoints = CommonOptions.Int("--endpoints", "Deliver to this many webhook endpoints at once (default, endpoint-2, ...), each its own receiver, secret and queue.", 1, 1, 5);
+        var down = new Option<string>("--down")
+        {
+            Description = "With --endpoints: this endpoint's receiver answers 503 to everything, to watch the others go on unaffected.",
+            HelpName = "name",
+        };
 
         var command = new Command("demo", "Watch the real delivery consumer (retries, circuit breaker) deliver the guide's registrations to a local verifying receiver: in memory, no servers needed.")
         {
             count, duplicates, failFirst, downFor, retryDelay, maxRetries, threshold, recovery, timeout, concurrency, deadline,
+            endpoints, down,
         };
         command.Validators.Add(result =>
         {
@@ -47,8 +54,27 @@ internal static class DemoCommand
             {
                 result.AddError("--duplicates cannot exceed --count.");
             }
+
+            if (result.GetValue(down) is { } name && CommonOptions.TryGet(result, endpoints, out var n)
+                && !EndpointsDemo.Names(n).Contains(name, StringComparer.Ordinal))
+            {
+                result.AddError($"--down must be one of the endpoints: {string.Join(", ", EndpointsDemo.Names(n))}.");
+            }
         });
-        command.SetAction((parseResult, cancellationToken) => new DemoRun(
+        command.SetAction((parseResult, cancellationToken) => parseResult.GetValue(endpoints) > 1 || parseResult.GetValue(down) is not null
+            ? new EndpointsDemo(parseResult.GetValue(endpoints), parseResult.GetValue(down), parseResult.GetValue(count),
+                new Dictionary<string, string?>
+                {
+                    // As configuration, so that every endpoint inherits them as a host's would.
+                    ["Hokusai:Webhook:RetryDelay"] = Seconds(parseResult.GetSeconds(retryDelay)),
+                    ["Hokusai:Webhook:MaxRetries"] = $"{parseResult.GetValue(maxRetries)}",
+                    ["Hokusai:Webhook:CircuitBreakerFailureThreshold"] = $"{parseResult.GetValue(threshold)}",
+                    ["Hokusai:Webhook:CircuitBreakerRecoveryTime"] = Seconds(parseResult.GetSeconds(recovery)),
+                    ["Hokusai:Webhook:Timeout"] = Seconds(parseResult.GetSeconds(timeout)),
+                    ["Hokusai:Webhook:Concurrency"] = $"{parseResult.GetValue(concurrency)}",
+                },
+                parseResult.GetSeconds(deadline)).RunAsync(cancellationToken)
+            : new DemoRun(
             parseResult.GetValue(count),
             parseResult.GetValue(duplicates),
             new ReceiverBehaviour(parseResult.GetValue(failFirst), parseResult.GetSeconds(downFor)),
@@ -64,6 +90,9 @@ internal static class DemoCommand
             parseResult.GetSeconds(deadline)).RunAsync(cancellationToken));
         return command;
     }
+
+    private static string Seconds(TimeSpan value) =>
+        value.TotalSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     private sealed class DemoRun(
         int count,
