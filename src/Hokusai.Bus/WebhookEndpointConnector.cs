@@ -25,13 +25,11 @@ internal sealed class WebhookEndpointConnector(IServiceProvider services) : IBus
     public async Task PostStart(IBus bus, Task<BusReady> busReady)
     {
         var endpoints = services.GetRequiredService<WebhookEndpointSet>();
-        var callbacks = services.GetServices<IConfigureReceiveEndpoint>().ToList();
+        // The application's AddConfigureEndpointsCallback callbacks (quorum queues, for example), as ConfigureEndpoints applies them.
+        var callbacks = services.GetRequiredService<IBusRegistrationContext>().GetConfigureReceiveEndpoints();
         var handles = endpoints.Named.Select(endpoint => bus.ConnectReceiveEndpoint(endpoint.Queue, e =>
         {
-            foreach (var callback in callbacks)
-            {
-                callback.Configure(endpoint.Queue, e);
-            }
+            callbacks.Configure(endpoint.Queue, e);
 
             WebhookEndpointPolicy.Apply(e, endpoint.Settings.Concurrency);
             e.Consumer(() => new WebhookDeliveryConsumer(endpoint));

@@ -133,6 +133,35 @@ public sealed class EndpointsTests
         Assert.Equal(["accepted", "refused"], scenario.Receiver.AcceptedKeys.Order());
     }
 
+    [RabbitFact]
+    public async Task An_endpoint_removed_from_the_settings_leaves_its_queue_collecting_with_no_consumer_and_a_restored_one_drains_it()
+    {
+        await using var scenario = await Scenario.StartAsync();
+        await using var token = await WebhookReceiver.StartAsync(TokenSecret);
+        var withToken = new Dictionary<string, string>
+        {
+            ["Hokusai__Webhook__Endpoints__token__Url"] = token.Url.ToString(),
+            ["Hokusai__Webhook__Endpoints__token__Secret"] = TokenSecret,
+        };
+        var first = await scenario.StartHostAsync(withToken);
+        await QueuesExistAsync(scenario, "hokusai-webhook-delivery-token");
+        await first.StopAsync();
+
+        // Removed: the host no longer consumes it, RabbitMQ keeps it bound, registrations collect there.
+        await scenario.StartHostAsync();
+        await scenario.PublishAsync(Payloads.Registration("while-removed"));
+        await scenario.Receiver.WaitForAcceptedAsync(1, Wait);
+        await RabbitMqManagement.Eventually(async () => (await scenario.Rabbit.DepthAsync("hokusai-webhook-delivery-token")).Ready == 1,
+            Wait, "the registration waiting in the removed endpoint's queue");
+        Assert.Equal(0, await scenario.Rabbit.ConsumersAsync("hokusai-webhook-delivery-token"));
+        Assert.Equal(0, token.RequestCount);
+
+        // Configured again: it drains what collected.
+        await scenario.StartHostAsync(withToken);
+        await token.WaitForAcceptedAsync(1, Wait);
+        Assert.Equal(["while-removed"], token.AcceptedKeys);
+    }
+
     private static async Task<List<string>> PublishAsync(Scenario scenario, string prefix, int count)
     {
         var keys = Enumerable.Range(1, count).Select(i => $"{prefix}-{i:D2}").ToList();

@@ -98,11 +98,21 @@ public sealed class ScaleOutTests
     public async Task RABBITMQ_QUORUM_QUEUES_declares_replicated_quorum_queues_that_deliver()
     {
         await using var scenario = await Scenario.StartAsync();
-        await scenario.StartHostAsync(new Dictionary<string, string> { ["RABBITMQ_QUORUM_QUEUES"] = "true" });
+        await using var token = await WebhookReceiver.StartAsync("token-secret-quorum");
+        await scenario.StartHostAsync(new Dictionary<string, string>
+        {
+            ["RABBITMQ_QUORUM_QUEUES"] = "true",
+            ["Hokusai__Webhook__Endpoints__token__Url"] = token.Url.ToString(),
+            ["Hokusai__Webhook__Endpoints__token__Secret"] = "token-secret-quorum",
+        });
+        await RabbitMqManagement.Eventually(async () => (await scenario.Rabbit.QueuesAsync()).ContainsKey("hokusai-webhook-delivery-token"),
+            TimeSpan.FromSeconds(30), "the named endpoint's queue");
 
         await scenario.PublishAsync(Payloads.Registration());
         await scenario.Receiver.WaitForAcceptedAsync(1, TimeSpan.FromSeconds(30));
+        await token.WaitForAcceptedAsync(1, TimeSpan.FromSeconds(30));
 
         Assert.Equal("quorum", await scenario.Rabbit.QueueTypeAsync(Scenario.Queue));
+        Assert.Equal("quorum", await scenario.Rabbit.QueueTypeAsync("hokusai-webhook-delivery-token")); // named endpoints too
     }
 }

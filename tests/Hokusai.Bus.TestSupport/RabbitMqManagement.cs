@@ -49,6 +49,10 @@ public sealed class RabbitMqManagement : IAsyncDisposable
             ? (json["messages_ready"]?.GetValue<long>() ?? 0, json["messages_unacknowledged"]?.GetValue<long>() ?? 0)
             : (0, 0);
 
+    /// <summary>Consumers of a queue now, as the management UI's <em>Consumers</em> column shows; 0 if it does not exist.</summary>
+    public async Task<long> ConsumersAsync(string queue) =>
+        (await _api.QueueAsync(queue))?["consumers"]?.GetValue<long>() ?? 0;
+
     /// <summary>Every queue of the virtual host with its message count (ready plus unacknowledged).</summary>
     public Task<IReadOnlyDictionary<string, long>> QueuesAsync() => _api.QueuesAsync();
 
