@@ -1,3 +1,4 @@
+using Hokusai.Bus.TestSupport;
 namespace Hokusai.Bus.Cli.Tests;
 
 /// <summary>
@@ -12,14 +13,14 @@ public sealed class SignVerifyTests : IDisposable
 
     [Fact]
     public void The_shared_vectors_are_all_there() =>
-        Assert.True(SignatureVector.Valid.Count >= 9 && SignatureVector.MustReject.Count >= 6,
+        Assert.True(TestVectors.Positive.Count >= 9 && TestVectors.MustReject.Count >= 6,
             "signatures.json lost vectors; every one must go through the CLI.");
 
     [Theory]
-    [MemberData(nameof(SignatureVector.ValidNames), MemberType = typeof(SignatureVector))]
+    [MemberData(nameof(TestVectors.PositiveNames), MemberType = typeof(TestVectors))]
     public async Task Sign_prints_the_known_signature_of_stdin(string name)
     {
-        var vector = SignatureVector.Valid.Single(v => v.Name == name);
+        var vector = TestVectors.Positive.Single(v => v.Name == name);
 
         var result = await CliProcess.RunAsync(["sign", "--secret", vector.Secret], vector.Body);
 
@@ -28,10 +29,10 @@ public sealed class SignVerifyTests : IDisposable
     }
 
     [Theory]
-    [MemberData(nameof(SignatureVector.ValidNames), MemberType = typeof(SignatureVector))]
+    [MemberData(nameof(TestVectors.PositiveNames), MemberType = typeof(TestVectors))]
     public async Task Verify_accepts_the_known_signature_of_a_file(string name)
     {
-        var vector = SignatureVector.Valid.Single(v => v.Name == name);
+        var vector = TestVectors.Positive.Single(v => v.Name == name);
         var file = Path.Combine(_dir, "body.bin");
         await File.WriteAllBytesAsync(file, vector.Body);
 
@@ -42,10 +43,10 @@ public sealed class SignVerifyTests : IDisposable
     }
 
     [Theory]
-    [MemberData(nameof(SignatureVector.MustRejectNames), MemberType = typeof(SignatureVector))]
+    [MemberData(nameof(TestVectors.MustRejectNames), MemberType = typeof(TestVectors))]
     public async Task Verify_rejects_every_must_reject_vector(string name)
     {
-        var vector = SignatureVector.MustReject.Single(v => v.Name == name);
+        var vector = TestVectors.MustReject.Single(v => v.Name == name);
 
         var result = await CliProcess.RunAsync(["verify", "--secret", vector.Secret, "--signature", vector.Signature, "-f", "-"], vector.Body);
 
@@ -56,7 +57,7 @@ public sealed class SignVerifyTests : IDisposable
     [Fact]
     public async Task Sign_of_a_file_equals_sign_of_stdin_and_the_sha256_format_verifies()
     {
-        var vector = SignatureVector.Valid[0];
+        var vector = TestVectors.Positive[0];
         var file = Path.Combine(_dir, "seed.json");
         await File.WriteAllBytesAsync(file, vector.Body);
 

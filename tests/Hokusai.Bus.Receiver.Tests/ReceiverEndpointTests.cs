@@ -1,3 +1,4 @@
+using Hokusai.Bus.TestSupport;
 using System.Net;
 using System.Text;
 using Hokusai.Bus.Contracts;
@@ -118,10 +119,10 @@ public sealed class ReceiverEndpointTests
     }
 
     [Theory]
-    [MemberData(nameof(SignatureVectors.MustRejectNames), MemberType = typeof(SignatureVectors))]
+    [MemberData(nameof(TestVectors.MustRejectNames), MemberType = typeof(TestVectors))]
     public async Task Every_must_reject_vector_is_401(string name)
     {
-        var vector = SignatureVectors.MustReject.Single(v => v.Name == name);
+        var vector = TestVectors.MustReject.Single(v => v.Name == name);
         await using var host = await ReceiverHost.StartAsync(o => o.Secret = vector.Secret);
 
         using var response = await host.PostAsync(vector.Body, (WebhookHeaders.Signature, vector.Signature));
@@ -131,11 +132,11 @@ public sealed class ReceiverEndpointTests
     }
 
     [Theory]
-    [MemberData(nameof(SignatureVectors.PositiveNames), MemberType = typeof(SignatureVectors))]
+    [MemberData(nameof(TestVectors.PositiveNames), MemberType = typeof(TestVectors))]
     public async Task Every_positive_vector_passes_the_signature_check(string name)
     {
         // Bodies that are registrations are processed; the others (empty, a health probe) fail parsing, never the signature.
-        var vector = SignatureVectors.Positive.Single(v => v.Name == name);
+        var vector = TestVectors.Positive.Single(v => v.Name == name);
         await using var host = await ReceiverHost.StartAsync(o => o.Secret = vector.Secret);
 
         using var response = await host.PostAsync(vector.Body, (WebhookHeaders.Signature, vector.Signature));
@@ -149,8 +150,8 @@ public sealed class ReceiverEndpointTests
     {
         // What the guide's Node example does: verify JSON.stringify(req.body) instead of the bytes received.
         await using var host = await ReceiverHost.StartAsync();
-        var pythonDefault = SignatureVectors.Positive.Single(v => v.Name == "seed payload, python json.dumps default separators");
-        var compact = SignatureVectors.Positive.Single(v => v.Name == "seed payload, compact separators");
+        var pythonDefault = TestVectors.Positive.Single(v => v.Name == "seed payload, python json.dumps default separators");
+        var compact = TestVectors.Positive.Single(v => v.Name == "seed payload, compact separators");
         Assert.NotEqual(pythonDefault.Body, compact.Body);
 
         using var reserialized = await host.PostAsync(pythonDefault.Body, (WebhookHeaders.Signature, compact.Signature));

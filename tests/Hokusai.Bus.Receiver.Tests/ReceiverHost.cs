@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
 
 namespace Hokusai.Bus.Receiver.Tests;
 
@@ -50,8 +51,7 @@ internal sealed class ReceiverHost : IAsyncDisposable
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
-        var logs = new LogSink();
-        builder.Logging.ClearProviders().AddProvider(logs).SetMinimumLevel(LogLevel.Debug);
+        builder.Logging.ClearProviders().AddFakeLogging().SetMinimumLevel(LogLevel.Debug);
         services?.Invoke(builder.Services);
         builder.Services.AddHokusaiWebhookReceiver(o =>
         {
@@ -60,7 +60,7 @@ internal sealed class ReceiverHost : IAsyncDisposable
         });
 
         var app = builder.Build();
-        var host = new ReceiverHost(app, logs);
+        var host = new ReceiverHost(app, new LogSink(app.Services.GetFakeLogCollector()));
         app.MapHokusaiWebhook(Path, async (registration, _, token) =>
         {
             host._handled.Enqueue(registration);
@@ -143,30 +143,12 @@ internal static class Deliveries
     }
 }
 
-/// <summary>Keeps every log line (message and exception text) for assertions.</summary>
-internal sealed class LogSink : ILoggerProvider
+/// <summary>The receiver's log lines as text, from Microsoft.Extensions.Diagnostics.Testing's fake logger.</summary>
+internal sealed class LogSink(FakeLogCollector collector)
 {
-    private readonly ConcurrentQueue<string> _lines = new();
-
-    public IReadOnlyList<string> Lines => _lines.ToArray();
-
-    public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
-
-    public void Dispose()
-    {
-    }
-
-    private sealed class Logger(LogSink sink, string category) : ILogger
-    {
-        public IDisposable? BeginScope<TState>(TState state)
-            where TState : notnull => null;
-
-        public bool IsEnabled(LogLevel logLevel) => true;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception,
-            Func<TState, Exception?, string> formatter) =>
-            sink._lines.Enqueue($"{logLevel} {category}[{eventId.Id}]: {formatter(state, exception)} {exception}");
-    }
+    /// <summary>Each record as <c>level category[event id]: message exception</c>.</summary>
+    public IReadOnlyList<string> Lines =>
+        [.. collector.GetSnapshot().Select(r => $"{r.Level} {r.Category}[{r.Id.Id}]: {r.Message} {r.Exception}")];
 }
 
 /// <summary>An <see cref="IIdempotencyStore"/> wrapper that tells when a claim was released.</summary>

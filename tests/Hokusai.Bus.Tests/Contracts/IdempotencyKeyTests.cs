@@ -1,3 +1,4 @@
+using Hokusai.Bus.TestSupport;
 using System.Text;
 using Hokusai.Bus.Contracts;
 

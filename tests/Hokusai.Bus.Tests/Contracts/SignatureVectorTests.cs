@@ -1,3 +1,4 @@
+using Hokusai.Bus.TestSupport;
 using Hokusai.Bus.Contracts;
 
 namespace Hokusai.Bus.Tests.Contracts;

@@ -1,3 +1,4 @@
+using Hokusai.Bus.TestSupport;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;

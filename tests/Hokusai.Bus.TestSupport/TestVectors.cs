@@ -1,12 +1,16 @@
+using Xunit;
 using System.Text.Json.Nodes;
 
-namespace Hokusai.Bus.Tests.Contracts;
+namespace Hokusai.Bus.TestSupport;
 
 /// <summary>One entry of <c>TestData/signatures.json</c>: a secret, exact body bytes and the signature Python's hmac computed.</summary>
-internal sealed record SignatureVector(string Name, string Secret, byte[] Body, string Signature);
+public sealed record SignatureVector(string Name, string Secret, byte[] Body, string Signature);
 
-/// <summary>The shared test data, copied to the output directory (TestData/).</summary>
-internal static class TestVectors
+/// <summary>
+/// The one loader of the shared signature vectors (<c>tests/Hokusai.Bus.Tests/TestData/signatures.json</c>, computed
+/// with Python's hmac), for every test project that links the file into its output's <c>TestData/</c>.
+/// </summary>
+public static class TestVectors
 {
     /// <summary>The name of the vector whose body is the guide's example payload in Python's compact JSON.</summary>
     public const string CompactSeedName = "seed payload, compact separators";
@@ -35,6 +39,12 @@ internal static class TestVectors
 
     /// <summary>The positive vector named <paramref name="name"/>.</summary>
     public static SignatureVector Named(string name) => Positive.Single(v => v.Name == name);
+
+    /// <summary>The positive vectors' names, for <c>[MemberData]</c>.</summary>
+    public static TheoryData<string> PositiveNames() => [.. Positive.Select(v => v.Name)];
+
+    /// <summary>The must-reject vectors' names, for <c>[MemberData]</c>.</summary>
+    public static TheoryData<string> MustRejectNames() => [.. MustReject.Select(v => v.Name)];
 
     /// <summary>(name, index) pairs: the name is the test's display, the index finds the vector.</summary>
     public static TheoryData<string, int> NamesAndIndexes(IReadOnlyList<SignatureVector> vectors)
