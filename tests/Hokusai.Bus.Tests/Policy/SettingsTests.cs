@@ -253,7 +253,8 @@ public sealed class SettingsTests
             ("Hokusai:Webhook:Endpoints:token:Secret", "token-secret-4e1a"),
             ("Hokusai:Webhook:Endpoints:token:Timeout", "7"),
             ("Hokusai:Webhook:Endpoints:token:Filter:TokenSymbols", "TOKEN_A, TOKEN_B"),
-            ("Hokusai:Webhook:Endpoints:token:Filter:Tags:environment", "production")));
+            ("Hokusai:Webhook:Endpoints:token:Filter:Tags:environment", "production"),
+            ("Hokusai:Webhook:Endpoints:audit:Url", "https://audit.example.com/hooks")));
         using var _ = host;
         Assert.Empty(guide.Failures(host.Services));
 
@@ -269,7 +270,9 @@ public sealed class SettingsTests
         Assert.Equal("production", token.Filter.Tags["environment"]);
         Assert.Empty(main.Filter.TokenSymbols); // filters are never inherited, either way
         Assert.Equal(TimeSpan.FromSeconds(30), main.Timeout);
-        Assert.Equal(["token"], WebhookEndpointNames.In(host.Services.GetRequiredService<Microsoft.Extensions.Configuration.IConfiguration>()));
+        Assert.Equal(Secret, monitor.Get("audit").Secret); // no Secret of its own: WEBHOOK_SECRET
+        Assert.Equal(new Uri("https://audit.example.com/hooks"), monitor.Get("audit").Url);
+        Assert.Equal(["audit", "token"], WebhookEndpointNames.In(host.Services.GetRequiredService<Microsoft.Extensions.Configuration.IConfiguration>()));
         Assert.Equal("hokusai-webhook-delivery-token", WebhookEndpointNames.QueueOf("token"));
         Assert.Equal("hokusai-webhook-delivery", WebhookEndpointNames.QueueOf(WebhookEndpointNames.Default));
     }
