@@ -50,18 +50,21 @@ public sealed partial class GuideSettings
     /// <summary><c>RABBITMQ_QUORUM_QUEUES</c>: declare replicated quorum queues (clustered RabbitMQ). Default false.</summary>
     public bool QuorumQueues { get; private set; }
 
-    /// <summary><c>RABBITMQ_URL</c> as MassTransit's transport options. Default <c>amqp://guest:guest@localhost:5672/</c>.</summary>
-    private RabbitMqTransportOptions RabbitMq { get; } = new() { Host = "localhost" };
+    /// <summary><c>RABBITMQ_URL</c>, checked. Default <c>amqp://guest:guest@localhost:5672/</c>.</summary>
+    private Uri _rabbitMq = new("amqp://guest:guest@localhost:5672/");
 
     /// <summary>Sets MassTransit's RabbitMQ transport options from <c>RABBITMQ_URL</c>.</summary>
     public void CopyRabbitMqTo(RabbitMqTransportOptions options)
     {
-        options.Host = RabbitMq.Host;
-        options.Port = RabbitMq.Port;
-        options.VHost = RabbitMq.VHost;
-        options.User = RabbitMq.User;
-        options.Pass = RabbitMq.Pass;
-        options.UseSsl = RabbitMq.UseSsl;
+        var uri = _rabbitMq;
+        options.UseSsl = uri.Scheme is "amqps" or "rabbitmqs";
+        options.Host = uri.Host;
+        options.Port = (ushort)(uri.IsDefaultPort || uri.Port < 0 ? (options.UseSsl ? 5671 : 5672) : uri.Port);
+        var vhost = Uri.UnescapeDataString(uri.AbsolutePath.TrimStart('/'));
+        options.VHost = vhost.Length == 0 ? "/" : vhost;
+        var (user, password) = uri.UserInfo.Split(':', 2) is [var u, var p] ? (u, p) : ("guest", "guest");
+        options.User = Uri.UnescapeDataString(user);
+        options.Pass = Uri.UnescapeDataString(password);
     }
 
     /// <summary>
@@ -84,7 +87,7 @@ public sealed partial class GuideSettings
 
         settings.QuorumQueues = quorum;
 
-        const string enabledKey = "Hokusai:Redis:Enabled";
+        const string enabledKey = HokusaiRedisOptions.SectionName + ":Enabled";
         if (!SettingValues.TryParseFlag(configuration[enabledKey], out var redis))
         {
             settings._errors.Add($"{enabledKey} must be true or false; got '{Contracts.SafeText.Of(configuration[enabledKey] ?? "", 40)}'.");
@@ -114,19 +117,7 @@ public sealed partial class GuideSettings
     public IReadOnlyList<string> Failures(IServiceProvider services)
     {
         var failures = new List<string>(_errors);
-        Validate<HokusaiWebhookOptions>(services, failures);
-        foreach (var endpoint in WebhookEndpointNames.In(_configuration))
-        {
-            try
-            {
-                _ = services.GetRequiredService<IOptionsMonitor<HokusaiWebhookOptions>>().Get(endpoint);
-            }
-            catch (OptionsValidationException invalid)
-            {
-                failures.AddRange(invalid.Failures);
-            }
-        }
-
+        Validate<HokusaiWebhookOptions>(services, failures, WebhookEndpointNames.In(_configuration));
         Validate<HokusaiRedisOptions>(services, failures);
         return [.. failures.Select(Named).Distinct()];
     }
@@ -159,19 +150,11 @@ public sealed partial class GuideSettings
             return;
         }
 
-        RabbitMq.UseSsl = uri.Scheme is "amqps" or "rabbitmqs";
-        RabbitMq.Host = uri.Host;
-        RabbitMq.Port = (ushort)(uri.IsDefaultPort || uri.Port < 0 ? (RabbitMq.UseSsl ? 5671 : 5672) : uri.Port);
-        var vhost = Uri.UnescapeDataString(uri.AbsolutePath.TrimStart('/'));
-        RabbitMq.VHost = vhost.Length == 0 ? "/" : vhost;
-        if (uri.UserInfo.Split(':', 2) is [var user, var password])
-        {
-            RabbitMq.User = Uri.UnescapeDataString(user);
-            RabbitMq.Pass = Uri.UnescapeDataString(password);
-        }
+        _rabbitMq = uri;
     }
 
-    private static void Validate<TOptions>(IServiceProvider services, List<string> failures)
+    /// <summary>Resolves (and so validates) the default options and each named one, collecting every failure.</summary>
+    private static void Validate<TOptions>(IServiceProvider services, List<string> failures, IEnumerable<string>? names = null)
         where TOptions : class
     {
         if (services.GetService<IConfigureOptions<TOptions>>() is null)
@@ -179,13 +162,17 @@ public sealed partial class GuideSettings
             return; // Not added (the Redis fallback when it is off).
         }
 
-        try
+        var monitor = services.GetRequiredService<IOptionsMonitor<TOptions>>();
+        foreach (var name in (IEnumerable<string>)[Options.DefaultName, .. names ?? []])
         {
-            _ = services.GetRequiredService<IOptions<TOptions>>().Value;
-        }
-        catch (OptionsValidationException invalid)
-        {
-            failures.AddRange(invalid.Failures);
+            try
+            {
+                _ = monitor.Get(name);
+            }
+            catch (OptionsValidationException invalid)
+            {
+                failures.AddRange(invalid.Failures);
+            }
         }
     }
 

@@ -134,7 +134,7 @@ internal sealed class WebhookReceiverEndpoint
         catch (Exception ex)
         {
             Log.StoreUnavailable(_logger, ex, key);
-            Report(WebhookReceiptKind.StoreUnavailable, StatusCodes.Status503ServiceUnavailable, registration, "idempotency store unavailable");
+            Report(WebhookReceiptKind.StoreUnavailable, StatusCodes.Status503ServiceUnavailable, key, registration, "idempotency store unavailable");
             await WriteAsync(context, StatusCodes.Status503ServiceUnavailable, StoreUnavailable).ConfigureAwait(false);
             return;
         }
@@ -142,7 +142,7 @@ internal sealed class WebhookReceiverEndpoint
         if (claim == IdempotencyClaimResult.AlreadyProcessed)
         {
             Log.Duplicate(_logger, key);
-            Report(WebhookReceiptKind.Duplicate, StatusCodes.Status200OK, registration, null);
+            Report(WebhookReceiptKind.Duplicate, StatusCodes.Status200OK, key, registration, null);
             await WriteAsync(context, StatusCodes.Status200OK, AlreadyProcessed).ConfigureAwait(false);
             return;
         }
@@ -151,7 +151,7 @@ internal sealed class WebhookReceiverEndpoint
         {
             // Not 2xx: if the request holding the claim fails, the sender must still retry this one.
             Log.InProgress(_logger, key);
-            Report(WebhookReceiptKind.InProgress, StatusCodes.Status409Conflict, registration, "already in progress");
+            Report(WebhookReceiptKind.InProgress, StatusCodes.Status409Conflict, key, registration, "already in progress");
             await WriteAsync(context, StatusCodes.Status409Conflict, InProgress).ConfigureAwait(false);
             return;
         }
@@ -171,7 +171,7 @@ internal sealed class WebhookReceiverEndpoint
         {
             Log.HandlerFailed(_logger, ex, key);
             await ReleaseAsync(key, owner).ConfigureAwait(false);
-            Report(WebhookReceiptKind.HandlerFailed, StatusCodes.Status500InternalServerError, registration, "handler failed: " + ex.GetType().Name);
+            Report(WebhookReceiptKind.HandlerFailed, StatusCodes.Status500InternalServerError, key, registration, "handler failed: " + ex.GetType().Name);
             await WriteAsync(context, StatusCodes.Status500InternalServerError, HandlerFailed).ConfigureAwait(false);
             return;
         }
@@ -187,31 +187,23 @@ internal sealed class WebhookReceiverEndpoint
         }
 
         Log.Processed(_logger, key, registration.ModelId, _time.GetElapsedTime(started).TotalMilliseconds);
-        Report(WebhookReceiptKind.Processed, StatusCodes.Status200OK, registration, null);
+        Report(WebhookReceiptKind.Processed, StatusCodes.Status200OK, key, registration, null);
         await WriteAsync(context, StatusCodes.Status200OK, Success).ConfigureAwait(false);
     }
 
-    private void Report(WebhookReceiptKind kind, int status, ModelRegistered? registration, string? reason)
-    {
-        if (_listeners.Length == 0)
-        {
-            return;
-        }
+    /// <summary>A delivery whose body parsed, under the key <see cref="ProcessAsync"/> derived once.</summary>
+    private void Report(WebhookReceiptKind kind, int status, string key, ModelRegistered registration, string? reason) =>
+        Report(new WebhookReceipt(kind, status, key, registration.ModelId, reason));
 
-        var receipt = new WebhookReceipt(kind, status, registration is null ? null : IdempotencyKey.For(registration),
-            registration?.ModelId, reason);
+    /// <summary>A refusal before the body was parsed: no key or model id to report yet.</summary>
+    private void ReportRefusal(WebhookReceiptKind kind, int status, string reason) =>
+        Report(new WebhookReceipt(kind, status, null, null, reason));
+
+    private void Report(WebhookReceipt receipt)
+    {
         foreach (var listener in _listeners)
         {
             listener.Write(receipt);
-        }
-    }
-
-    /// <summary>A refusal before the body was parsed: no key or model id to report yet.</summary>
-    private void ReportRefusal(WebhookReceiptKind kind, int status, string reason)
-    {
-        foreach (var listener in _listeners)
-        {
-            listener.Write(new WebhookReceipt(kind, status, null, null, reason));
         }
     }
 

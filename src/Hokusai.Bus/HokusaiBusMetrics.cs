@@ -17,7 +17,7 @@ internal sealed class HokusaiBusMetrics : IWebhookDeliveryListener
     private readonly Counter<long> _deferred;
     private readonly Counter<long> _endpointFaults;
     private readonly Counter<long> _filtered;
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, int> _breakerStates = new(StringComparer.Ordinal);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, WebhookCircuitBreaker> _breakers = new(StringComparer.Ordinal);
 
     public HokusaiBusMetrics(IMeterFactory meterFactory)
     {
@@ -35,9 +35,9 @@ internal sealed class HokusaiBusMetrics : IWebhookDeliveryListener
         _filtered = meter.CreateCounter<long>("webhook_filtered", "{registration}",
             "Registrations an endpoint's filter left out: acknowledged without a request.");
         meter.CreateObservableGauge("webhook_circuit_breaker_state",
-            () => _breakerStates.IsEmpty
-                ? [new Measurement<int>(0, Tag(WebhookEndpointNames.Default))]
-                : _breakerStates.Select(s => new Measurement<int>(s.Value, Tag(s.Key))),
+            () => _breakers.IsEmpty
+                ? [new Measurement<int>((int)WebhookCircuitState.Closed, Tag(WebhookEndpointNames.Default))]
+                : _breakers.Select(b => new Measurement<int>((int)b.Value.State, Tag(b.Key))),
             null, "Circuit breaker: 0 closed, 1 open, 2 half-open.");
         _duration = meter.CreateHistogram<double>("webhook_delivery_duration", "s",
             "Time from the first attempt to the final outcome of a delivery, retries included.",
@@ -71,14 +71,11 @@ internal sealed class HokusaiBusMetrics : IWebhookDeliveryListener
             case WebhookFiltered:
                 _filtered.Add(1, endpoint);
                 break;
-            case WebhookBreakerChanged e:
-                _breakerStates[deliveryEvent.Endpoint] = (int)e.To;
-                break;
         }
     }
 
-    /// <summary>Reports <paramref name="endpoint"/>'s breaker as closed until it changes, so every endpoint has a gauge.</summary>
-    public void Track(string endpoint) => _breakerStates.TryAdd(endpoint, (int)WebhookCircuitState.Closed);
+    /// <summary>Reports <paramref name="breaker"/>'s state on the gauge, tagged <paramref name="endpoint"/>, read when it is observed.</summary>
+    public void Track(string endpoint, WebhookCircuitBreaker breaker) => _breakers.TryAdd(endpoint, breaker);
 
     private static KeyValuePair<string, object?> Tag(string endpoint) => new("endpoint", endpoint);
 

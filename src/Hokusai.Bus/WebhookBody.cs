@@ -2,18 +2,13 @@ using Hokusai.Bus.Contracts;
 
 namespace Hokusai.Bus;
 
-/// <summary>The exact bytes every path sends for one registration (webhook, Redis, tools).</summary>
+/// <summary>What every path checks before it sends a registration anywhere (webhook, Redis).</summary>
 internal static class WebhookBody
 {
-    /// <summary>Validates, fills in a missing idempotency key, and serializes with the contracts' serializer.</summary>
-    /// <exception cref="InvalidModelRegistrationException">A field that delivery needs is missing or invalid.</exception>
-    public static (byte[] Body, string IdempotencyKey) Of(ModelRegistered message)
-    {
-        message = Keyed(message);
-        return (ModelRegisteredJson.Serialize(message), message.IdempotencyKey);
-    }
-
-    /// <summary>Validates and fills in a missing idempotency key, for paths that write another shape (legacy Redis).</summary>
+    /// <summary>
+    /// Validates and fills in a missing idempotency key. The webhook path then serializes it with the contracts'
+    /// serializer (after the endpoint's filter); the legacy Redis path writes another shape.
+    /// </summary>
     /// <exception cref="InvalidModelRegistrationException">A field that delivery needs is missing or invalid.</exception>
     public static ModelRegistered Keyed(ModelRegistered message)
     {

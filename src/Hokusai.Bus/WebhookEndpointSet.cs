@@ -24,10 +24,10 @@ internal sealed class WebhookEndpointSet
         {
             var settings = options.Get(optionsName); // validates: a bad setting throws, naming its key
             var endpointTelemetry = telemetry.For(name);
-            metrics?.Track(name);
             var url = WebhookUrl.Redact(settings.Url);
             var breaker = new WebhookCircuitBreaker(settings.CircuitBreakerFailureThreshold, settings.CircuitBreakerRecoveryTime,
                 time, (from, to) => endpointTelemetry.Write(new WebhookBreakerChanged(url, from, to)));
+            metrics?.Track(name, breaker);
             return new WebhookEndpoint(name, settings,
                 new WebhookDelivery(sender, breaker, endpointTelemetry, settings, time, stopping), breaker);
         }

@@ -28,7 +28,7 @@ internal sealed class WebhookSettings(IConfiguration configuration) : IConfigure
         var own = isDefault ? defaults : defaults.GetSection($"{WebhookEndpointNames.SectionKey}:{name}");
         var read = isDefault
             ? new SettingReader(defaults, defaults.Path, null, null, options.ReadErrors)
-            : Named(defaults, name!, options);
+            : Named(defaults, own, name!, options);
         ReadFilter(own.GetSection(nameof(options.Filter)), options);
 
         // A named endpoint's URL is its own: inheriting the default's would post every registration there twice.
@@ -62,9 +62,9 @@ internal sealed class WebhookSettings(IConfiguration configuration) : IConfigure
         read.Choice(nameof(options.SignatureFormat), Formats, "'hex' or 'sha256'", v => options.SignatureFormat = v);
     }
 
-    private static SettingReader Named(IConfigurationSection defaults, string name, HokusaiWebhookOptions options)
+    private static SettingReader Named(IConfigurationSection defaults, IConfigurationSection section, string name,
+        HokusaiWebhookOptions options)
     {
-        var section = defaults.GetSection($"{WebhookEndpointNames.SectionKey}:{name}");
         options.SectionPath = section.Path;
         if (!WebhookEndpointNames.IsValid(name))
         {
