@@ -1,4 +1,3 @@
-using System.Net;
 using Hokusai.Bus.Contracts;
 using MassTransit;
 using Microsoft.Extensions.Configuration;
@@ -47,7 +46,6 @@ public static class HokusaiBusRegistrationExtensions
                 // Re-resolve DNS now and then; keep enough connections for every concurrent delivery of every endpoint.
                 PooledConnectionLifetime = TimeSpan.FromMinutes(2),
                 MaxConnectionsPerServer = sp.GetRequiredService<WebhookEndpointSet>().TotalConcurrency,
-                AutomaticDecompression = DecompressionMethods.All,
                 AllowAutoRedirect = false,
             });
 

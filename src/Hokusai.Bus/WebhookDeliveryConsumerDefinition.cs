@@ -16,7 +16,6 @@ internal sealed class WebhookDeliveryConsumerDefinition : ConsumerDefinition<Web
     {
         _concurrency = options.Value.Concurrency;
         EndpointName = HokusaiQueues.WebhookDelivery;
-        ConcurrentMessageLimit = _concurrency;
     }
 
     protected override void ConfigureConsumer(

@@ -25,7 +25,8 @@ internal static class WebhookEndpointPolicy
     /// </summary>
     public static void ConfigureRawJson(this IReceiveEndpointConfigurator endpoint)
     {
-        endpoint.UseRawJsonDeserializer(RawSerializerOptions.AnyMessageType, isDefault: true);
+        // MassTransit's raw JSON deserializer, reading a registration with one parse instead of two.
+        endpoint.AddDeserializer(RawRegistrationDeserializer.Instance, isDefault: true);
         endpoint.ConfigureError(error =>
         {
             // Configuring the error pipe replaces MassTransit's default one, so its two filters are added back after ours.
