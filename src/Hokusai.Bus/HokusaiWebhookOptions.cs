@@ -39,9 +39,13 @@ public sealed class HokusaiWebhookOptions
     /// <summary><c>WEBHOOK_CIRCUIT_BREAKER_RECOVERY_TIME</c>: how long an open breaker sends nothing. Default 60 s.</summary>
     public TimeSpan CircuitBreakerRecoveryTime { get; set; } = TimeSpan.FromSeconds(60);
 
-    /// <summary><c>WEBHOOK_CONCURRENCY</c>: deliveries in flight at once per host (not in the guide). Default 16.</summary>
+    /// <summary>
+    /// <c>WEBHOOK_CONCURRENCY</c>: deliveries in flight at once per host (not in the guide). Default 32: against an
+    /// endpoint answering in 20 ms that is 29x the sequential sender (16 gave 15x), for 6 MB more memory and at most
+    /// 32 messages held per host during an outage (README, Performance).
+    /// </summary>
     [Range(1, 1000)]
-    public int Concurrency { get; set; } = 16;
+    public int Concurrency { get; set; } = 32;
 
     /// <summary><c>WEBHOOK_SIGNATURE_FORMAT</c>: <c>hex</c> (the guide's, default) or <c>sha256</c> for <c>sha256=&lt;hex&gt;</c>.</summary>
     public SignatureFormat SignatureFormat { get; set; } = SignatureFormat.Hex;

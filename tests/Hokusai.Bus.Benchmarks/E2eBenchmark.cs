@@ -168,6 +168,7 @@ internal static class E2eBenchmark
         var http = (PerSecond: double.NaN, Latency: Percentiles.Of([]));
         RawAmqpBaseline? amqp = null;
         var amqpBefore = double.NaN;
+        var bridge = (PerSecond: double.NaN, CpuMicrosecondsPerMessage: double.NaN);
         if (options.Baselines)
         {
             http = await RawHttpBaseline.RunAsync(receiver, payload, concurrency, count, Secret);
@@ -177,6 +178,8 @@ internal static class E2eBenchmark
             amqpBefore = (await amqp.RunAsync(count)).Rate();
             Console.WriteLine($"  raw AMQP  {amqpBefore,10:N0}/s");
             Console.WriteLine($"  peer      {peer.PerSecond,10:N0}/s   p50 {peer.Latency.P50:0.00} ms ({peer.Sent} sent)");
+            bridge = await RawBridge.MeasureAsync(receiver, payload, concurrency, count, options.Window, Secret);
+            Console.WriteLine($"  bridge    {bridge.PerSecond,10:N0}/s   {bridge.CpuMicrosecondsPerMessage:N0} µs/msg (RabbitMQ.Client + HttpClient by hand)");
         }
 
         await using var amqpLifetime = amqp;
@@ -257,7 +260,7 @@ internal static class E2eBenchmark
         return new LiveResult(
             scenario, payload.Label, payload.TargetBytes, payload.PublishedBytes, payload.DeliveredBody.Length, concurrency,
             delayMs, count, e2e, saturatedLatency, pacedRate, latency, peakMb, hostMicros, hostMicrosPaced, brokerMicros, otherCores,
-            http.PerSecond, http.Latency, amqpRate, amqpBefore, amqpAfter, amqpPaced, peer.PerSecond, peer.Latency, duplicates, invalid);
+            http.PerSecond, http.Latency, amqpRate, amqpBefore, amqpAfter, amqpPaced, peer.PerSecond, peer.Latency, bridge.PerSecond, bridge.CpuMicrosecondsPerMessage, duplicates, invalid);
     }
 
     private static void Dump(E2eOptions options, Phase phase, string name)
@@ -270,7 +273,7 @@ internal static class E2eBenchmark
     }
 
     /// <summary>Runs <paramref name="round"/> until <paramref name="atLeast"/> has passed (at most 20 rounds).</summary>
-    private static async Task WarmUpAsync(Func<Task> round, TimeSpan atLeast)
+    internal static async Task WarmUpAsync(Func<Task> round, TimeSpan atLeast)
     {
         var watch = Stopwatch.StartNew();
         for (var i = 0; i < 20 && (i == 0 || watch.Elapsed < atLeast); i++)

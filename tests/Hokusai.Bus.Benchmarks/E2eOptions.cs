@@ -9,7 +9,7 @@ internal sealed class E2eOptions
         e2e options (defaults are the quick mode, a few minutes on 2 cores):
           --full                   larger counts and the 100k backlog
           --scenarios LIST         any of sweep,sizes,backlog,remote (default: all)
-          --concurrency N          WEBHOOK_CONCURRENCY for sizes, backlog and remote (default 16, the host's default)
+          --concurrency N          WEBHOOK_CONCURRENCY for sizes, backlog and remote (default 32, the host's default)
           --sweep LIST             WEBHOOK_CONCURRENCY values tried at 1 KB (default 16,32,64)
           --sizes LIST             payload sizes in KB (default 1,16,256)
           --count N                messages per live run at 1 KB (default 20000, full 60000; fewer above 4 KB)
@@ -33,7 +33,7 @@ internal sealed class E2eOptions
 
     public HashSet<string> Scenarios { get; private set; } = ["sweep", "sizes", "backlog", "remote"];
 
-    public int Concurrency { get; private set; } = 16;
+    public int Concurrency { get; private set; } = 32;
 
     public List<int> Sweep { get; private set; } = [16, 32, 64];
 

@@ -9,6 +9,8 @@ using Hokusai.Bus.Benchmarks.Micro;
 
 switch (args)
 {
+    case ["bridge", .. var rest]:
+        return await RawBridge.ServeAsync(rest);
     case ["micro", .. var rest]:
         MicroBenchmarks.Run(rest);
         return 0;

@@ -34,6 +34,8 @@ internal sealed record LiveResult(
     Percentiles RawAmqpPacedLatencyMs,
     double PeerPerSecond,
     Percentiles PeerLatencyMs,
+    double RawBridgePerSecond,
+    double RawBridgeCpuMicrosecondsPerMessage,
     long Duplicates,
     long BadOrStray)
 {
@@ -71,6 +73,7 @@ internal sealed class Report(E2eOptions options)
 {
     public const double LimitTarget = 0.60;
     public const double PeerTarget = 20;
+    public const int HostCpuTarget = 70; // µs of host CPU per 1 KB delivery (issue #14)
 
     public List<LiveResult> Live { get; } = [];
 
@@ -104,14 +107,14 @@ internal sealed class Report(E2eOptions options)
             var rows = new List<string[]>
             {
                 new[] { "scenario", "payload", "conc", "delay", "N", "e2e msg/s", "p50 ms", "p95 ms", "p99 ms", "@ msg/s",
-                        "host RSS MB", "host µs/msg", "@paced", "broker µs/msg", "other cores", "raw HTTP/s", "raw AMQP/s", "e2e/limit", "peer msg/s", "e2e/peer" },
+                        "host RSS MB", "host µs/msg", "@paced", "broker µs/msg", "bridge µs/msg", "other cores", "raw HTTP/s", "raw AMQP/s", "e2e/limit", "peer msg/s", "e2e/peer" },
             };
             rows.AddRange(Live.Select(r => new[]
             {
                 r.Scenario, r.Payload, I(r.Concurrency), r.ReceiverDelayMs + " ms", I(r.Count), N(r.E2ePerSecond),
                 F(r.PacedLatencyMs.P50), F(r.PacedLatencyMs.P95), F(r.PacedLatencyMs.P99), N(r.PacedPerSecond),
                 r.HostPeakRssMb.ToString("0", CultureInfo.InvariantCulture), N(r.HostCpuMicrosecondsPerMessage),
-                N(r.HostCpuMicrosecondsPerMessagePaced), N(r.BrokerCpuMicrosecondsPerMessage),
+                N(r.HostCpuMicrosecondsPerMessagePaced), N(r.BrokerCpuMicrosecondsPerMessage), N(r.RawBridgeCpuMicrosecondsPerMessage),
                 r.OtherProcessesCores.ToString("0.00", CultureInfo.InvariantCulture), N(r.RawHttpPerSecond), N(r.RawAmqpPerSecond), double.IsFinite(r.RatioToLimit) ? $"{r.RatioToLimit:P0} ({r.LimitedBy})" : "-",
                 N(r.PeerPerSecond), double.IsFinite(r.RatioToPeer) ? $"{r.RatioToPeer:0.00}x" : "-",
             }));
@@ -119,6 +122,7 @@ internal sealed class Report(E2eOptions options)
             text.AppendLine("  latency: publish -> arrival at the receiver, paced at half the measured e2e rate or --paced-rate (@ msg/s);"
                             + " limit = min(raw HTTP, raw AMQP at the same concurrency; AMQP: mean of before and after the host run);");
             text.AppendLine("  host/broker µs/msg: CPU time of the host / of RabbitMQ per delivery in the saturated run (@paced: the host's in the paced run);");
+            text.AppendLine("  bridge µs/msg: CPU per delivery of the raw bridge (RabbitMQ.Client consume, validate, serialize, sign, POST, ack; no MassTransit), the floor under host µs/msg;");
             text.AppendLine("  other cores: CPU used meanwhile by every other process on the machine (noise); RSS = host VmHWM.");
         }
 
@@ -157,6 +161,9 @@ internal sealed class Report(E2eOptions options)
                             + $"   target >= {LimitTarget:P0}: {(head.RatioToLimit >= LimitTarget ? "met" : "not met")}");
             text.AppendLine($"  e2e / sequential peer         = {N(head.E2ePerSecond)} / {N(head.PeerPerSecond)} = {head.RatioToPeer:0.00}x"
                             + $"   target >= {PeerTarget}x: {(head.RatioToPeer >= PeerTarget ? "met" : "not met")}");
+            text.AppendLine($"  host CPU per delivery         = {N(head.HostCpuMicrosecondsPerMessage)} µs   target <= {HostCpuTarget} µs: "
+                            + $"{(head.HostCpuMicrosecondsPerMessage <= HostCpuTarget ? "met" : "not met")}; the raw bridge (no MassTransit) "
+                            + $"{N(head.RawBridgeCpuMicrosecondsPerMessage)} µs, host / bridge = {head.HostCpuMicrosecondsPerMessage / head.RawBridgeCpuMicrosecondsPerMessage:0.00}x");
             foreach (var remote in Live.Where(r => r.Scenario == "remote"))
             {
                 text.AppendLine($"  {remote.ReceiverDelayMs} ms endpoint, WEBHOOK_CONCURRENCY={remote.Concurrency}: e2e / limit = {remote.RatioToLimit:P0}, "

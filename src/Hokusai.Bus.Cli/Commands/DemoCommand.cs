@@ -32,7 +32,7 @@ internal static class DemoCommand
         var threshold = CommonOptions.Int("--breaker-threshold", "WEBHOOK_CIRCUIT_BREAKER_FAILURE_THRESHOLD: consecutive failed attempts that open the breaker.", 5, 1, 1000);
         var recovery = CommonOptions.Seconds("--recovery", "WEBHOOK_CIRCUIT_BREAKER_RECOVERY_TIME: how long an open breaker sends nothing.", 2, minimum: 0.001);
         var timeout = CommonOptions.Seconds("--timeout", "WEBHOOK_TIMEOUT: the limit of one HTTP attempt.", 5, minimum: 0.001);
-        var concurrency = CommonOptions.Int("--concurrency", "WEBHOOK_CONCURRENCY: deliveries in flight at once.", 16, 1, 1000);
+        var concurrency = CommonOptions.Int("--concurrency", "WEBHOOK_CONCURRENCY: deliveries in flight at once.", 32, 1, 1000);
         var deadline = CommonOptions.Seconds("--deadline", "Give up waiting for the outcomes after this many seconds.", 60, minimum: 1);
         var endpoints = CommonOptions.Int("--endpoints", "Deliver to this many webhook endpoints at once (default, endpoint-2, ...), each its own receiver, secret and queue.", 1, 1, 5);
         var down = new Option<string>("--down")
