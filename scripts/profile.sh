@@ -5,7 +5,7 @@
 #                                              MassTransit): the same grouping, to compare per assembly
 # Needs Linux perf (/usr/bin/perf) and root. The process runs with perf maps on and W^X off (so perf can name
 # JIT-compiled methods); perf samples it for 15 s after its warm-up (tiered JIT done), and the report groups self time
-# by assembly and prints the process's CPU per message in that run.
+# by assembly; the bench's own line gives the process's CPU per message in that run.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 target=host
@@ -36,10 +36,7 @@ for _ in $(seq 1 1500); do
 done
 [ -n "$pid" ] || { echo "profile.sh: no $target process appeared" >&2; kill "$bench"; exit 1; }
 sleep "$warm"
-ticks=$(getconf CLK_TCK)
-cpu0=$(awk '{print $14+$15}' "/proc/$pid/stat")
 perf record -F 499 -g -p "$pid" -o "$out/perf.data" -- sleep 15 > "$out/perf.log" 2>&1
-cpu1=$(awk '{print $14+$15}' "/proc/$pid/stat" 2>/dev/null || echo "$cpu0")
 if [ "$target" = bridge ]; then
   kill "$bench" 2>/dev/null || true
   pkill -f "Hokusai.Bus.Host.dll" 2>/dev/null || true
@@ -65,5 +62,4 @@ print("share of CPU (self time), by assembly or library:")
 for key, share in total.most_common(20):
     print(f"  {share:6.2f}%  {key}")
 PY
-echo "CPU during the 15 s sampled: $(( (cpu1 - cpu0) * 100 / ticks )) % of one core"
 grep -E '^\s+(e2e|paced|bridge) ' "$out/bench.txt" | head -3
