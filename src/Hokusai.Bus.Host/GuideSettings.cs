@@ -27,8 +27,10 @@ public sealed partial class GuideSettings
         ("WEBHOOK_SIGNATURE_FORMAT", "Hokusai:Webhook:SignatureFormat"),
         ("WEBHOOK_STANDARD_SIGNATURES", "Hokusai:Webhook:StandardSignatures"),
         ("WEBHOOK_ROTATION_SECRETS", "Hokusai:Webhook:RotationSecrets"),
+        ("WEBHOOK_ALLOW_HTTP", "Hokusai:Webhook:AllowHttp"),
         ("ENABLE_REDIS_FALLBACK", "Hokusai:Redis:Enabled"),
         ("REDIS_URL", "Hokusai:Redis:Url"),
+        ("REDIS_PASSWORD", "Hokusai:Redis:Password"),
         ("REDIS_CHANNEL", "Hokusai:Redis:Channel"),
         ("REDIS_LIST_ENABLED", "Hokusai:Redis:ListEnabled"),
         ("REDIS_LIST_KEY", "Hokusai:Redis:ListKey"),
@@ -39,8 +41,17 @@ public sealed partial class GuideSettings
         ("REDIS_MESSAGE_FORMAT", "Hokusai:Redis:MessageFormat"),
     ];
 
+    /// <summary>The secrets that may also come from a file, <c>&lt;NAME&gt;_FILE</c> (the Docker and Kubernetes secrets convention).</summary>
+    public static readonly string[] SecretVariables = ["WEBHOOK_SECRET", "WEBHOOK_ROTATION_SECRETS", "REDIS_PASSWORD", "RABBITMQ_PASSWORD"];
+
     private readonly IConfiguration _configuration;
     private readonly List<string> _errors = [];
+
+    /// <summary>The secrets read from files, by variable: a failure about one names its <c>_FILE</c> variable.</summary>
+    private readonly HashSet<string> _fromFiles = [];
+
+    /// <summary><c>RABBITMQ_PASSWORD</c> (or <c>_FILE</c>): replaces the password in <c>RABBITMQ_URL</c> when set.</summary>
+    private string? _rabbitMqPassword;
 
     private GuideSettings(IConfiguration configuration) => _configuration = configuration;
 
@@ -64,7 +75,7 @@ public sealed partial class GuideSettings
         options.VHost = vhost.Length == 0 ? "/" : vhost;
         var (user, password) = uri.UserInfo.Split(':', 2) is [var u, var p] ? (u, p) : ("guest", "guest");
         options.User = Uri.UnescapeDataString(user);
-        options.Pass = Uri.UnescapeDataString(password);
+        options.Pass = _rabbitMqPassword ?? Uri.UnescapeDataString(password);
     }
 
     /// <summary>
@@ -74,12 +85,14 @@ public sealed partial class GuideSettings
     public static GuideSettings Apply(IConfigurationManager configuration)
     {
         var settings = new GuideSettings(configuration);
+        configuration.AddInMemoryCollection(settings.ReadSecretFiles());
         var mapped = Variables
             .Where(v => configuration[v.Variable] is not null)
             .Select(v => KeyValuePair.Create(v.Key, configuration[v.Variable]));
         configuration.AddInMemoryCollection(mapped.ToList());
 
         settings.ReadRabbitMq(configuration["RABBITMQ_URL"] ?? "amqp://guest:guest@localhost:5672/");
+        settings._rabbitMqPassword = configuration["RABBITMQ_PASSWORD"] is { Length: > 0 } rabbitPassword ? rabbitPassword : null;
         if (!SettingValues.TryParseFlag(configuration["RABBITMQ_QUORUM_QUEUES"], out var quorum))
         {
             settings._errors.Add("RABBITMQ_QUORUM_QUEUES must be true or false.");
@@ -132,6 +145,11 @@ public sealed partial class GuideSettings
             // The guide's variable unless the value came from the key itself (appsettings, Hokusai__Webhook__*).
             if (string.Equals(mappedKey, key, StringComparison.OrdinalIgnoreCase))
             {
+                if (_fromFiles.Contains(variable))
+                {
+                    return variable + "_FILE";
+                }
+
                 return _configuration[variable] is not null || _configuration[key] is null ? variable : EnvironmentName(key);
             }
         }
@@ -140,6 +158,51 @@ public sealed partial class GuideSettings
     }
 
     private static string EnvironmentName(string key) => key.Replace(":", "__", StringComparison.Ordinal);
+
+    /// <summary>
+    /// Reads each <c>&lt;NAME&gt;_FILE</c> that is set into <c>&lt;NAME&gt;</c>: the whole file, trailing newlines
+    /// trimmed; for <c>WEBHOOK_ROTATION_SECRETS</c> one secret per line or comma-separated. Setting both, or a file
+    /// that cannot be read, is a failure naming the variable and the path, never the content.
+    /// </summary>
+    private Dictionary<string, string?> ReadSecretFiles()
+    {
+        var values = new Dictionary<string, string?>();
+        foreach (var variable in SecretVariables)
+        {
+            var fileVariable = variable + "_FILE";
+            if (_configuration[fileVariable] is not { Length: > 0 } path)
+            {
+                continue;
+            }
+
+            if (_configuration[variable] is not null)
+            {
+                _errors.Add($"{variable} and {fileVariable} are both set; set one of them.");
+                continue;
+            }
+
+            try
+            {
+                var text = File.ReadAllText(path).TrimEnd('\r', '\n');
+                values[variable] = variable == "WEBHOOK_ROTATION_SECRETS"
+                    ? string.Join(',', text.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+                    : text;
+                _fromFiles.Add(variable);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+            {
+                var reason = e switch
+                {
+                    FileNotFoundException or DirectoryNotFoundException => "it does not exist",
+                    UnauthorizedAccessException => "permission denied",
+                    _ => "it cannot be read (" + e.GetType().Name + ")",
+                };
+                _errors.Add($"{fileVariable} names {Contracts.SafeText.Of(path, 200)}, but {reason}.");
+            }
+        }
+
+        return values;
+    }
 
     private void ReadRabbitMq(string value)
     {

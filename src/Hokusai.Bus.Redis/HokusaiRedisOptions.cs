@@ -12,6 +12,12 @@ public sealed class HokusaiRedisOptions
     /// <summary><c>REDIS_URL</c>: <c>redis://[:password@]host:port[/db]</c> or StackExchange.Redis's <c>host:port,...</c>. Default <c>localhost:6379</c>.</summary>
     public string Url { get; set; } = "localhost:6379";
 
+    /// <summary>
+    /// <c>REDIS_PASSWORD</c> (or <c>REDIS_PASSWORD_FILE</c>): the password, kept out of <see cref="Url"/>; when set it
+    /// replaces one given there. Default none.
+    /// </summary>
+    public string? Password { get; set; }
+
     /// <summary><c>REDIS_CHANNEL</c>: the pub/sub channel the old system used.</summary>
     public string Channel { get; set; } = "hokusai:model_ready_queue:pubsub";
 

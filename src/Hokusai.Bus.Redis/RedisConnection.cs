@@ -10,7 +10,13 @@ internal sealed class RedisConnection(IOptions<HokusaiRedisOptions> options, ILo
 {
     private readonly Lazy<Task<ConnectionMultiplexer>> _connection = new(async () =>
     {
-        var multiplexer = await ConnectionMultiplexer.ConnectAsync(RedisSettings.Parse(options.Value.Url)).ConfigureAwait(false);
+        var configuration = RedisSettings.Parse(options.Value.Url);
+        if (options.Value.Password is { Length: > 0 } password)
+        {
+            configuration.Password = password;
+        }
+
+        var multiplexer = await ConnectionMultiplexer.ConnectAsync(configuration).ConfigureAwait(false);
         multiplexer.ConnectionFailed += (_, e) => RedisLog.RedisConnectionChanged(logger, "lost", e.FailureType.ToString());
         multiplexer.ConnectionRestored += (_, e) => RedisLog.RedisConnectionChanged(logger, "restored", e.FailureType.ToString());
         return multiplexer;

@@ -18,6 +18,7 @@ internal sealed class RedisSettings(IConfiguration configuration) : IConfigureOp
         var section = configuration.GetSection(HokusaiRedisOptions.SectionName);
         var read = new SettingReader(section, section.Path, null, null, options.ReadErrors);
         read.String(nameof(options.Url), v => options.Url = v);
+        read.String(nameof(options.Password), v => options.Password = v);
         read.String(nameof(options.Channel), v => options.Channel = v);
         read.Flag(nameof(options.ListEnabled), v => options.ListEnabled = v);
         read.String(nameof(options.ListKey), v => options.ListKey = v);

@@ -1,12 +1,14 @@
 // A webhook receiver for Hokusai model registrations, as a user would write one with Hokusai.Bus.Receiver.
-// WEBHOOK_SECRET (required), REDIS_URL (optional: de-duplicate across instances), STANDARD_WEBHOOKS=true (optional).
+// WEBHOOK_SECRET or WEBHOOK_SECRET_FILE (a Docker secret; required), REDIS_URL (optional: de-duplicate across instances), STANDARD_WEBHOOKS=true (optional).
 using Hokusai.Bus.Receiver;
 using Microsoft.Extensions.Options;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.Services.AddHokusaiWebhookReceiver(o =>
 {
-    o.Secret = builder.Configuration["WEBHOOK_SECRET"] ?? "";
+    o.Secret = builder.Configuration["WEBHOOK_SECRET_FILE"] is { Length: > 0 } file && File.Exists(file)
+        ? File.ReadAllText(file).TrimEnd('\r', '\n')
+        : builder.Configuration["WEBHOOK_SECRET"] ?? "";
     o.RequireStandardWebhooks = string.Equals(builder.Configuration["STANDARD_WEBHOOKS"], "true", StringComparison.OrdinalIgnoreCase);
 });
 if (builder.Configuration["REDIS_URL"] is { Length: > 0 } redis)

@@ -47,6 +47,13 @@ public sealed class HokusaiWebhookOptions
     [Range(1, 1000)]
     public int Concurrency { get; set; } = 32;
 
+    /// <summary>
+    /// <c>WEBHOOK_ALLOW_HTTP</c>: also allow a plain <c>http://</c> URL to a host that is not loopback (a private
+    /// network). Default false: <c>https://</c> only, plus <c>http://</c> to localhost, 127.0.0.0/8 and ::1 for local
+    /// work, since a delivery carries a signed registration and its signature.
+    /// </summary>
+    public bool AllowHttp { get; set; }
+
     /// <summary><c>WEBHOOK_SIGNATURE_FORMAT</c>: <c>hex</c> (the guide's, default) or <c>sha256</c> for <c>sha256=&lt;hex&gt;</c>.</summary>
     public SignatureFormat SignatureFormat { get; set; } = SignatureFormat.Hex;
 

@@ -38,6 +38,11 @@ internal sealed class HokusaiWebhookOptionsValidator : IValidateOptions<HokusaiW
         {
             Fail(nameof(options.Url), $"must be an absolute http or https URL; got '{WebhookUrl.Redact(url)}'.");
         }
+        else if (options.Url is { Scheme: "http", IsLoopback: false } plain && !options.AllowHttp)
+        {
+            Fail(nameof(options.Url), $"is plain http:// to {WebhookUrl.Redact(plain)}, which is not loopback: use https://, "
+                + $"or set {options.KeyOf(nameof(options.AllowHttp))}=true to send signed registrations unencrypted (a private network).");
+        }
 
         if (options.Timeout <= TimeSpan.Zero)
         {

@@ -57,6 +57,7 @@ internal sealed class WebhookSettings(IConfiguration configuration) : IConfigure
         read.Integer(nameof(options.CircuitBreakerFailureThreshold), v => options.CircuitBreakerFailureThreshold = v);
         read.Integer(nameof(options.Concurrency), v => options.Concurrency = v);
         read.Flag(nameof(options.StandardSignatures), v => options.StandardSignatures = v);
+        read.Flag(nameof(options.AllowHttp), v => options.AllowHttp = v);
         read.String(nameof(options.RotationSecrets), v => options.RotationSecrets =
             v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
         read.Choice(nameof(options.SignatureFormat), Formats, "'hex' or 'sha256'", v => options.SignatureFormat = v);
@@ -126,6 +127,7 @@ internal sealed class WebhookSettings(IConfiguration configuration) : IConfigure
     private static readonly HashSet<string> Keys = new(StringComparer.OrdinalIgnoreCase)
     {
         nameof(HokusaiWebhookOptions.Url), nameof(HokusaiWebhookOptions.Secret), nameof(HokusaiWebhookOptions.Timeout),
+        nameof(HokusaiWebhookOptions.AllowHttp),
         nameof(HokusaiWebhookOptions.RetryDelay), nameof(HokusaiWebhookOptions.MaxHold),
         nameof(HokusaiWebhookOptions.CircuitBreakerRecoveryTime), nameof(HokusaiWebhookOptions.MaxRetries),
         nameof(HokusaiWebhookOptions.CircuitBreakerFailureThreshold), nameof(HokusaiWebhookOptions.Concurrency),

@@ -234,4 +234,56 @@ public sealed class DeliveryTests
         Assert.DoesNotContain("Unhandled exception", host.Output, StringComparison.Ordinal);
         Assert.DoesNotContain(Scenario.Secret, host.Output, StringComparison.Ordinal);
     }
+
+    [RabbitFact]
+    public async Task Secrets_from_files_sign_the_deliveries_and_open_the_broker()
+    {
+        await using var scenario = await Scenario.StartAsync();
+        var secrets = Directory.CreateTempSubdirectory("hokusai-secrets-");
+        try
+        {
+            // As Docker mounts secrets: one file each, with a trailing newline. The URL's password is wrong, so the
+            // host reaches the broker only with the file's.
+            var webhookSecret = Path.Combine(secrets.FullName, "webhook_secret");
+            var brokerPassword = Path.Combine(secrets.FullName, "rabbitmq_password");
+            await File.WriteAllTextAsync(webhookSecret, Scenario.Secret + "\n");
+            await File.WriteAllTextAsync(brokerPassword, "guest\n");
+            var environment = new Dictionary<string, string>
+            {
+                ["RABBITMQ_URL"] = scenario.Rabbit.AmqpUrl.ToString().Replace("guest:guest@", "guest:not-the-password@", StringComparison.Ordinal),
+                ["RABBITMQ_PASSWORD_FILE"] = brokerPassword,
+                ["WEBHOOK_URL"] = scenario.Receiver.Url.ToString(),
+                ["WEBHOOK_SECRET_FILE"] = webhookSecret,
+            };
+            await using var host = await HostProcess.StartAsync(environment);
+
+            await scenario.PublishAsync(Payloads.Registration());
+            await scenario.Receiver.WaitForAcceptedAsync(1, Wait);
+
+            Assert.True(Assert.Single(scenario.Receiver.Requests).SignatureValid);
+            Assert.DoesNotContain(Scenario.Secret, host.Output, StringComparison.Ordinal);
+        }
+        finally
+        {
+            secrets.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Plain_http_to_a_host_that_is_not_loopback_stops_the_host_unless_allowed()
+    {
+        var environment = new Dictionary<string, string>
+        {
+            ["RABBITMQ_URL"] = "amqp://guest:guest@127.0.0.1:5672/",
+            ["WEBHOOK_URL"] = "http://hooks.example.com/api/models/ready",
+            ["WEBHOOK_SECRET"] = Scenario.Secret,
+        };
+
+        await using var host = await HostProcess.StartAsync(environment, waitForBus: false);
+
+        Assert.Equal(2, await host.WaitForExitAsync(Wait));
+        Assert.Contains("  WEBHOOK_URL is plain http:// to http://hooks.example.com/api/models/ready, which is not loopback", host.Output, StringComparison.Ordinal);
+        Assert.Contains("set WEBHOOK_ALLOW_HTTP=true", host.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", host.Output, StringComparison.Ordinal);
+    }
 }

@@ -33,7 +33,9 @@ public sealed class ComposeTests
         var environment = Map(Map(Map(Compose, "services"), "host"), "environment");
         var names = environment.Children.Keys.Select(k => k.ToString()).ToHashSet();
 
-        Assert.All(GuideVariables, v => Assert.Contains(v, names));
+        // The secret as a file (a Docker secret), every other guide variable as a value.
+        Assert.All(GuideVariables.Where(v => v != "WEBHOOK_SECRET"), v => Assert.Contains(v, names));
+        Assert.DoesNotContain("WEBHOOK_SECRET", names);
         Assert.StartsWith("amqp://", Scalar(environment, "RABBITMQ_URL"));
         Assert.Contains("redis:6379", Scalar(environment, "REDIS_URL"));
         Assert.Equal("http://+:8080", Scalar(environment, "ASPNETCORE_URLS"));
@@ -54,11 +56,30 @@ public sealed class ComposeTests
     }
 
     [Fact]
-    public void The_env_example_names_every_guide_variable()
+    public void The_secret_is_a_docker_secret_that_the_host_and_the_receiver_read_from_a_file()
+    {
+        var services = Map(Compose, "services");
+        Assert.Equal("./secrets/webhook_secret", Scalar(Map(Map(Compose, "secrets"), "webhook_secret"), "file"));
+        foreach (var name in new[] { "host", "receiver" })
+        {
+            var service = Map(services, name);
+            Assert.Equal("/run/secrets/webhook_secret", Scalar(Map(service, "environment"), "WEBHOOK_SECRET_FILE"));
+            Assert.Contains("webhook_secret", ((YamlSequenceNode)service.Children[new YamlScalarNode("secrets")]).Children.Select(c => c.ToString()));
+        }
+
+        // Plain http:// to the sample receiver needs the explicit allowance; a real endpoint is https.
+        Assert.Equal("${WEBHOOK_ALLOW_HTTP:-false}", Scalar(Map(Map(services, "host"), "environment"), "WEBHOOK_ALLOW_HTTP"));
+        Assert.Equal("webhook_secret\n", File.ReadAllText(Repository.File("compose", "secrets", ".gitignore")));
+    }
+
+    [Fact]
+    public void The_env_example_names_every_guide_variable_but_the_secret()
     {
         var lines = File.ReadAllLines(Repository.File("compose", ".env.example"));
 
-        Assert.All(GuideVariables, v => Assert.Contains(lines, l => l.StartsWith(v + "=", StringComparison.Ordinal)));
+        Assert.All(GuideVariables.Where(v => v != "WEBHOOK_SECRET"), v => Assert.Contains(lines, l => l.StartsWith(v + "=", StringComparison.Ordinal)));
+        Assert.DoesNotContain(lines, l => l.StartsWith("WEBHOOK_SECRET=", StringComparison.Ordinal));
+        Assert.Contains("WEBHOOK_ALLOW_HTTP=true", lines);
     }
 
     [Fact]

@@ -11,7 +11,7 @@ namespace Hokusai.Bus.Tests.Policy;
 /// The guide's environment variables (as configuration keys) read by a real host: defaults, parsing, the
 /// <c>Hokusai:Webhook</c> alternative, and start-up failures that name the variable to fix and never show the secret.
 /// </summary>
-public sealed class SettingsTests
+public sealed partial class SettingsTests
 {
     private const string Url = "https://hooks.example.com/api/models/ready";
     private const string Secret = "s3cr3t-never-shown-9f1c";

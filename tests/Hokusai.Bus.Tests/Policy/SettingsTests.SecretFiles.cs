@@ -1,0 +1,88 @@
+using MassTransit;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace Hokusai.Bus.Tests.Policy;
+
+/// <summary>Secrets from files (<c>&lt;NAME&gt;_FILE</c>, the Docker and Kubernetes secrets convention), issue #15.</summary>
+public sealed partial class SettingsTests
+{
+    [Fact]
+    public async Task Secrets_are_read_from_the_files_the_FILE_variables_name_trailing_newline_trimmed()
+    {
+        using var files = new SecretFiles();
+        var settings = Valid(
+            ("WEBHOOK_SECRET", null),
+            ("WEBHOOK_SECRET_FILE", files.Write("webhook", "from-a-file-5d2a\n")),
+            ("WEBHOOK_ROTATION_SECRETS_FILE", files.Write("rotation", "old-one-81c3\r\nold-two-0b7e\n\n")));
+
+        var options = await ResolvedAsync(settings);
+
+        Assert.Equal("from-a-file-5d2a", options.Secret);
+        Assert.Equal(["old-one-81c3", "old-two-0b7e"], options.RotationSecrets);
+    }
+
+    [Fact]
+    public void The_broker_and_Redis_passwords_come_from_files_and_replace_those_in_the_urls()
+    {
+        using var files = new SecretFiles();
+        var (host, guide) = Build(Valid(
+            ("RABBITMQ_URL", "amqp://hokusai:in-the-url@rabbit.internal:5672/prod"),
+            ("RABBITMQ_PASSWORD_FILE", files.Write("rabbit", "rabbit-from-file-77e0\n")),
+            ("ENABLE_REDIS_FALLBACK", "true"),
+            ("REDIS_URL", "redis://:in-the-url@redis.internal:6379/0"),
+            ("REDIS_PASSWORD_FILE", files.Write("redis", "redis-from-file-3f9b\n"))));
+        using var _ = host;
+        Assert.Empty(guide.Failures(host.Services));
+
+        var rabbit = new RabbitMqTransportOptions();
+        guide.CopyRabbitMqTo(rabbit);
+        Assert.Equal(("hokusai", "rabbit-from-file-77e0", "rabbit.internal", "prod"), (rabbit.User, rabbit.Pass, rabbit.Host, rabbit.VHost));
+        Assert.Equal("redis-from-file-3f9b", host.Services.GetRequiredService<IOptions<HokusaiRedisOptions>>().Value.Password);
+    }
+
+    [Fact]
+    public void A_missing_file_or_a_secret_set_twice_stops_start_up_naming_the_variables_never_the_content()
+    {
+        using var files = new SecretFiles();
+        var missing = Path.Combine(files.Directory, "no-such-secret");
+        var (host, guide) = Build(Valid(
+            ("WEBHOOK_SECRET_FILE", files.Write("webhook", "twice-set-c0ffee\n")),
+            ("REDIS_PASSWORD_FILE", missing)));
+        using var _ = host;
+
+        var failures = guide.Failures(host.Services);
+
+        Assert.Contains("WEBHOOK_SECRET and WEBHOOK_SECRET_FILE are both set; set one of them.", failures);
+        Assert.Contains($"REDIS_PASSWORD_FILE names {missing}, but it does not exist.", failures);
+        Assert.Equal(2, failures.Count);
+        Assert.All(failures, f => Assert.DoesNotContain("twice-set-c0ffee", f, StringComparison.Ordinal));
+        Assert.All(failures, f => Assert.DoesNotContain(Secret, f, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void A_bad_secret_read_from_a_file_is_reported_under_the_FILE_variable()
+    {
+        using var files = new SecretFiles();
+        var (host, guide) = Build(Valid(("WEBHOOK_SECRET", null), ("WEBHOOK_SECRET_FILE", files.Write("empty", "\n"))));
+        using var _ = host;
+
+        var failure = Assert.Single(guide.Failures(host.Services));
+        Assert.StartsWith("WEBHOOK_SECRET_FILE ", failure, StringComparison.Ordinal);
+    }
+
+    /// <summary>A throwaway folder of secret files, as Docker mounts them under /run/secrets.</summary>
+    private sealed class SecretFiles : IDisposable
+    {
+        public string Directory { get; } = System.IO.Directory.CreateTempSubdirectory("hokusai-secrets-").FullName;
+
+        public string Write(string name, string content)
+        {
+            var path = Path.Combine(Directory, name);
+            File.WriteAllText(path, content);
+            return path;
+        }
+
+        public void Dispose() => System.IO.Directory.Delete(Directory, recursive: true);
+    }
+}
