@@ -75,26 +75,7 @@ public sealed class RabbitTests
         var keys = new[] { "11111111-1111-4111-8111-111111111111", "22222222-2222-4222-8222-222222222222", "33333333-3333-4333-8333-333333333333" };
         for (var i = 0; i < keys.Length; i++)
         {
-            var payload = $"{{\"model_id\":\"model_{i}\",\"idempotency_key\":\"{keys[i]}\",\"registered_version\":\"1\",\"timestamp\":\"2024-01-15T10:30:00Z\",\"token_symbol\":\"TOKEN\"}}";
-            var response = await api.PostAsJsonAsync($"exchanges/{v}/amq.default/publish", new
-            {
-                properties = new
-                {
-                    delivery_mode = 2,
-                    content_type = "application/json",
-                    headers = new Dictionary<string, string>
-                    {
-                        ["MT-Fault-Message"] = $"Webhook delivery of {keys[i]} failed after 6 attempt(s); last: HTTP 500 (InternalServerError).",
-                        ["MT-Fault-ExceptionType"] = "Hokusai.Bus.WebhookDeliveryException",
-                        ["MT-Fault-Timestamp"] = "2024-01-15T10:31:02.5Z",
-                        ["MT-Reason"] = "fault",
-                    },
-                },
-                routing_key = "q_error",
-                payload,
-                payload_encoding = "string",
-            });
-            response.EnsureSuccessStatusCode();
+            await PublishDeadLetterAsync(api, v, keys[i], $"model_{i}", "2024-01-15T10:31:02.5Z");
         }
 
         string[] connection = ["--queue", "q", "--vhost", rabbit.VirtualHost, "--management", "http://127.0.0.1:15672", "--user", "guest", "--password", "guest"];
@@ -125,6 +106,66 @@ public sealed class RabbitTests
         var again = await CliProcess.RunAsync(["dead-letters", "replay", .. connection]);
         Assert.True(again.ExitCode == 0, again.ToString());
         Assert.Contains("Moved 0 message(s)", again.Output, StringComparison.Ordinal);
+    }
+
+    [RabbitFact]
+    public async Task Replay_with_key_model_since_and_limit_moves_only_those_and_list_json_shows_the_rest()
+    {
+        await using var rabbit = await RabbitMqManagement.CreateVirtualHostAsync("hokusai-cli");
+        using var api = Api();
+        var v = Uri.EscapeDataString(rabbit.VirtualHost);
+        foreach (var queue in new[] { "q", "q_error" })
+        {
+            (await api.PutAsJsonAsync($"queues/{v}/{queue}", new { durable = true })).EnsureSuccessStatusCode();
+        }
+
+        var letters = new (string Key, string Model, string FailedAt)[]
+        {
+            ("11111111-1111-4111-8111-111111111111", "model_a", "2024-01-15T10:00:00Z"),
+            ("22222222-2222-4222-8222-222222222222", "model_a", "2024-01-16T10:00:00Z"),
+            ("33333333-3333-4333-8333-333333333333", "model_b", "2024-01-17T10:00:00Z"),
+            ("44444444-4444-4444-8444-444444444444", "model_b", "2024-01-18T10:00:00Z"),
+        };
+        foreach (var (key, model, failedAt) in letters)
+        {
+            await PublishDeadLetterAsync(api, v, key, model, failedAt);
+        }
+
+        string[] connection = ["--queue", "q", "--vhost", rabbit.VirtualHost];
+        async Task<string[]> Keys(string queue) =>
+            [.. (await rabbit.PeekAsync(queue)).Select(m => JsonNode.Parse(m.Payload)!["idempotency_key"]!.GetValue<string>()).Order()];
+
+        var json = await CliProcess.RunAsync(["dead-letters", "list", "--json", .. connection]);
+        Assert.True(json.ExitCode == 0, json.ToString());
+        var listed = JsonNode.Parse(json.Output)!;
+        Assert.Equal(4, listed["total"]!.GetValue<int>());
+        Assert.Equal(letters.Select(l => l.Key), listed["messages"]!.AsArray().Select(m => m!["idempotency_key"]!.GetValue<string>()));
+        Assert.Equal("model_b", listed["messages"]![3]!["model_id"]!.GetValue<string>());
+        Assert.Equal("2024-01-18T10:00:00Z", listed["messages"]![3]!["failed_at"]!.GetValue<string>());
+        Assert.StartsWith("Webhook delivery of 4444", listed["messages"]![3]!["reason"]!.GetValue<string>(), StringComparison.Ordinal);
+
+        var byKey = await CliProcess.RunAsync(["dead-letters", "replay", "--key", letters[1].Key, .. connection]);
+        Assert.True(byKey.ExitCode == 0, byKey.ToString());
+        Assert.Contains("Moved 1 of 4 message(s) from q_error to q", byKey.Output, StringComparison.Ordinal);
+        Assert.Equal([letters[1].Key], await Keys("q"));
+        Assert.Equal([letters[0].Key, letters[2].Key, letters[3].Key], await Keys("q_error"));
+
+        var byModel = await CliProcess.RunAsync(["dead-letters", "replay", "--model-id", "model_b", "--limit", "1", .. connection]);
+        Assert.True(byModel.ExitCode == 0, byModel.ToString());
+        Assert.Contains("Moved 1 of 3 message(s)", byModel.Output, StringComparison.Ordinal);
+        Assert.Equal(2, (await Keys("q")).Length);
+        Assert.Contains(letters[0].Key, await Keys("q_error"));
+
+        var bySince = await CliProcess.RunAsync(["dead-letters", "replay", "--since", "2024-01-17T00:00:00Z", .. connection]);
+        Assert.True(bySince.ExitCode == 0, bySince.ToString());
+        Assert.Contains("Moved 1 of 2 message(s)", bySince.Output, StringComparison.Ordinal);
+
+        // Every registration is in exactly one place, headers kept; the one nothing selected is still a dead letter.
+        Assert.Equal([letters[1].Key, letters[2].Key, letters[3].Key], await Keys("q"));
+        var left = Assert.Single(await rabbit.PeekAsync("q_error"));
+        Assert.Equal(letters[0].Key, JsonNode.Parse(left.Payload)!["idempotency_key"]!.GetValue<string>());
+        Assert.Equal("2024-01-15T10:00:00Z", left.Header("MT-Fault-Timestamp"));
+        Assert.All(await rabbit.PeekAsync("q"), m => Assert.StartsWith("Webhook delivery of", m.Header("MT-Fault-Message"), StringComparison.Ordinal));
     }
 
     [RabbitFact]
@@ -169,6 +210,31 @@ public sealed class RabbitTests
 
         Assert.True(result.ExitCode == 1, result.ToString());
         Assert.Contains("nothing-here_error does not exist", result.Error, StringComparison.Ordinal);
+    }
+
+    /// <summary>A registration in <c>q_error</c> with the headers MassTransit's error transport writes.</summary>
+    private static async Task PublishDeadLetterAsync(HttpClient api, string escapedVhost, string key, string modelId, string failedAt)
+    {
+        var payload = $"{{\"model_id\":\"{modelId}\",\"idempotency_key\":\"{key}\",\"registered_version\":\"1\",\"timestamp\":\"2024-01-15T10:30:00Z\",\"token_symbol\":\"TOKEN\"}}";
+        var response = await api.PostAsJsonAsync($"exchanges/{escapedVhost}/amq.default/publish", new
+        {
+            properties = new
+            {
+                delivery_mode = 2,
+                content_type = "application/json",
+                headers = new Dictionary<string, string>
+                {
+                    ["MT-Fault-Message"] = $"Webhook delivery of {key} failed after 6 attempt(s); last: HTTP 500 (InternalServerError).",
+                    ["MT-Fault-ExceptionType"] = "Hokusai.Bus.WebhookDeliveryException",
+                    ["MT-Fault-Timestamp"] = failedAt,
+                    ["MT-Reason"] = "fault",
+                },
+            },
+            routing_key = "q_error",
+            payload,
+            payload_encoding = "string",
+        });
+        response.EnsureSuccessStatusCode();
     }
 
     private static HttpClient Api()

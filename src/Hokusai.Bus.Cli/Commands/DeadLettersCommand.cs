@@ -9,9 +9,10 @@ namespace Hokusai.Bus.Cli.Commands;
 
 /// <summary>
 /// <c>dead-letters list|replay</c>: the <c>_error</c> queue of a delivery queue, through RabbitMQ's management API.
-/// <c>list</c> reads without consuming (get with <c>ack_requeue_true</c>); <c>replay</c> moves every message back to
-/// the source queue with a dynamic shovel (acknowledged only after the broker confirmed each publish), waits until the
-/// shovel has finished and removed itself, and says how many were moved.
+/// <c>list</c> reads without consuming (get with <c>ack_requeue_true</c>), as text or <c>--json</c>; <c>replay</c> moves
+/// every message back to the source queue with a dynamic shovel (acknowledged only after the broker confirmed each
+/// publish), waits until the shovel has finished and removed itself, and says how many were moved. With
+/// <c>--key</c>, <c>--model-id</c>, <c>--since</c> or <c>--limit</c> it moves only those, over AMQP (<see cref="SelectiveReplay"/>).
 /// </summary>
 internal static class DeadLettersCommand
 {
@@ -30,9 +31,11 @@ internal static class DeadLettersCommand
     {
         var connection = new ConnectionOptions();
         var limit = CommonOptions.Int("--limit", "Show at most this many messages.", 100, 1, 100_000);
+        var json = new Option<bool>("--json") { Description = "Print one JSON document (queue, total, messages with key, model, reason, exception, failed_at) for scripts." };
         var command = new Command("list", "Show each dead letter's idempotency key and reason (MT-Fault-* headers), without consuming it.");
         connection.AddTo(command);
         command.Options.Add(limit);
+        command.Options.Add(json);
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             var (source, error) = connection.Queues(parseResult);
@@ -45,6 +48,12 @@ internal static class DeadLettersCommand
             }
 
             var messages = total == 0 ? [] : await api.PeekAsync(error, parseResult.GetValue(limit), cancellationToken) ?? [];
+            if (parseResult.GetValue(json))
+            {
+                Console.WriteLine(Json(error, api.VirtualHost, total.Value, messages));
+                return ExitCodes.Success;
+            }
+
             Console.WriteLine(
                 $"{error} (vhost {api.VirtualHost}): {total} message(s)"
                 + (messages.Count < total ? $", showing the first {messages.Count}" : "")
@@ -54,7 +63,7 @@ internal static class DeadLettersCommand
             foreach (var message in messages)
             {
                 number++;
-                var (key, modelId) = Identify(message.Payload);
+                var (key, modelId) = DeadLetterSelection.Identify(message.Payload);
                 Console.WriteLine($"[{number}] idempotency key {key ?? "-"}  model {modelId ?? "-"}");
                 Console.WriteLine($"    reason:    {message.Header("MT-Fault-Message") ?? "-"}");
                 Console.WriteLine($"    exception: {message.Header("MT-Fault-ExceptionType") ?? "-"}");
@@ -74,13 +83,61 @@ internal static class DeadLettersCommand
     {
         var connection = new ConnectionOptions();
         var timeout = CommonOptions.Seconds("--timeout", "Give up (and remove the shovel) if the move has not finished within this many seconds.", 60, minimum: 1);
-        var command = new Command("replay", "Move every message of <queue>_error back to <queue> (a dynamic shovel: none lost), then print how many were moved.");
+        var key = new Option<string>("--key") { Description = "Move only the dead letter with this idempotency key.", HelpName = "key" };
+        var modelId = new Option<string>("--model-id") { Description = "Move only dead letters of this model id.", HelpName = "id" };
+        var since = new Option<DateTimeOffset?>("--since")
+        {
+            Description = "Move only dead letters that failed at or after this time (ISO 8601, UTC unless it says otherwise; MT-Fault-Timestamp).",
+            HelpName = "time",
+            CustomParser = result =>
+            {
+                var text = result.Tokens.Count == 1 ? result.Tokens[0].Value : "";
+                if (DateTimeOffset.TryParse(text, System.Globalization.CultureInfo.InvariantCulture,
+                        System.Globalization.DateTimeStyles.AssumeUniversal, out var at))
+                {
+                    return at;
+                }
+
+                result.AddError($"--since must be an ISO 8601 time, e.g. 2026-12-01T09:00:00Z; got '{text}'.");
+                return null;
+            },
+        };
+        var limit = new Option<int?>("--limit")
+        {
+            Description = "Move at most this many (the first that match, in queue order).",
+            HelpName = "n",
+            CustomParser = result =>
+            {
+                var text = result.Tokens.Count == 1 ? result.Tokens[0].Value : "";
+                if (int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n) && n >= 1)
+                {
+                    return n;
+                }
+
+                result.AddError($"--limit must be a whole number of at least 1; got '{text}'.");
+                return null;
+            },
+        };
+        var amqp = new Option<Uri>("--amqp")
+        {
+            Description = "The broker over AMQP, for a selective replay. Default: the management host on port 5672 with --user, --password and --vhost.",
+            HelpName = "url",
+        };
+        var command = new Command("replay", "Move the messages of <queue>_error back to <queue>: all of them (a dynamic shovel), or only those "
+            + "--key, --model-id, --since and --limit select; none lost, each acknowledged after the broker confirmed its copy.");
         connection.AddTo(command);
         command.Options.Add(timeout);
+        command.Options.Add(key);
+        command.Options.Add(modelId);
+        command.Options.Add(since);
+        command.Options.Add(limit);
+        command.Options.Add(amqp);
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             var (source, error) = connection.Queues(parseResult);
             using var api = connection.Api(parseResult);
+            var selection = new DeadLetterSelection(parseResult.GetValue(key), parseResult.GetValue(modelId),
+                parseResult.GetValue(since), parseResult.GetValue(limit));
             var before = await api.ReadyCountAsync(error, cancellationToken);
             if (before is null)
             {
@@ -98,6 +155,16 @@ internal static class DeadLettersCommand
             {
                 Terminal.Error($"queue {source} does not exist in vhost {api.VirtualHost}: start the host (it declares the queue) before replaying.");
                 return ExitCodes.Failure;
+            }
+
+            if (selection.Selective)
+            {
+                var result = await SelectiveReplay.RunAsync(parseResult.GetValue(amqp) ?? connection.Amqp(parseResult), error, source,
+                    selection, cancellationToken);
+                Console.WriteLine(
+                    $"Moved {result.Moved} of {result.Looked} message(s) from {error} to {source}, each acknowledged after the broker "
+                    + $"confirmed it; the other {result.Left} are back in {error}, unchanged.");
+                return ExitCodes.Success;
             }
 
             var name = $"hokusai-bus-replay-{Guid.NewGuid():N}";
@@ -118,7 +185,7 @@ internal static class DeadLettersCommand
             Console.WriteLine($"Moving {before} message(s) from {error} to {source} (vhost {api.VirtualHost}) with dynamic shovel {name}...");
 
             var deadline = Stopwatch.StartNew();
-            var limit = parseResult.GetSeconds(timeout);
+            var within = parseResult.GetSeconds(timeout);
             while (await api.ShovelExistsAsync(name, cancellationToken))
             {
                 if (await api.ShovelStatusAsync(name, cancellationToken) is ("terminated", var reason))
@@ -129,11 +196,11 @@ internal static class DeadLettersCommand
                     return ExitCodes.Failure;
                 }
 
-                if (deadline.Elapsed > limit)
+                if (deadline.Elapsed > within)
                 {
                     await api.DeleteShovelAsync(name, CancellationToken.None);
                     var left = await api.ReadyCountAsync(error, CancellationToken.None) ?? 0;
-                    Terminal.Error($"not finished within {Terminal.Seconds(limit)} s (--timeout); shovel removed. Moved {Math.Max(0, before.Value - left)}; {left} left in {error}.");
+                    Terminal.Error($"not finished within {Terminal.Seconds(within)} s (--timeout); shovel removed. Moved {Math.Max(0, before.Value - left)}; {left} left in {error}.");
                     return ExitCodes.Failure;
                 }
 
@@ -150,29 +217,32 @@ internal static class DeadLettersCommand
         return command;
     }
 
-    /// <summary>The key (the payload's, or the one the host derives) and model id of a raw or MassTransit-enveloped registration.</summary>
-    private static (string? Key, string? ModelId) Identify(byte[] payload)
+    /// <summary><c>list --json</c>: one document, snake_case like the payload.</summary>
+    private static string Json(string queue, string virtualHost, long total, IReadOnlyList<PeekedMessage> messages)
     {
-        try
+        var list = new JsonArray();
+        foreach (var message in messages)
         {
-            var root = JsonNode.Parse(payload) as JsonObject;
-            var body = root?["message"] as JsonObject ?? root;
-            if (body is null)
+            var (key, model) = DeadLetterSelection.Identify(message.Payload);
+            list.Add(new JsonObject
             {
-                return (null, null);
-            }
+                ["idempotency_key"] = key,
+                ["model_id"] = model,
+                ["reason"] = message.Header("MT-Fault-Message"),
+                ["exception_type"] = message.Header("MT-Fault-ExceptionType"),
+                ["failed_at"] = message.Header("MT-Fault-Timestamp"),
+                ["mt_reason"] = message.Header("MT-Reason"),
+                ["redelivered"] = message.Redelivered,
+            });
+        }
 
-            var registration = ModelRegisteredJson.Deserialize(System.Text.Encoding.UTF8.GetBytes(body.ToJsonString()));
-            var key = string.IsNullOrWhiteSpace(registration.IdempotencyKey) && string.IsNullOrWhiteSpace(registration.ModelId)
-                ? null
-                : IdempotencyKey.For(registration);
-            return (key, string.IsNullOrWhiteSpace(registration.ModelId) ? null : registration.ModelId);
-        }
-        catch (Exception ex) when (ex is JsonException or InvalidOperationException or NotSupportedException
-                                       or ArgumentException or FormatException)
+        return new JsonObject
         {
-            return (null, null); // not a registration (it may be why it is a dead letter)
-        }
+            ["queue"] = queue,
+            ["vhost"] = virtualHost,
+            ["total"] = total,
+            ["messages"] = list,
+        }.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
     }
 
     /// <summary>--queue and the management API connection options.</summary>
@@ -233,6 +303,14 @@ internal static class DeadLettersCommand
             var source = queue.EndsWith(ErrorSuffix, StringComparison.Ordinal) ? queue[..^ErrorSuffix.Length] : queue;
             return (source, source + ErrorSuffix);
         }
+
+        /// <summary>The broker over AMQP: the management host, port 5672, the same user, password and virtual host.</summary>
+        public Uri Amqp(ParseResult parseResult) => new UriBuilder("amqp", parseResult.GetRequiredValue(_management).Host, 5672,
+            Uri.EscapeDataString(parseResult.GetValue(_vhost)!))
+        {
+            UserName = Uri.EscapeDataString(parseResult.GetValue(_user)!),
+            Password = Uri.EscapeDataString(parseResult.GetValue(_password)!),
+        }.Uri;
 
         public ManagementApi Api(ParseResult parseResult) => new(
             parseResult.GetRequiredValue(_management), parseResult.GetValue(_user)!, parseResult.GetValue(_password)!,

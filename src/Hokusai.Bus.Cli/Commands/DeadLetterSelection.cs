@@ -1,0 +1,50 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Hokusai.Bus.Contracts;
+
+namespace Hokusai.Bus.Cli.Commands;
+
+/// <summary>
+/// Which dead letters <c>replay</c> moves: every one whose idempotency key, model id and failure time match all the
+/// criteria given (<c>--key</c>, <c>--model-id</c>, <c>--since</c>), at most <c>--limit</c> of them.
+/// </summary>
+internal sealed record DeadLetterSelection(string? Key, string? ModelId, DateTimeOffset? Since, int? Limit)
+{
+    /// <summary>Whether any criterion was given: without one, replay moves the whole queue.</summary>
+    public bool Selective => Key is not null || ModelId is not null || Since is not null || Limit is not null;
+
+    /// <summary>Whether the message with this body and <c>MT-Fault-Timestamp</c> is selected (the limit aside).</summary>
+    public bool Matches(byte[] payload, string? failedAt)
+    {
+        var (key, modelId) = Identify(payload);
+        return (Key is null || string.Equals(Key, key, StringComparison.Ordinal))
+            && (ModelId is null || string.Equals(ModelId, modelId, StringComparison.Ordinal))
+            && (Since is null || (DateTimeOffset.TryParse(failedAt, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at) && at >= Since));
+    }
+
+    /// <summary>The key (the payload's, or the one the host derives) and model id of a raw or MassTransit-enveloped registration.</summary>
+    public static (string? Key, string? ModelId) Identify(byte[] payload)
+    {
+        try
+        {
+            var root = JsonNode.Parse(payload) as JsonObject;
+            var body = root?["message"] as JsonObject ?? root;
+            if (body is null)
+            {
+                return (null, null);
+            }
+
+            var registration = ModelRegisteredJson.Deserialize(System.Text.Encoding.UTF8.GetBytes(body.ToJsonString()));
+            var key = string.IsNullOrWhiteSpace(registration.IdempotencyKey) && string.IsNullOrWhiteSpace(registration.ModelId)
+                ? null
+                : IdempotencyKey.For(registration);
+            return (key, string.IsNullOrWhiteSpace(registration.ModelId) ? null : registration.ModelId);
+        }
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException or NotSupportedException
+                                       or ArgumentException or FormatException)
+        {
+            return (null, null); // not a registration (it may be why it is a dead letter)
+        }
+    }
+}
