@@ -76,6 +76,8 @@ install_packages() {
     # The README's Python examples (the pika producer, the legacy Redis consumer) run in tests under Debian's python3.
     /usr/bin/python3 -c "import pika" >/dev/null 2>&1 || missing+=(python3-pika)
     /usr/bin/python3 -c "import redis" >/dev/null 2>&1 || missing+=(python3-redis)
+    # A test validates compose/docker-compose.yml with the real tool (config only; no Docker engine needed).
+    command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
     [ "${#missing[@]}" -eq 0 ] && return 0
     log "installing ${missing[*]} ..."
     local t0=$SECONDS

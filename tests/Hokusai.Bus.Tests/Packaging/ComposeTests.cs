@@ -3,8 +3,9 @@ using YamlDotNet.RepresentationModel;
 namespace Hokusai.Bus.Tests.Packaging;
 
 /// <summary>
-/// No docker engine runs here, so the compose file is checked against what the host expects: services, ports,
-/// the guide's variables, health checks and the RabbitMQ plugins ops need.
+/// No docker engine runs here, so the compose file is validated by Debian's docker-compose (<c>config</c>, which needs
+/// no engine) and checked against what the host expects: services, ports, the guide's variables, the secret, health
+/// checks and the RabbitMQ plugins ops need.
 /// </summary>
 public sealed class ComposeTests
 {
@@ -99,6 +100,47 @@ public sealed class ComposeTests
         Assert.Contains("USER $APP_UID", dockerfile);
         Assert.Contains("HEALTHCHECK", dockerfile);
         Assert.Contains("MASSTRANSIT_USAGE_TELEMETRY=false", dockerfile);
+    }
+
+    [Fact]
+    public async Task Docker_compose_accepts_the_file_with_the_example_env_and_resolves_what_the_host_gets()
+    {
+        var start = new System.Diagnostics.ProcessStartInfo("docker-compose")
+        {
+            WorkingDirectory = Repository.File("compose"),
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        foreach (var arg in new[] { "-f", "docker-compose.yml", "--env-file", ".env.example", "config" })
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        System.Diagnostics.Process process;
+        try
+        {
+            process = System.Diagnostics.Process.Start(start)!;
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            throw new InvalidOperationException("docker-compose is not installed: scripts/services.sh start installs Debian's package.");
+        }
+
+        using var _ = process;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var errors = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        Assert.True(process.ExitCode == 0, "docker-compose config: " + await errors);
+
+        var yaml = new YamlStream();
+        yaml.Load(new StringReader(await output));
+        var resolved = (YamlMappingNode)yaml.Documents[0].RootNode;
+        var host = Map(Map(resolved, "services"), "host");
+        var environment = Map(host, "environment");
+        Assert.Equal("http://receiver:8090/api/models/ready", Scalar(environment, "WEBHOOK_URL"));
+        Assert.Equal("true", Scalar(environment, "WEBHOOK_ALLOW_HTTP"));
+        Assert.Equal("/run/secrets/webhook_secret", Scalar(environment, "WEBHOOK_SECRET_FILE"));
+        Assert.EndsWith("compose/secrets/webhook_secret", Scalar(Map(Map(resolved, "secrets"), "webhook_secret"), "file"), StringComparison.Ordinal);
     }
 
     private static IEnumerable<string> Ports(string service) =>
