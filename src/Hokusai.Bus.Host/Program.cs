@@ -4,7 +4,6 @@ using Hokusai.Bus;
 using Hokusai.Bus.Host;
 using MassTransit;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
-using OpenTelemetry.Metrics;
 
 if (args is ["probe", var probeUrl])
 {
@@ -36,9 +35,7 @@ builder.Services.Configure<MassTransitHostOptions>(o =>
     o.StopTimeout = TimeSpan.FromSeconds(25);
 });
 builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
-builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
-    .AddMeter(HokusaiTopology.MeterName)
-    .AddPrometheusExporter());
+builder.AddHostTelemetry(); // Prometheus /metrics; OTLP metrics and traces when OTEL_EXPORTER_OTLP_* is set
 
 var app = builder.Build();
 // Settings are checked before anything starts; every bad one is listed, naming its variable.

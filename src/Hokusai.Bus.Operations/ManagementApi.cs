@@ -51,12 +51,19 @@ public sealed class ManagementApi : IDisposable
     /// Publishes <paramref name="payload"/> to an exchange, persistent, as a Python producer with pika would.
     /// Returns whether the exchange routed it to any queue.
     /// </summary>
-    public async Task<bool> PublishAsync(string exchange, byte[] payload, string? contentType, CancellationToken cancellationToken = default)
+    public async Task<bool> PublishAsync(
+        string exchange, byte[] payload, string? contentType, CancellationToken cancellationToken = default,
+        IReadOnlyDictionary<string, string>? headers = null)
     {
         var properties = new Dictionary<string, object> { ["delivery_mode"] = 2 };
         if (contentType is not null)
         {
             properties["content_type"] = contentType;
+        }
+
+        if (headers is not null)
+        {
+            properties["headers"] = headers;
         }
 
         using var response = await _http.PostAsJsonAsync($"exchanges/{_vhost}/{Uri.EscapeDataString(exchange)}/publish", new

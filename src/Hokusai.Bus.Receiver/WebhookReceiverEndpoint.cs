@@ -49,6 +49,7 @@ internal sealed class WebhookReceiverEndpoint
 
     public async Task HandleAsync(HttpContext context, Func<ModelRegistered, HttpContext, CancellationToken, Task> handler)
     {
+        using var activity = ReceiveActivity.Start(context);
         var request = context.Request;
         var path = request.Path.Value ?? "/";
 

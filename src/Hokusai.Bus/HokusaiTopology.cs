@@ -2,7 +2,7 @@ using Hokusai.Bus.Contracts;
 
 namespace Hokusai.Bus;
 
-/// <summary>The names ops and producers rely on: the exchange registrations are published to and the meter's name.</summary>
+/// <summary>The names ops and producers rely on: the exchange registrations are published to, the meter's and the ActivitySource's names.</summary>
 public static class HokusaiTopology
 {
     /// <summary>
@@ -14,4 +14,7 @@ public static class HokusaiTopology
 
     /// <summary>The <see cref="System.Diagnostics.Metrics.Meter"/> whose instruments the plugin records.</summary>
     public const string MeterName = "Hokusai.Bus";
+
+    /// <summary>The ActivitySource of the delivery span (parent of every HTTP attempt); add it to tracing.</summary>
+    public const string ActivitySourceName = "Hokusai.Bus";
 }

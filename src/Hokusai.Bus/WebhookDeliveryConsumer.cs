@@ -22,6 +22,7 @@ internal sealed class WebhookDeliveryConsumer(WebhookEndpoint endpoint) : IConsu
         }
 
         var body = ModelRegisteredJson.Serialize(registration);
+        using var activity = DeliveryActivity.Start(context, endpoint.Name);
         var decision = await endpoint.Delivery
             .DeliverAsync(body, registration.IdempotencyKey, DeliveryHistory.From(context.Headers), context.CancellationToken)
             .ConfigureAwait(false);

@@ -46,8 +46,8 @@ internal sealed class Scenario : IAsyncDisposable
         return host;
     }
 
-    public Task PublishAsync(string json, string? contentType = "application/json") =>
-        Rabbit.PublishAsync(Exchange, json, contentType);
+    public Task PublishAsync(string json, string? contentType = "application/json", IReadOnlyDictionary<string, string>? headers = null) =>
+        Rabbit.PublishAsync(Exchange, json, contentType, headers);
 
     public async Task<IReadOnlyList<QueuedMessage>> ErrorsAsync() => await Rabbit.PeekAsync(ErrorQueue);
 

@@ -35,9 +35,10 @@ public sealed class RabbitMqManagement : IAsyncDisposable
     }
 
     /// <summary>Publishes raw bytes to an exchange, as a Python producer with pika would.</summary>
-    public async Task PublishAsync(string exchange, string payload, string? contentType = "application/json")
+    public async Task PublishAsync(
+        string exchange, string payload, string? contentType = "application/json", IReadOnlyDictionary<string, string>? headers = null)
     {
-        if (!await _api.PublishAsync(exchange, Encoding.UTF8.GetBytes(payload), contentType))
+        if (!await _api.PublishAsync(exchange, Encoding.UTF8.GetBytes(payload), contentType, headers: headers))
         {
             throw new InvalidOperationException($"Exchange {exchange} routed the message nowhere (is the host's queue bound?).");
         }
