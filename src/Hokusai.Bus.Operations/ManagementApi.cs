@@ -48,12 +48,13 @@ public sealed class ManagementApi : IDisposable
     }
 
     /// <summary>
-    /// Publishes <paramref name="payload"/> to an exchange, persistent, as a Python producer with pika would.
+    /// Publishes <paramref name="payload"/> to an exchange, persistent, as a Python producer with pika would, with
+    /// <paramref name="headers"/> when given (a <c>traceparent</c>, for one).
     /// Returns whether the exchange routed it to any queue.
     /// </summary>
     public async Task<bool> PublishAsync(
-        string exchange, byte[] payload, string? contentType, CancellationToken cancellationToken = default,
-        IReadOnlyDictionary<string, string>? headers = null)
+        string exchange, byte[] payload, string? contentType, IReadOnlyDictionary<string, string>? headers = null,
+        CancellationToken cancellationToken = default)
     {
         var properties = new Dictionary<string, object> { ["delivery_mode"] = 2 };
         if (contentType is not null)
