@@ -73,7 +73,13 @@ public sealed partial class GuideSettings
         options.Port = (ushort)(uri.IsDefaultPort || uri.Port < 0 ? (options.UseSsl ? 5671 : 5672) : uri.Port);
         var vhost = Uri.UnescapeDataString(uri.AbsolutePath.TrimStart('/'));
         options.VHost = vhost.Length == 0 ? "/" : vhost;
-        var (user, password) = uri.UserInfo.Split(':', 2) is [var u, var p] ? (u, p) : ("guest", "guest");
+        // amqp://user:pass@host, amqp://user@host (the password from RABBITMQ_PASSWORD or its file), or amqp://host (guest).
+        var (user, password) = uri.UserInfo.Split(':', 2) switch
+        {
+            [var u, var p] => (u, p),
+            [{ Length: > 0 } u] => (u, ""),
+            _ => ("guest", "guest"),
+        };
         options.User = Uri.UnescapeDataString(user);
         options.Pass = _rabbitMqPassword ?? Uri.UnescapeDataString(password);
     }

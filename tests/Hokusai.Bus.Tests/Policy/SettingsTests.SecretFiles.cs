@@ -42,6 +42,23 @@ public sealed partial class SettingsTests
     }
 
     [Fact]
+    public void The_readmes_production_broker_settings_give_the_user_from_the_url_and_the_password_from_the_file()
+    {
+        using var files = new SecretFiles();
+        var (host, guide) = Build(Valid(
+            ("RABBITMQ_URL", "amqps://hokusai@rabbit.internal:5671/prod"),
+            ("RABBITMQ_PASSWORD_FILE", files.Write("rabbit", "prod-password-19ad\n"))));
+        using var _ = host;
+        Assert.Empty(guide.Failures(host.Services));
+
+        var rabbit = new RabbitMqTransportOptions();
+        guide.CopyRabbitMqTo(rabbit);
+
+        Assert.Equal(("hokusai", "prod-password-19ad", "rabbit.internal", (ushort)5671, "prod", true),
+            (rabbit.User, rabbit.Pass, rabbit.Host, rabbit.Port, rabbit.VHost, rabbit.UseSsl));
+    }
+
+    [Fact]
     public void A_missing_file_or_a_secret_set_twice_stops_start_up_naming_the_variables_never_the_content()
     {
         using var files = new SecretFiles();
