@@ -82,4 +82,36 @@ public sealed class RedisFallbackTests
         await RabbitMqManagement.Eventually(async () => await http.GetStringAsync("health/ready") == "Healthy", Wait, "ready");
         Assert.DoesNotContain("Redis", host.Output, StringComparison.OrdinalIgnoreCase);
     }
+
+    [RabbitRedisFact]
+    public async Task A_redis_that_requires_a_password_is_fed_with_the_password_from_REDIS_PASSWORD_FILE()
+    {
+        const string password = "redis-secret-from-a-file-7c21";
+        await using var redis = await RedisServerProcess.StartAsync(password);
+        await using var scenario = await Scenario.StartAsync();
+        await using var client = await ConnectionMultiplexer.ConnectAsync($"{redis.Address},password={password}");
+        var secrets = Directory.CreateTempSubdirectory("hokusai-secrets-");
+        try
+        {
+            var file = Path.Combine(secrets.FullName, "redis_password");
+            await File.WriteAllTextAsync(file, password + "\n");
+            var host = await scenario.StartHostAsync(new Dictionary<string, string>
+            {
+                ["ENABLE_REDIS_FALLBACK"] = "true",
+                ["REDIS_URL"] = $"redis://{redis.Address}/0", // no password in the URL: the server refuses such clients
+                ["REDIS_PASSWORD_FILE"] = file,
+            });
+
+            await scenario.PublishAsync(Payloads.Registration());
+            await RabbitMqManagement.Eventually(
+                async () => await client.GetDatabase().ListLengthAsync(List) == 1, Wait, "the registration on the Redis list");
+
+            Assert.Empty(await scenario.Rabbit.PeekAsync(RedisQueue + "_error"));
+            Assert.DoesNotContain(password, host.Output, StringComparison.Ordinal);
+        }
+        finally
+        {
+            secrets.Delete(recursive: true);
+        }
+    }
 }

@@ -8,17 +8,23 @@ namespace Hokusai.Bus.TestSupport;
 /// </summary>
 public sealed class RedisServerProcess : IAsyncDisposable
 {
+    private readonly string? _password;
     private Process? _process;
 
-    private RedisServerProcess(int port) => Port = port;
+    private RedisServerProcess(int port, string? password)
+    {
+        Port = port;
+        _password = password;
+    }
 
     public int Port { get; }
 
     public string Address => $"127.0.0.1:{Port}";
 
-    public static async Task<RedisServerProcess> StartAsync()
+    /// <summary>Starts a server; with <paramref name="password"/>, one that refuses clients without it (<c>requirepass</c>).</summary>
+    public static async Task<RedisServerProcess> StartAsync(string? password = null)
     {
-        var server = new RedisServerProcess(LoopbackPort.Free());
+        var server = new RedisServerProcess(LoopbackPort.Free(), password);
         await server.StartAgainAsync();
         return server;
     }
@@ -27,9 +33,13 @@ public sealed class RedisServerProcess : IAsyncDisposable
     public async Task StartAgainAsync()
     {
         var binary = File.Exists("/usr/bin/redis-server") ? "/usr/bin/redis-server" : "redis-server";
-        _process = Process.Start(new ProcessStartInfo(binary,
-            ["--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1",
-             "--save", "", "--appendonly", "no", "--daemonize", "no"])
+        string[] arguments =
+        [
+            "--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1",
+            "--save", "", "--appendonly", "no", "--daemonize", "no",
+            .. _password is null ? Array.Empty<string>() : ["--requirepass", _password],
+        ];
+        _process = Process.Start(new ProcessStartInfo(binary, arguments)
         {
             RedirectStandardOutput = true,
             UseShellExecute = false,
