@@ -67,10 +67,7 @@ public sealed class RabbitTests
         await using var rabbit = await RabbitMqManagement.CreateVirtualHostAsync("hokusai-cli");
         using var api = Api();
         var v = Uri.EscapeDataString(rabbit.VirtualHost);
-        foreach (var queue in new[] { "q", "q_error" })
-        {
-            (await api.PutAsJsonAsync($"queues/{v}/{queue}", new { durable = true })).EnsureSuccessStatusCode();
-        }
+        await DeclareQueuesAsync(api, v, "q", "q_error");
 
         var keys = new[] { "11111111-1111-4111-8111-111111111111", "22222222-2222-4222-8222-222222222222", "33333333-3333-4333-8333-333333333333" };
         for (var i = 0; i < keys.Length; i++)
@@ -114,10 +111,7 @@ public sealed class RabbitTests
         await using var rabbit = await RabbitMqManagement.CreateVirtualHostAsync("hokusai-cli");
         using var api = Api();
         var v = Uri.EscapeDataString(rabbit.VirtualHost);
-        foreach (var queue in new[] { "q", "q_error" })
-        {
-            (await api.PutAsJsonAsync($"queues/{v}/{queue}", new { durable = true })).EnsureSuccessStatusCode();
-        }
+        await DeclareQueuesAsync(api, v, "q", "q_error");
 
         var letters = new (string Key, string Model, string FailedAt)[]
         {
@@ -174,10 +168,7 @@ public sealed class RabbitTests
         await using var rabbit = await RabbitMqManagement.CreateVirtualHostAsync("hokusai-cli");
         using var api = Api();
         var v = Uri.EscapeDataString(rabbit.VirtualHost);
-        foreach (var queue in new[] { "hokusai-webhook-delivery-token", "hokusai-webhook-delivery-token_error", "hokusai-webhook-delivery_error" })
-        {
-            (await api.PutAsJsonAsync($"queues/{v}/{queue}", new { durable = true })).EnsureSuccessStatusCode();
-        }
+        await DeclareQueuesAsync(api, v, "hokusai-webhook-delivery-token", "hokusai-webhook-delivery-token_error", "hokusai-webhook-delivery_error");
 
         const string key = "44444444-4444-4444-8444-444444444444";
         var response = await api.PostAsJsonAsync($"exchanges/{v}/amq.default/publish", new
@@ -245,6 +236,14 @@ public sealed class RabbitTests
     }
 
     /// <summary>The exchange MassTransit publishes to (as it declares it), and a queue bound to it, as the host would have.</summary>
+    private static async Task DeclareQueuesAsync(HttpClient api, string escapedVhost, params string[] queues)
+    {
+        foreach (var queue in queues)
+        {
+            (await api.PutAsJsonAsync($"queues/{escapedVhost}/{queue}", new { durable = true })).EnsureSuccessStatusCode();
+        }
+    }
+
     private static async Task DeclareBoundQueueAsync(HttpClient api, string vhost, string queue)
     {
         var v = Uri.EscapeDataString(vhost);
