@@ -42,7 +42,7 @@ public sealed partial class GuideSettings
     ];
 
     /// <summary>The secrets that may also come from a file, <c>&lt;NAME&gt;_FILE</c> (the Docker and Kubernetes secrets convention).</summary>
-    public static readonly string[] SecretVariables = ["WEBHOOK_SECRET", "WEBHOOK_ROTATION_SECRETS", "REDIS_PASSWORD", "RABBITMQ_PASSWORD"];
+    private static readonly string[] SecretVariables = ["WEBHOOK_SECRET", "WEBHOOK_ROTATION_SECRETS", "REDIS_PASSWORD", "RABBITMQ_PASSWORD"];
 
     private readonly IConfiguration _configuration;
     private readonly List<string> _errors = [];

@@ -193,15 +193,8 @@ internal static class E2eBenchmark
             await using var publisher = await AmqpPublisher.ConnectAsync(vhost.AmqpUrl, "bench publisher");
             string Diagnostics() => "host output (tail):\n" + host.OutputTail();
 
-            async Task<Phase> Publish(int n, double? perSecond)
-            {
-                var phase = new Phase(n);
-                receiver.Phase = phase;
-                await publisher.PublishAsync(AmqpPublisher.RegistrationsExchange, phase,
-                    seq => payload.Body(phase.Id, seq), options.Window, perSecond);
-                await phase.WaitAsync(Stall, Diagnostics);
-                return phase;
-            }
+            Task<Phase> Publish(int n, double? perSecond) =>
+                PublishPhaseAsync(publisher, receiver, payload, n, options.Window, perSecond, Diagnostics);
 
             // Warm-up, at least 6 s: the host's tiered JIT (it compiles for several seconds after start), dynamic PGO,
             // GC heap sizing, HTTP connections.
@@ -270,6 +263,21 @@ internal static class E2eBenchmark
             Directory.CreateDirectory(dir);
             phase.Dump(Path.Combine(dir, name + ".csv"));
         }
+    }
+
+    /// <summary>
+    /// Publishes <paramref name="n"/> registrations to the registrations exchange as one <see cref="Phase"/> the receiver
+    /// records (paced when <paramref name="perSecond"/> is given) and waits until every one has arrived.
+    /// </summary>
+    internal static async Task<Phase> PublishPhaseAsync(
+        AmqpPublisher publisher, BenchReceiver receiver, Payload payload, int n, int window, double? perSecond,
+        Func<string> diagnostics)
+    {
+        var phase = new Phase(n);
+        receiver.Phase = phase;
+        await publisher.PublishAsync(AmqpPublisher.RegistrationsExchange, phase, seq => payload.Body(phase.Id, seq), window, perSecond);
+        await phase.WaitAsync(Stall, diagnostics);
+        return phase;
     }
 
     /// <summary>Runs <paramref name="round"/> until <paramref name="atLeast"/> has passed (at most 20 rounds).</summary>

@@ -108,14 +108,8 @@ internal static class RawBridge
             }
 
             await using var publisher = await AmqpPublisher.ConnectAsync(vhost.AmqpUrl, "bench bridge publisher");
-            async Task<Phase> Publish(int n)
-            {
-                var phase = new Phase(n);
-                receiver.Phase = phase;
-                await publisher.PublishAsync(AmqpPublisher.RegistrationsExchange, phase, seq => payload.Body(phase.Id, seq), window);
-                await phase.WaitAsync(TimeSpan.FromSeconds(30), () => "raw bridge");
-                return phase;
-            }
+            Task<Phase> Publish(int n) =>
+                E2eBenchmark.PublishPhaseAsync(publisher, receiver, payload, n, window, perSecond: null, () => "raw bridge");
 
             await E2eBenchmark.WarmUpAsync(() => Publish(Math.Min(count, 3_000)), TimeSpan.FromSeconds(6));
             var cpu = HostRun.ProcessCpu(process.Id);
