@@ -37,6 +37,7 @@ public sealed class WebhookReceiver : IAsyncDisposable
     private readonly ConcurrentQueue<ReceivedRequest> _requests = new();
     private readonly ConcurrentDictionary<string, int> _accepted = new();
     private readonly object _waitersGate = new();
+    private int _arrivals;
     private readonly List<(Func<WebhookReceiver, bool> Condition, TaskCompletionSource Done)> _waiters = [];
 
     private WebhookReceiver(WebApplication app, string secret)
@@ -127,7 +128,9 @@ public sealed class WebhookReceiver : IAsyncDisposable
         var signature = context.Request.Headers[WebhookHeaders.Signature].ToString();
         var key = context.Request.Headers[WebhookHeaders.IdempotencyKey].ToString();
         var valid = _verifier.Verify(body, signature);
-        var info = new RequestInfo(body, valid, key, _requests.Count + 1);
+        // Numbered on arrival, not on recording: a delayed request is recorded only when it ends, and a retry that
+        // arrives before that must still be number 2.
+        var info = new RequestInfo(body, valid, key, Interlocked.Increment(ref _arrivals));
 
         var response = await Respond(info);
         if (response.Status == 0)
