@@ -4,11 +4,26 @@ using Hokusai.Bus.Receiver;
 using Microsoft.Extensions.Options;
 
 var builder = WebApplication.CreateBuilder(args);
+var secret = builder.Configuration["WEBHOOK_SECRET"] ?? "";
+if (builder.Configuration["WEBHOOK_SECRET_FILE"] is { Length: > 0 } secretFile)
+{
+    try
+    {
+        secret = File.ReadAllText(secretFile).TrimEnd('\r', '\n');
+    }
+    catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+    {
+        // As the delivery host says it: the variable and the path, never the content or a stack trace.
+        var reason = e is FileNotFoundException or DirectoryNotFoundException ? "it does not exist" : "it cannot be read (" + e.GetType().Name + ")";
+        Console.Error.WriteLine("The receiver cannot start; fix these settings:");
+        Console.Error.WriteLine($"  WEBHOOK_SECRET_FILE names {secretFile}, but {reason}.");
+        return 2;
+    }
+}
+
 builder.Services.AddHokusaiWebhookReceiver(o =>
 {
-    o.Secret = builder.Configuration["WEBHOOK_SECRET_FILE"] is { Length: > 0 } file && File.Exists(file)
-        ? File.ReadAllText(file).TrimEnd('\r', '\n')
-        : builder.Configuration["WEBHOOK_SECRET"] ?? "";
+    o.Secret = secret;
     o.RequireStandardWebhooks = string.Equals(builder.Configuration["STANDARD_WEBHOOKS"], "true", StringComparison.OrdinalIgnoreCase);
 });
 if (builder.Configuration["REDIS_URL"] is { Length: > 0 } redis)

@@ -71,7 +71,7 @@ public sealed class ReceiverLibraryTests
     }
 
     [Fact]
-    public async Task The_sample_receiver_without_WEBHOOK_SECRET_exits_2_naming_it_and_with_it_answers_health_unsigned()
+    public async Task The_sample_receiver_without_WEBHOOK_SECRET_or_with_an_unreadable_file_exits_2_naming_it_and_with_it_answers_health_unsigned()
     {
         var dll = BuildOutput.Dll("Hokusai.Bus.SampleReceiver", "Hokusai.Bus.SampleReceiver.dll");
         var port = LoopbackPort.Free();
@@ -91,6 +91,19 @@ public sealed class ReceiverLibraryTests
             Assert.DoesNotContain("   at ", await errors, StringComparison.Ordinal);
         }
 
+        var absent = Path.Combine(Path.GetTempPath(), $"hokusai-absent-{Guid.NewGuid():N}", "webhook_secret");
+        start.Environment["WEBHOOK_SECRET_FILE"] = absent;
+        using (var unreadable = System.Diagnostics.Process.Start(start)!)
+        {
+            var errors = unreadable.StandardError.ReadToEndAsync();
+            await unreadable.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+
+            Assert.Equal(2, unreadable.ExitCode);
+            Assert.Contains($"WEBHOOK_SECRET_FILE names {absent}, but it does not exist.", await errors, StringComparison.Ordinal);
+            Assert.DoesNotContain("   at ", await errors, StringComparison.Ordinal);
+        }
+
+        start.Environment["WEBHOOK_SECRET_FILE"] = null;
         start.Environment["WEBHOOK_SECRET"] = "sample-secret-7d1e";
         using var running = System.Diagnostics.Process.Start(start)!;
         try
