@@ -42,7 +42,9 @@ public sealed class SoakTests
             ["WEBHOOK_CIRCUIT_BREAKER_RECOVERY_TIME"] = "2",
             ["WEBHOOK_MAX_HOLD"] = "15",
         };
+        var hosts = new List<HostProcess>();
         var host = await scenario.StartHostAsync(settings);
+        hosts.Add(host);
         await using var publisher = new ConfirmingPublisher(scenario.Rabbit.AmqpUrl);
         var keys = new List<string>(Count);
         var fifth = Count / 5;
@@ -56,6 +58,7 @@ public sealed class SoakTests
         await PublishAsync(publisher, keys, fifth, wait);
         await host.KillAsync();
         host = await scenario.StartHostAsync(settings);
+        hosts.Add(host);
 
         // 3. Redis goes down too, half-way through the receiver's outage.
         await Task.Delay(Outage / 2);
@@ -86,20 +89,36 @@ public sealed class SoakTests
         // 5. The host is killed again mid-stream, the last fifth arrives, then Redis comes back.
         await host.KillAsync();
         host = await scenario.StartHostAsync(settings);
+        hosts.Add(host);
         await PublishAsync(publisher, keys, Count - keys.Count, wait);
         await Task.Delay(Outage);
         await redis.StartAgainAsync();
         var redisOutage = started.Elapsed - redisDownAt;
 
-        await scenario.Receiver.WaitForAcceptedAsync(Count, wait);
         await using var client = await ConnectionMultiplexer.ConnectAsync(redis.Address);
         var listed = new List<string>();
-        await RabbitMqManagement.Eventually(async () =>
+        try
         {
-            listed = [.. beforeOutage, .. (await client.GetDatabase().ListRangeAsync(List)).Select(v => (string)v!)];
-            return keys.All(k => listed.Exists(entry => entry.Contains(k, StringComparison.Ordinal)));
-        }, wait, $"all {Count} registrations in the Redis list");
+            await scenario.Receiver.WaitForAcceptedAsync(Count, wait);
+            await RabbitMqManagement.Eventually(async () =>
+            {
+                listed = [.. beforeOutage, .. (await client.GetDatabase().ListRangeAsync(List)).Select(v => (string)v!)];
+                return keys.All(k => listed.Exists(entry => entry.Contains(k, StringComparison.Ordinal)));
+            }, wait, $"all {Count} registrations in the Redis list");
+        }
+        catch (TimeoutException timeout)
+        {
+            // What a failure needs to be understood after the fact: where the missing registrations are, and what
+            // every host (the killed ones too) logged.
+            var missing = keys.Where(k => !listed.Exists(e => e.Contains(k, StringComparison.Ordinal))).ToList();
+            var depths = string.Join(", ", (await scenario.Rabbit.QueuesAsync()).Where(q => q.Value > 0).Select(q => $"{q.Key}={q.Value}"));
+            var log = await WriteHostLogsAsync(hosts);
+            throw new TimeoutException($"{timeout.Message}. Webhook accepted {scenario.Receiver.AcceptedKeys.Count} of {Count}; "
+                + $"missing from the Redis list: {missing.Count} (first: {missing.FirstOrDefault()}); queues holding messages: "
+                + $"[{depths}]; host logs in {log}.", timeout);
+        }
 
+        await WriteHostLogsAsync(hosts);
         var counts = scenario.Receiver.AcceptedCounts;
         var webhookDuplicates = keys.Sum(k => counts.TryGetValue(k, out var n) ? n - 1 : 0);
         var redisDuplicates = listed.Count - keys.Count;
@@ -117,6 +136,15 @@ public sealed class SoakTests
         Assert.Equal(Count, keys.Distinct().Count());
         Assert.All(keys, k => Assert.True(counts.ContainsKey(k), $"{k} never reached the webhook"));
         Assert.Equal(0, inError);
+    }
+
+    /// <summary>Every host's output (the killed ones too), in start order, to <c>artifacts/soak-hosts.log</c>.</summary>
+    private static async Task<string> WriteHostLogsAsync(IEnumerable<HostProcess> hosts)
+    {
+        var log = Path.Combine(BuildOutput.RepositoryRoot, "artifacts", "soak-hosts.log");
+        Directory.CreateDirectory(Path.GetDirectoryName(log)!);
+        await File.WriteAllTextAsync(log, string.Join("\n==== next host ====\n", hosts.Select(h => h.Output)));
+        return log;
     }
 
     private static async Task PublishAsync(ConfirmingPublisher publisher, List<string> keys, int count, TimeSpan timeout)
