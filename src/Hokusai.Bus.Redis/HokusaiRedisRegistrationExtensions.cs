@@ -32,6 +32,7 @@ public static class HokusaiRedisRegistrationExtensions
         }
 
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<HokusaiRedisOptions>, HokusaiRedisOptionsValidator>());
+        services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<RedisConnection>();
         services.TryAddSingleton<RedisFallbackMetrics>();
         services.AddHealthChecks().AddCheck<RedisFallbackHealthCheck>(

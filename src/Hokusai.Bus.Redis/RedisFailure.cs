@@ -15,7 +15,8 @@ internal static class RedisFailure
                                        || server.Message.StartsWith("MASTERDOWN", StringComparison.Ordinal)
                                        || server.Message.StartsWith("READONLY", StringComparison.Ordinal)
                                        || server.Message.StartsWith("TRYAGAIN", StringComparison.Ordinal),
-        RedisException or TimeoutException => true,
+        // A multiplexer replaced by RedisConnection while this command was on it.
+        RedisException or TimeoutException or ObjectDisposedException => true,
         _ => false,
     };
 

@@ -88,14 +88,15 @@ internal sealed class RedisFallbackConsumer(
             listValue = channelValue = ModelRegisteredJson.Serialize(registration);
         }
 
-        var database = (await redis.GetAsync().ConfigureAwait(false)).GetDatabase();
         try
         {
+            var database = (await redis.GetAsync().ConfigureAwait(false)).GetDatabase();
             var result = await database.ScriptEvaluateAsync(
                 PublishOnceScript,
                 [$"{settings.ListKey}:sent:{key}", settings.ListKey],
                 [listValue, channelValue, (long)settings.DedupTtl.TotalSeconds, settings.ListEnabled ? "1" : "0", settings.Channel])
                 .ConfigureAwait(false);
+            redis.Succeeded();
             return (long)result;
         }
         catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
@@ -103,6 +104,11 @@ internal sealed class RedisFallbackConsumer(
             // A command cut off by a lost connection is cancelled: a Redis failure, to be retried (and, past the quick
             // retries, to wait in RabbitMQ), never a fault. The script is atomic, so a retry writes once or not at all.
             throw new RedisException("Redis connection lost during the write; the message will be retried.", e);
+        }
+        catch (Exception e) when (e is RedisConnectionException or ObjectDisposedException)
+        {
+            redis.Failed(e); // long enough, and the connection is replaced
+            throw;
         }
     }
 }

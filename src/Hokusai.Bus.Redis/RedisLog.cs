@@ -24,4 +24,8 @@ internal static partial class RedisLog
     [LoggerMessage(EventId = 13, EventName = "RedisDuplicate", Level = LogLevel.Information,
         Message = "Redis already has {IdempotencyKey} (a redelivery); nothing written twice")]
     public static partial void RedisDuplicate(ILogger logger, string idempotencyKey);
+
+    [LoggerMessage(EventId = 15, EventName = "RedisConnectionReplaced", Level = LogLevel.Warning,
+        Message = "Redis connection failures for {Seconds:0} s with no success: replacing the connection ({Failure})")]
+    public static partial void RedisConnectionReplaced(ILogger logger, double seconds, string failure);
 }

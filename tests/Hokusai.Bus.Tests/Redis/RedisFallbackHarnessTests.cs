@@ -59,6 +59,31 @@ public sealed class RedisFallbackHarnessTests
         Assert.False(await harness.Published.Any<Fault<ModelRegistered>>());
     }
 
+    [Fact]
+    public async Task With_redis_unreachable_for_more_than_30_s_the_consumer_replaces_its_connection()
+    {
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider();
+        await using var provider = Provider(o =>
+        {
+            o.Url = "127.0.0.1:1";
+            o.MaxRetries = 1;
+            o.RetryDelay = TimeSpan.FromMilliseconds(10);
+        }, time);
+        var harness = provider.GetRequiredService<ITestHarness>();
+        await harness.Start();
+        var connection = provider.GetRequiredService<RedisConnection>();
+
+        await harness.Bus.Publish(Harness.Registration());
+        Assert.True(await harness.Sent.Any<ModelRegistered>()); // failed, and put back for later
+        Assert.Equal(0, connection.Replacements);
+
+        time.Advance(TimeSpan.FromSeconds(31));
+        var later = Harness.Registration();
+        await harness.Bus.Publish(later);
+        Assert.True(await harness.Sent.Any<ModelRegistered>(s => s.Context.Message.IdempotencyKey == later.IdempotencyKey));
+        Assert.Equal(1, connection.Replacements);
+    }
+
     [Theory]
     [InlineData("true", true)]
     [InlineData("false", false)]
@@ -82,10 +107,15 @@ public sealed class RedisFallbackHarnessTests
         Assert.Contains(services, s => s.ServiceType == typeof(WebhookDeliveryConsumer));
     }
 
-    private static ServiceProvider Provider(Action<HokusaiRedisOptions> configure)
+    private static ServiceProvider Provider(Action<HokusaiRedisOptions> configure, TimeProvider? time = null)
     {
         var services = new ServiceCollection();
         services.AddLogging();
+        if (time is not null)
+        {
+            services.AddSingleton(time);
+        }
+
         services.AddMassTransitTestHarness(x =>
         {
             x.DisableUsageTelemetry();
