@@ -32,6 +32,20 @@ internal sealed class SettingReader(IConfiguration section, string path, IConfig
         }
     }
 
+    /// <summary>
+    /// A secret given as a value (<paramref name="key"/>) or as the path of a file that holds it (<paramref name="key"/>
+    /// + <c>File</c>, the way Kestrel takes a certificate's path; for Docker and Kubernetes secrets): the section's own
+    /// first, then the inherited one. The whole file is read, trailing newlines trimmed. Both keys in one section, or a
+    /// file that cannot be read, is an error naming the key and the path, never the content.
+    /// </summary>
+    public void SecretOrFile(string key, Action<string> set)
+    {
+        if (!SecretIn(section, path, key, set) && inherited is not null)
+        {
+            SecretIn(inherited, inheritedPath!, key, set);
+        }
+    }
+
     public void Seconds(string key, Action<TimeSpan> set)
     {
         if (Read(key) is not { } setting)
@@ -104,6 +118,45 @@ internal sealed class SettingReader(IConfiguration section, string path, IConfig
         {
             errors[key] = $"{setting.Path} must be {expected}; got '{Shown(setting.Value)}'.";
         }
+    }
+
+    private bool SecretIn(IConfiguration from, string at, string key, Action<string> set)
+    {
+        var fileKey = key + "File";
+        var value = from[key];
+        var file = from[fileKey] is { Length: > 0 } named ? named : null;
+        if (file is null)
+        {
+            if (value is not null)
+            {
+                set(value);
+            }
+
+            return value is not null;
+        }
+
+        if (value is not null)
+        {
+            errors[key] = $"{at}:{key} and {at}:{fileKey} are both set; set one of them.";
+            return true;
+        }
+
+        try
+        {
+            set(File.ReadAllText(file).TrimEnd('\r', '\n'));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            var reason = e switch
+            {
+                FileNotFoundException or DirectoryNotFoundException => "it does not exist",
+                UnauthorizedAccessException => "permission denied",
+                _ => "it cannot be read (" + e.GetType().Name + ")",
+            };
+            errors[key] = $"{at}:{fileKey} names {SafeText.Of(file, 200)}, but {reason}.";
+        }
+
+        return true;
     }
 
     /// <summary>A value as it may be shown in an error: control characters escaped, cut to 40 characters.</summary>

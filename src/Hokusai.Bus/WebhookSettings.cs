@@ -48,7 +48,7 @@ internal sealed class WebhookSettings(IConfiguration configuration) : IConfigure
             }
         }
 
-        read.String(nameof(options.Secret), v => options.Secret = v);
+        read.SecretOrFile(nameof(options.Secret), v => options.Secret = v);
         read.Seconds(nameof(options.Timeout), v => options.Timeout = v);
         read.Seconds(nameof(options.RetryDelay), v => options.RetryDelay = v);
         read.Seconds(nameof(options.MaxHold), v => options.MaxHold = v);
@@ -58,8 +58,9 @@ internal sealed class WebhookSettings(IConfiguration configuration) : IConfigure
         read.Integer(nameof(options.Concurrency), v => options.Concurrency = v);
         read.Flag(nameof(options.StandardSignatures), v => options.StandardSignatures = v);
         read.Flag(nameof(options.AllowHttp), v => options.AllowHttp = v);
-        read.String(nameof(options.RotationSecrets), v => options.RotationSecrets =
-            v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        // Comma-separated, or (from a file) one per line.
+        read.SecretOrFile(nameof(options.RotationSecrets), v => options.RotationSecrets =
+            v.Split([',', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
         read.Choice(nameof(options.SignatureFormat), Formats, "'hex' or 'sha256'", v => options.SignatureFormat = v);
     }
 
@@ -133,5 +134,12 @@ internal sealed class WebhookSettings(IConfiguration configuration) : IConfigure
         nameof(HokusaiWebhookOptions.CircuitBreakerFailureThreshold), nameof(HokusaiWebhookOptions.Concurrency),
         nameof(HokusaiWebhookOptions.StandardSignatures), nameof(HokusaiWebhookOptions.RotationSecrets),
         nameof(HokusaiWebhookOptions.SignatureFormat), nameof(HokusaiWebhookOptions.Filter),
+        SecretFileKey, RotationSecretsFileKey,
     };
+
+    /// <summary>The path of a file holding an endpoint's secret, instead of <c>Secret</c> (Docker and Kubernetes secrets).</summary>
+    public const string SecretFileKey = nameof(HokusaiWebhookOptions.Secret) + "File";
+
+    /// <summary>The path of a file holding the rotation secrets, one per line, instead of <c>RotationSecrets</c>.</summary>
+    public const string RotationSecretsFileKey = nameof(HokusaiWebhookOptions.RotationSecrets) + "File";
 }

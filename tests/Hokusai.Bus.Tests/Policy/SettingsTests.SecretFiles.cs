@@ -42,19 +42,34 @@ public sealed partial class SettingsTests
     }
 
     [Fact]
-    public void The_readmes_production_broker_settings_give_the_user_from_the_url_and_the_password_from_the_file()
+    public void The_readmes_production_settings_as_written_start_a_host_with_every_secret_from_its_file()
     {
+        // The README's "Production settings" block, line by line; each /run/secrets/<name> becomes a file here.
         using var files = new SecretFiles();
-        var (host, guide) = Build(Valid(
-            ("RABBITMQ_URL", "amqps://hokusai@rabbit.internal:5671/prod"),
-            ("RABBITMQ_PASSWORD_FILE", files.Write("rabbit", "prod-password-19ad\n"))));
+        var readme = File.ReadLines(Packaging.Repository.File("README.md")).SkipWhile(l => l != "### Production settings (AWS, Kubernetes, compose)")
+            .SkipWhile(l => l != "```bash").Skip(1).TakeWhile(l => l != "```")
+            .Select(l => l.Split('#')[0].Trim()).Where(l => l.Length > 0)
+            .Select(l => (Key: l[..l.IndexOf('=')], Value: l[(l.IndexOf('=') + 1)..])).ToList();
+        Assert.Contains(readme, s => s.Key == "Hokusai__Webhook__Endpoints__token__SecretFile");
+        var settings = new Dictionary<string, string?>();
+        foreach (var (key, value) in readme)
+        {
+            // The environment variable provider turns __ into the section separator.
+            settings[key.Replace("__", ":", StringComparison.Ordinal)] = value.StartsWith("/run/secrets/", StringComparison.Ordinal)
+                ? files.Write(value["/run/secrets/".Length..], value["/run/secrets/".Length..] + "-from-its-file\n")
+                : value;
+        }
+
+        var (host, guide) = Build(settings);
         using var _ = host;
         Assert.Empty(guide.Failures(host.Services));
 
+        var monitor = host.Services.GetRequiredService<IOptionsMonitor<HokusaiWebhookOptions>>();
+        Assert.Equal("webhook_secret-from-its-file", monitor.Get(Options.DefaultName).Secret);
+        Assert.Equal("token_secret-from-its-file", monitor.Get("token").Secret);
         var rabbit = new RabbitMqTransportOptions();
         guide.CopyRabbitMqTo(rabbit);
-
-        Assert.Equal(("hokusai", "prod-password-19ad", "rabbit.internal", (ushort)5671, "prod", true),
+        Assert.Equal(("hokusai", "rabbitmq_password-from-its-file", "rabbit.internal", (ushort)5671, "prod", true),
             (rabbit.User, rabbit.Pass, rabbit.Host, rabbit.Port, rabbit.VHost, rabbit.UseSsl));
     }
 
@@ -86,6 +101,47 @@ public sealed partial class SettingsTests
 
         var failure = Assert.Single(guide.Failures(host.Services));
         Assert.StartsWith("WEBHOOK_SECRET_FILE ", failure, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_named_endpoint_takes_its_secrets_from_the_files_its_SecretFile_keys_name_and_others_still_inherit()
+    {
+        using var files = new SecretFiles();
+        var (host, guide) = Build(Valid(
+            ("Hokusai:Webhook:Endpoints:token:Url", "https://token.example.com/hooks"),
+            ("Hokusai:Webhook:Endpoints:token:SecretFile", files.Write("token", "token-from-file-6b2d\n")),
+            ("Hokusai:Webhook:Endpoints:token:RotationSecretsFile", files.Write("token-old", "token-old-1\ntoken-old-2\n")),
+            ("Hokusai:Webhook:Endpoints:audit:Url", "https://audit.example.com/hooks")));
+        using var _ = host;
+        Assert.Empty(guide.Failures(host.Services));
+
+        var monitor = host.Services.GetRequiredService<IOptionsMonitor<HokusaiWebhookOptions>>();
+        Assert.Equal("token-from-file-6b2d", monitor.Get("token").Secret);
+        Assert.Equal(["token-old-1", "token-old-2"], monitor.Get("token").RotationSecrets);
+        Assert.Equal(Secret, monitor.Get("audit").Secret); // nothing of its own: WEBHOOK_SECRET
+        Assert.Equal(Secret, monitor.Get(Options.DefaultName).Secret);
+    }
+
+    [Fact]
+    public void A_named_endpoints_missing_secret_file_or_secret_set_twice_stops_start_up_naming_the_key_never_the_content()
+    {
+        using var files = new SecretFiles();
+        var missing = Path.Combine(files.Directory, "no-such-secret");
+        var (host, guide) = Build(Valid(
+            ("Hokusai:Webhook:Endpoints:token:Url", "https://token.example.com/hooks"),
+            ("Hokusai:Webhook:Endpoints:token:SecretFile", missing),
+            ("Hokusai:Webhook:Endpoints:audit:Url", "https://audit.example.com/hooks"),
+            ("Hokusai:Webhook:Endpoints:audit:Secret", "audit-in-the-value-a1f3"),
+            ("Hokusai:Webhook:Endpoints:audit:SecretFile", files.Write("audit", "audit-in-the-file-77c2\n"))));
+        using var _ = host;
+
+        var failures = guide.Failures(host.Services);
+
+        Assert.Contains($"Hokusai__Webhook__Endpoints__token__SecretFile names {missing}, but it does not exist.", failures);
+        Assert.Contains("Hokusai__Webhook__Endpoints__audit__Secret and Hokusai__Webhook__Endpoints__audit__SecretFile are both set; "
+            + "set one of them.", failures);
+        Assert.Equal(2, failures.Count);
+        Assert.All(failures, f => Assert.DoesNotContain("audit-in-the", f, StringComparison.Ordinal));
     }
 
     /// <summary>A throwaway folder of secret files, as Docker mounts them under /run/secrets.</summary>
