@@ -32,6 +32,9 @@ internal sealed class SettingReader(IConfiguration section, string path, IConfig
         }
     }
 
+    /// <summary>What <see cref="SecretOrFile"/> adds to a key to name the file that holds its value.</summary>
+    public const string FileSuffix = "File";
+
     /// <summary>
     /// A secret given as a value (<paramref name="key"/>) or as the path of a file that holds it (<paramref name="key"/>
     /// + <c>File</c>, the way Kestrel takes a certificate's path; for Docker and Kubernetes secrets): the section's own
@@ -122,7 +125,7 @@ internal sealed class SettingReader(IConfiguration section, string path, IConfig
 
     private bool SecretIn(IConfiguration from, string at, string key, Action<string> set)
     {
-        var fileKey = key + "File";
+        var fileKey = key + FileSuffix;
         var value = from[key];
         var file = from[fileKey] is { Length: > 0 } named ? named : null;
         if (file is null)

@@ -134,12 +134,8 @@ internal sealed class WebhookSettings(IConfiguration configuration) : IConfigure
         nameof(HokusaiWebhookOptions.CircuitBreakerFailureThreshold), nameof(HokusaiWebhookOptions.Concurrency),
         nameof(HokusaiWebhookOptions.StandardSignatures), nameof(HokusaiWebhookOptions.RotationSecrets),
         nameof(HokusaiWebhookOptions.SignatureFormat), nameof(HokusaiWebhookOptions.Filter),
-        SecretFileKey, RotationSecretsFileKey,
+        // SecretOrFile's file forms: Secret and RotationSecrets from files.
+        nameof(HokusaiWebhookOptions.Secret) + SettingReader.FileSuffix,
+        nameof(HokusaiWebhookOptions.RotationSecrets) + SettingReader.FileSuffix,
     };
-
-    /// <summary>The path of a file holding an endpoint's secret, instead of <c>Secret</c> (Docker and Kubernetes secrets).</summary>
-    public const string SecretFileKey = nameof(HokusaiWebhookOptions.Secret) + "File";
-
-    /// <summary>The path of a file holding the rotation secrets, one per line, instead of <c>RotationSecrets</c>.</summary>
-    public const string RotationSecretsFileKey = nameof(HokusaiWebhookOptions.RotationSecrets) + "File";
 }
