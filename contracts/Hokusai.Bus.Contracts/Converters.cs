@@ -28,14 +28,23 @@ internal sealed partial class UtcTimestampConverter : JsonConverter<DateTimeOffs
         }
 
         var text = reader.GetString();
+        return TryParse(text, out var value)
+            ? value
+            : throw new JsonException($"timestamp must be ISO 8601, e.g. \"2024-01-15T10:30:00Z\"; got '{SafeText.Of(text, 40)}'.");
+    }
+
+    /// <summary>Reads <paramref name="text"/> by the rules above, as a UTC time.</summary>
+    public static bool TryParse(string? text, out DateTimeOffset value)
+    {
         if (text is null || !Iso8601().IsMatch(text) || !DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture,
-                DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var value))
+                DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out value))
         {
-            throw new JsonException(
-                $"timestamp must be ISO 8601, e.g. \"2024-01-15T10:30:00Z\"; got '{SafeText.Of(text, 40)}'.");
+            value = default;
+            return false;
         }
 
-        return value.ToUniversalTime();
+        value = value.ToUniversalTime();
+        return true;
     }
 
     /// <inheritdoc />
@@ -112,5 +121,47 @@ internal sealed class LenientTagsConverter : JsonConverter<IReadOnlyDictionary<s
         }
 
         writer.WriteEndObject();
+    }
+}
+
+/// <summary>
+/// Reads a JSON number, or a string holding one (Python producers have sent <c>"0.9"</c>), as a finite double; writes a
+/// number. Anything else is an error naming the field, so a value is never silently dropped.
+/// </summary>
+internal sealed class LenientNumberConverter : JsonConverter<double?>
+{
+    /// <inheritdoc />
+    public override bool HandleNull => true;
+
+    /// <inheritdoc />
+    public override double? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        double value;
+        switch (reader.TokenType)
+        {
+            case JsonTokenType.Null:
+                return null;
+            case JsonTokenType.Number when reader.TryGetDouble(out value):
+                break;
+            case JsonTokenType.String when double.TryParse(reader.GetString(), NumberStyles.Float, CultureInfo.InvariantCulture, out value):
+                break;
+            default:
+                throw new JsonException("must be a number (or a string holding one).");
+        }
+
+        return double.IsFinite(value) ? value : throw new JsonException("must be a finite number; it is out of range.");
+    }
+
+    /// <inheritdoc />
+    public override void Write(Utf8JsonWriter writer, double? value, JsonSerializerOptions options)
+    {
+        if (value is { } number)
+        {
+            writer.WriteNumberValue(number);
+        }
+        else
+        {
+            writer.WriteNullValue();
+        }
     }
 }

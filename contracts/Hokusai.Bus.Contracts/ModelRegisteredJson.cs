@@ -87,7 +87,7 @@ public static class ModelRegisteredJson
             return reason;
         }
 
-        if (reason.StartsWith("has ", StringComparison.Ordinal))
+        if (reason.StartsWith("has ", StringComparison.Ordinal) || reason.StartsWith("must ", StringComparison.Ordinal))
         {
             return $"{field} {reason}";
         }

@@ -25,6 +25,7 @@ public sealed partial class GuideSettings
         ("WEBHOOK_CONCURRENCY", "Hokusai:Webhook:Concurrency"),
         ("WEBHOOK_MAX_HOLD", "Hokusai:Webhook:MaxHold"),
         ("WEBHOOK_SIGNATURE_FORMAT", "Hokusai:Webhook:SignatureFormat"),
+        ("WEBHOOK_PAYLOAD_FORMAT", "Hokusai:Webhook:PayloadFormat"),
         ("WEBHOOK_STANDARD_SIGNATURES", "Hokusai:Webhook:StandardSignatures"),
         ("WEBHOOK_ROTATION_SECRETS", "Hokusai:Webhook:RotationSecrets"),
         ("WEBHOOK_ALLOW_HTTP", "Hokusai:Webhook:AllowHttp"),

@@ -50,22 +50,17 @@ internal static class LegacyRedisMessage
     }
 
     /// <summary>Python's <c>datetime.isoformat()</c> of the UTC time: microseconds only when not zero, no offset.</summary>
-    public static string PythonIsoFormat(DateTimeOffset timestamp)
-    {
-        var utc = timestamp.UtcDateTime;
-        var microseconds = utc.Ticks % TimeSpan.TicksPerSecond / 10;
-        var text = utc.ToString("yyyy-MM-dd'T'HH:mm:ss", CultureInfo.InvariantCulture);
-        return microseconds == 0 ? text : text + "." + microseconds.ToString("D6", CultureInfo.InvariantCulture);
-    }
+    public static string PythonIsoFormat(DateTimeOffset timestamp) => MlflowEvent.FormatTimestamp(timestamp).TrimEnd('Z');
 
     private static byte[] Payload(ModelRegistered message)
     {
-        var extra = message.Metadata.Extra;
-        var metricName = Text(extra, "metric_name") ?? message.BaselineMetrics.Keys.FirstOrDefault();
+        var metadata = message.Metadata;
+        var extra = metadata.Extra;
+        var metricName = metadata.MetricName ?? message.BaselineMetrics.Keys.FirstOrDefault();
         var baseline = Number(extra, "baseline_value")
                        ?? (metricName is not null && message.BaselineMetrics.TryGetValue(metricName, out var b) ? b : null);
-        var improvement = Number(extra, "improvement_percentage");
-        var current = Number(extra, "current_value")
+        var improvement = metadata.ImprovementPercentage;
+        var current = metadata.CurrentValue
                       ?? (improvement is { } imp && baseline is { } bv ? bv * (1 + imp / 100) : baseline);
         improvement ??= baseline is > 0 && current is { } cv ? (cv - baseline.Value) / baseline.Value * 100 : null;
 
@@ -81,7 +76,7 @@ internal static class LegacyRedisMessage
             WriteStringOrNull(writer, "model_name", message.Metadata.ModelName);
             writer.WriteString("model_version", message.RegisteredVersion);
             WriteStringOrNull(writer, "mlflow_run_id", message.Metadata.MlflowRunId);
-            writer.WriteString("status", Text(extra, "status") ?? "registered");
+            writer.WriteString("status", metadata.Status ?? "registered");
             writer.WriteString("proposal_identifier", Text(extra, "proposal_identifier") ?? message.TokenSymbol);
             WriteNumberOrNull(writer, "improvement_percentage", improvement);
             WriteStringOrNull(writer, "contributor_address", message.Metadata.ContributorAddress);
@@ -102,18 +97,20 @@ internal static class LegacyRedisMessage
                 writer.WriteNullValue();
             }
 
-            foreach (var name in (string[])["api_schema", "eval_spec", "scorer_ref", "primary_metric", "benchmark_spec_id"])
+            writer.WritePropertyName("api_schema");
+            if (metadata.ApiSchema is { } schema)
             {
-                writer.WritePropertyName(name);
-                if (extra is not null && extra.TryGetValue(name, out var value))
-                {
-                    value.WriteTo(writer);
-                }
-                else
-                {
-                    writer.WriteNullValue();
-                }
+                schema.WriteTo(writer);
             }
+            else
+            {
+                writer.WriteNullValue();
+            }
+
+            WriteStringOrNull(writer, "eval_spec", metadata.EvalSpec);
+            WriteStringOrNull(writer, "scorer_ref", metadata.ScorerRef);
+            WriteStringOrNull(writer, "primary_metric", metadata.PrimaryMetric);
+            WriteStringOrNull(writer, "benchmark_spec_id", metadata.BenchmarkSpecId);
 
             writer.WriteString("timestamp", PythonIsoFormat(message.Timestamp));
             writer.WriteString("message_version", MessageVersion);

@@ -58,6 +58,14 @@ public sealed class HokusaiWebhookOptions
     public SignatureFormat SignatureFormat { get; set; } = SignatureFormat.Hex;
 
     /// <summary>
+    /// <c>WEBHOOK_PAYLOAD_FORMAT</c> (not in the guide): the body this endpoint receives. <see cref="WebhookPayloadFormat.Guide"/>
+    /// (default) or <see cref="WebhookPayloadFormat.Mlflow"/>, the pipeline's "original MLflow event" that the Hokusai site
+    /// reads, sent exactly as the pipeline sends it (<c>sha256=</c> signature, its User-Agent; <see cref="SignatureFormat"/>
+    /// does not apply).
+    /// </summary>
+    public WebhookPayloadFormat PayloadFormat { get; set; } = WebhookPayloadFormat.Guide;
+
+    /// <summary>
     /// <c>WEBHOOK_STANDARD_SIGNATURES</c>: also send the Standard Webhooks headers <c>webhook-id</c> (the idempotency key),
     /// <c>webhook-timestamp</c> and <c>webhook-signature</c>, for receivers with replay protection. Default false;
     /// <c>X-Hokusai-Signature</c> is always sent.
@@ -95,4 +103,14 @@ public sealed class HokusaiWebhookOptions
 
     /// <summary>The configuration key of property <paramref name="member"/>, as validation messages name it.</summary>
     internal string KeyOf(string member) => $"{SectionPath}:{member}";
+}
+
+/// <summary>The body a webhook endpoint receives.</summary>
+public enum WebhookPayloadFormat
+{
+    /// <summary>The integration guide's payload (<c>model_id</c>, <c>idempotency_key</c>, ..., <c>metadata</c>). The default.</summary>
+    Guide = 0,
+
+    /// <summary>The pipeline's "original MLflow event" (<c>event_type</c>, <c>model</c>, <c>timestamp</c>, <c>source</c>), which the Hokusai site reads.</summary>
+    Mlflow = 1,
 }

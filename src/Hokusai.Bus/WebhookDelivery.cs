@@ -32,6 +32,7 @@ internal sealed class WebhookDelivery
     private readonly EndpointTelemetry _telemetry;
     private readonly TimeProvider _time;
     private readonly WebhookSigner _signer;
+    private readonly string _userAgent;
     private readonly StandardWebhookSigner? _standardSigner;
     private readonly HokusaiWebhookOptions _settings;
     private readonly Uri _url;
@@ -53,7 +54,10 @@ internal sealed class WebhookDelivery
         _breaker = breaker;
         _telemetry = telemetry;
         _time = time;
-        _signer = new WebhookSigner(_settings.Secret, _settings.SignatureFormat);
+        // The MLflow event goes out exactly as the pipeline's publisher sent it: sha256=<hex>, its User-Agent.
+        var mlflow = _settings.PayloadFormat == WebhookPayloadFormat.Mlflow;
+        _signer = new WebhookSigner(_settings.Secret, mlflow ? SignatureFormat.Sha256Prefixed : _settings.SignatureFormat);
+        _userAgent = mlflow ? MlflowEvent.UserAgent : WebhookHttpSender.UserAgent;
         _standardSigner = _settings.StandardSignatures
             ? new StandardWebhookSigner([_settings.Secret, .. _settings.RotationSecrets])
             : null;
@@ -73,7 +77,7 @@ internal sealed class WebhookDelivery
     public async Task<DeliveryDecision> DeliverAsync(
         ReadOnlyMemory<byte> body, string idempotencyKey, DeliveryHistory history, CancellationToken cancellationToken)
     {
-        var request = new WebhookDeliveryRequest(body, _signer.Sign(body.Span), idempotencyKey);
+        var request = new WebhookDeliveryRequest(body, _signer.Sign(body.Span), idempotencyKey, _userAgent);
         var started = _time.GetTimestamp();
         var state = new DeliveryState(this, request, history, _time.GetUtcNow() + _settings.MaxHold, cancellationToken);
 

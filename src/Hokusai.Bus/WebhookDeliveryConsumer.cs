@@ -21,7 +21,9 @@ internal sealed class WebhookDeliveryConsumer(WebhookEndpoint endpoint) : IConsu
             return;
         }
 
-        var body = ModelRegisteredJson.Serialize(registration);
+        var body = endpoint.Settings.PayloadFormat == WebhookPayloadFormat.Mlflow
+            ? MlflowEvent.Serialize(registration)
+            : ModelRegisteredJson.Serialize(registration);
         using var activity = DeliveryActivity.Start(context, endpoint.Name);
         var decision = await endpoint.Delivery
             .DeliverAsync(body, registration.IdempotencyKey, DeliveryHistory.From(context.Headers), context.CancellationToken)

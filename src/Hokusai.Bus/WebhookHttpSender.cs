@@ -28,7 +28,7 @@ internal sealed class WebhookHttpSender(IHttpClientFactory httpClients, TimeProv
         request.Content.Headers.ContentType = JsonContentType;
         request.Headers.TryAddWithoutValidation(WebhookHeaders.Signature, delivery.Signature);
         request.Headers.TryAddWithoutValidation(WebhookHeaders.IdempotencyKey, delivery.IdempotencyKey);
-        request.Headers.TryAddWithoutValidation("User-Agent", UserAgent);
+        request.Headers.TryAddWithoutValidation("User-Agent", delivery.UserAgent);
         if (delivery.Standard is { } standard)
         {
             request.Headers.TryAddWithoutValidation(StandardWebhookHeaders.Id, delivery.IdempotencyKey);

@@ -19,6 +19,12 @@ internal sealed class WebhookSettings(IConfiguration configuration) : IConfigure
         ["sha256prefixed"] = SignatureFormat.Sha256Prefixed,
     };
 
+    private static readonly Dictionary<string, WebhookPayloadFormat> PayloadFormats = new()
+    {
+        ["guide"] = WebhookPayloadFormat.Guide,
+        ["mlflow"] = WebhookPayloadFormat.Mlflow,
+    };
+
     public void Configure(HokusaiWebhookOptions options) => Configure(Options.DefaultName, options);
 
     public void Configure(string? name, HokusaiWebhookOptions options)
@@ -62,6 +68,7 @@ internal sealed class WebhookSettings(IConfiguration configuration) : IConfigure
         read.SecretOrFile(nameof(options.RotationSecrets), v => options.RotationSecrets =
             v.Split([',', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
         read.Choice(nameof(options.SignatureFormat), Formats, "'hex' or 'sha256'", v => options.SignatureFormat = v);
+        read.Choice(nameof(options.PayloadFormat), PayloadFormats, "'guide' or 'mlflow'", v => options.PayloadFormat = v);
     }
 
     private static SettingReader Named(IConfigurationSection defaults, IConfigurationSection section, string name,
@@ -133,7 +140,7 @@ internal sealed class WebhookSettings(IConfiguration configuration) : IConfigure
         nameof(HokusaiWebhookOptions.CircuitBreakerRecoveryTime), nameof(HokusaiWebhookOptions.MaxRetries),
         nameof(HokusaiWebhookOptions.CircuitBreakerFailureThreshold), nameof(HokusaiWebhookOptions.Concurrency),
         nameof(HokusaiWebhookOptions.StandardSignatures), nameof(HokusaiWebhookOptions.RotationSecrets),
-        nameof(HokusaiWebhookOptions.SignatureFormat), nameof(HokusaiWebhookOptions.Filter),
+        nameof(HokusaiWebhookOptions.SignatureFormat), nameof(HokusaiWebhookOptions.PayloadFormat), nameof(HokusaiWebhookOptions.Filter),
         // SecretOrFile's file forms: Secret and RotationSecrets from files.
         nameof(HokusaiWebhookOptions.Secret) + SettingReader.FileSuffix,
         nameof(HokusaiWebhookOptions.RotationSecrets) + SettingReader.FileSuffix,

@@ -7,6 +7,19 @@ namespace Hokusai.Bus.TestSupport;
 public sealed record SignatureVector(string Name, string Secret, byte[] Body, string Signature);
 
 /// <summary>
+/// One entry of <c>TestData/mlflow-event.json</c>: a registration as the pipeline held it, and the exact body, headers
+/// and idempotency key that the pipeline's own publisher sent for it.
+/// </summary>
+public sealed record MlflowVector(string Name, JsonObject Message, string Secret, byte[] Body, IReadOnlyDictionary<string, string> Headers)
+{
+    public string IdempotencyKey => Headers["X-Hokusai-Idempotency-Key"];
+
+    public string Signature => Headers["X-Hokusai-Signature"];
+
+    public override string ToString() => Name;
+}
+
+/// <summary>
 /// The one loader of the shared signature vectors (<c>tests/Hokusai.Bus.Tests/TestData/signatures.json</c>, computed
 /// with Python's hmac), for every test project that links the file into its output's <c>TestData/</c>.
 /// </summary>
@@ -57,6 +70,22 @@ public static class TestVectors
 
         return data;
     }
+
+    /// <summary>The MLflow-event vectors (<c>TestData/mlflow-event.json</c>), produced by the pipeline's own publisher.</summary>
+    public static IReadOnlyList<MlflowVector> Mlflow => MlflowVectors.Value;
+
+    /// <summary>The MLflow-event vectors' names, for <c>[MemberData]</c>.</summary>
+    public static TheoryData<string> MlflowNames() => [.. Mlflow.Select(v => v.Name)];
+
+    private static readonly Lazy<IReadOnlyList<MlflowVector>> MlflowVectors = new(() =>
+        JsonNode.Parse(System.IO.File.ReadAllText(PathOf("mlflow-event.json")))!["vectors"]!.AsArray()
+            .Select(v => new MlflowVector(
+                v!["name"]!.GetValue<string>(),
+                v["message"]!.AsObject(),
+                v["secret"]!.GetValue<string>(),
+                System.Text.Encoding.UTF8.GetBytes(v["body"]!.GetValue<string>()),
+                v["headers"]!.AsObject().ToDictionary(h => h.Key, h => h.Value!.GetValue<string>())))
+            .ToList());
 
     private static string PathOf(string file) => Path.Combine(AppContext.BaseDirectory, "TestData", file);
 

@@ -106,6 +106,14 @@ public sealed partial class SettingsTests
     }
 
     [Fact]
+    public async Task An_unknown_WEBHOOK_PAYLOAD_FORMAT_stops_start_up_naming_it_and_the_choices()
+    {
+        var error = await StartFailsAsync(Valid(("WEBHOOK_PAYLOAD_FORMAT", "xml")));
+
+        Assert.Contains("WEBHOOK_PAYLOAD_FORMAT must be 'guide' or 'mlflow'; got 'xml'.", error.Failures);
+    }
+
+    [Fact]
     public async Task A_missing_WEBHOOK_SECRET_stops_start_up_naming_it()
     {
         var settings = Valid();
