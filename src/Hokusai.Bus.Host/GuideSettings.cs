@@ -40,10 +40,14 @@ public sealed partial class GuideSettings
         ("REDIS_CONCURRENCY", "Hokusai:Redis:Concurrency"),
         ("REDIS_DEDUP_TTL", "Hokusai:Redis:DedupTtl"),
         ("REDIS_MESSAGE_FORMAT", "Hokusai:Redis:MessageFormat"),
+        ("INGEST_SECRET", "Hokusai:Ingest:Secret"),
+        ("INGEST_ROTATION_SECRETS", "Hokusai:Ingest:RotationSecrets"),
+        ("INGEST_MAX_BODY_BYTES", "Hokusai:Ingest:MaxBodyBytes"),
     ];
 
     /// <summary>The secrets that may also come from a file, <c>&lt;NAME&gt;_FILE</c> (the Docker and Kubernetes secrets convention).</summary>
-    private static readonly string[] SecretVariables = ["WEBHOOK_SECRET", "WEBHOOK_ROTATION_SECRETS", "REDIS_PASSWORD", "RABBITMQ_PASSWORD"];
+    private static readonly string[] SecretVariables =
+        ["WEBHOOK_SECRET", "WEBHOOK_ROTATION_SECRETS", "REDIS_PASSWORD", "RABBITMQ_PASSWORD", "INGEST_SECRET", "INGEST_ROTATION_SECRETS"];
 
     private readonly IConfiguration _configuration;
     private readonly List<string> _errors = [];
@@ -58,6 +62,9 @@ public sealed partial class GuideSettings
 
     /// <summary><c>ENABLE_REDIS_FALLBACK</c> (key <c>Hokusai:Redis:Enabled</c>): also feed the legacy Redis list and channel.</summary>
     public bool RedisFallback { get; private set; }
+
+    /// <summary><c>INGEST_SECRET</c> and the rest of <c>INGEST_*</c>: <c>POST /ingest</c>, on when a secret is set.</summary>
+    public Hokusai.Bus.Host.Ingest.IngestOptions Ingest { get; private set; } = new();
 
     /// <summary><c>RABBITMQ_QUORUM_QUEUES</c>: declare replicated quorum queues (clustered RabbitMQ). Default false.</summary>
     public bool QuorumQueues { get; private set; }
@@ -114,6 +121,7 @@ public sealed partial class GuideSettings
         }
 
         settings.RedisFallback = redis;
+        settings.Ingest = Hokusai.Bus.Host.Ingest.IngestOptions.Read(configuration, settings._errors);
         return settings;
     }
 
@@ -191,7 +199,7 @@ public sealed partial class GuideSettings
             try
             {
                 var text = File.ReadAllText(path).TrimEnd('\r', '\n');
-                values[variable] = variable == "WEBHOOK_ROTATION_SECRETS"
+                values[variable] = variable.EndsWith("_ROTATION_SECRETS", StringComparison.Ordinal)
                     ? string.Join(',', text.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
                     : text;
                 _fromFiles.Add(variable);

@@ -36,7 +36,7 @@ internal static class HostTelemetry
         if (otlp)
         {
             telemetry.WithTracing(tracing => tracing
-                .AddSource(MassTransitSource, HokusaiTopology.ActivitySourceName)
+                .AddSource(MassTransitSource, HokusaiTopology.ActivitySourceName, Ingest.IngestEndpoint.ActivitySourceName)
                 .AddHttpClientInstrumentation()
                 .AddOtlpExporter());
         }

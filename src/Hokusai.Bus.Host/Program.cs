@@ -2,6 +2,7 @@
 // Settings: the guide's variables (WEBHOOK_URL, WEBHOOK_SECRET, ...) and RABBITMQ_URL, mapped in GuideSettings; see README.md.
 using Hokusai.Bus;
 using Hokusai.Bus.Host;
+using Hokusai.Bus.Host.Ingest;
 using MassTransit;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 
@@ -14,6 +15,7 @@ var builder = WebApplication.CreateBuilder(args);
 var settings = GuideSettings.Apply(builder.Configuration);
 
 builder.Services.AddHealthChecks();
+builder.Services.AddHokusaiIngest(settings.Ingest); // POST /ingest when INGEST_SECRET is set
 builder.Services.AddOptions<RabbitMqTransportOptions>().Configure(o => settings.CopyRabbitMqTo(o));
 builder.Services.AddMassTransit(bus =>
 {
@@ -53,5 +55,6 @@ if (settings.Failures(app.Services) is { Count: > 0 } failures)
 app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
 app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") });
 app.MapPrometheusScrapingEndpoint("/metrics");
+app.MapHokusaiIngest();
 await app.RunAsync();
 return 0;

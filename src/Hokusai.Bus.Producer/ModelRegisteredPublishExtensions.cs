@@ -8,7 +8,8 @@ public static class ModelRegisteredPublishExtensions
 {
     /// <summary>
     /// Fills in a missing idempotency key (derived, so a re-publish gets the same one) and timestamp (now), checks
-    /// what delivery needs, and publishes. With RabbitMQ, MassTransit waits for the broker's publisher confirm.
+    /// what delivery needs, and publishes it as the webhook body in raw JSON (as Python producers publish it). With
+    /// RabbitMQ, MassTransit waits for the broker's publisher confirm.
     /// </summary>
     /// <returns>The registration as published.</returns>
     /// <exception cref="InvalidModelRegistrationException">A required field is missing or invalid; nothing is published.</exception>
@@ -28,7 +29,8 @@ public static class ModelRegisteredPublishExtensions
 
         registration = registration with { IdempotencyKey = IdempotencyKey.For(registration) };
         ModelRegisteredValidation.EnsureValid(registration);
-        await publishEndpoint.Publish(registration, cancellationToken).ConfigureAwait(false);
+        await publishEndpoint.Publish(registration, static context => context.Serializer = RegistrationBodySerializer.Instance, cancellationToken)
+            .ConfigureAwait(false);
         return registration;
     }
 }

@@ -1,0 +1,199 @@
+using System.Buffers;
+using System.Diagnostics;
+using Hokusai.Bus.Contracts;
+using MassTransit;
+using Microsoft.AspNetCore.Http.Features;
+
+namespace Hokusai.Bus.Host.Ingest;
+
+/// <summary>
+/// <c>POST /ingest</c>: a signed registration over HTTP, published to RabbitMQ for the consumers to deliver, so a producer
+/// that speaks only HTTP (the Python pipeline, with its <c>WEBHOOK_URL</c> pointed here) needs no other change. Answers
+/// 2xx only once RabbitMQ has confirmed the publish; every refusal says why in one sentence.
+/// </summary>
+internal sealed class IngestEndpoint(
+    IngestOptions options,
+    IBus bus,
+    IngestMetrics metrics,
+    TimeProvider time,
+    ILogger<IngestEndpoint> logger)
+{
+    public const string Path = "/ingest";
+
+    /// <summary>The ingest span's source: the span continues an incoming W3C <c>traceparent</c>.</summary>
+    public const string ActivitySourceName = "Hokusai.Bus.Ingest";
+
+    private static readonly ActivitySource Source = new(ActivitySourceName);
+
+    private readonly HokusaiWebhook _verifier = new([options.Secret!, .. options.RotationSecrets]);
+
+    public async Task HandleAsync(HttpContext context)
+    {
+        using var activity = StartActivity(context.Request);
+        var (body, length, refusal) = await ReadBodyAsync(context).ConfigureAwait(false);
+        try
+        {
+            if (refusal is { } early)
+            {
+                await RefuseAsync(context, early.Status, early.Reason, early.Detail).ConfigureAwait(false);
+                return;
+            }
+
+            var span = body.AsSpan(0, length);
+            var verification = _verifier.Verify(span, name => context.Request.Headers[name] is { Count: > 0 } value ? value.ToString() : null);
+            if (!verification.IsValid)
+            {
+                await RefuseAsync(context, StatusCodes.Status401Unauthorized, "signature", verification.Reason!).ConfigureAwait(false);
+                return;
+            }
+
+            var read = IngestBody.Read(span, context.Request.Headers[WebhookHeaders.IdempotencyKey].ToString());
+            if (read.Registration is not { } registration)
+            {
+                await RefuseAsync(context, read.Status, read.Status == 422 ? "not_a_registration" : "field", read.Reason!).ConfigureAwait(false);
+                return;
+            }
+
+            activity?.SetTag("hokusai.idempotency_key", registration.IdempotencyKey);
+            await PublishAsync(context, registration, read.Shape).ConfigureAwait(false);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(body);
+        }
+    }
+
+    private async Task PublishAsync(HttpContext context, ModelRegistered registration, IngestShape shape)
+    {
+        var key = registration.IdempotencyKey;
+        var started = time.GetTimestamp();
+        try
+        {
+            // Not the request's token: once started, a publish completes even if the producer hangs up (it retries,
+            // and its retry is at most a duplicate with the same key).
+            using var confirm = new CancellationTokenSource(options.ConfirmTimeout, time);
+            await bus.PublishModelRegistered(registration, time, confirm.Token).WaitAsync(options.ConfirmTimeout, time).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            Log.IngestBrokerUnavailable(logger, SafeText.Of(key, 200), options.ConfirmTimeout.TotalSeconds, SafeText.Of(e.GetType().Name + ": " + e.Message, 200));
+            context.Response.Headers.RetryAfter = ((int)Math.Ceiling(options.RetryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            await RefuseAsync(context, StatusCodes.Status503ServiceUnavailable, "broker",
+                "RabbitMQ did not confirm the publish; nothing was accepted, retry later.", log: false).ConfigureAwait(false);
+            return;
+        }
+
+        var confirmedIn = time.GetElapsedTime(started);
+        metrics.Accepted(shape, confirmedIn);
+        Log.IngestAccepted(logger, key, shape == IngestShape.Mlflow ? "mlflow" : "guide", confirmedIn.TotalMilliseconds);
+        context.Response.StatusCode = StatusCodes.Status202Accepted;
+        await context.Response.WriteAsJsonAsync(new IngestAnswer("accepted", key, null)).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The body, up to the limit and within the time allowed, in a pooled buffer the caller returns. Over the limit is
+    /// 413 (at once when <c>Content-Length</c> says so); a body that trickles in or stalls is cut off with 408.
+    /// </summary>
+    private async Task<(byte[] Body, int Length, (int Status, string Reason, string Detail)? Refusal)> ReadBodyAsync(HttpContext context)
+    {
+        var limit = options.MaxBodyBytes;
+        var buffer = ArrayPool<byte>.Shared.Rent(Math.Min(limit + 1, (int)(context.Request.ContentLength ?? 16 * 1024) + 1));
+        if (context.Request.ContentLength > limit)
+        {
+            return (buffer, 0, (413, "size", $"The body is {context.Request.ContentLength} bytes; the limit is {limit} (INGEST_MAX_BODY_BYTES)."));
+        }
+
+        // Our limit replaces Kestrel's, so the answer names ours; Kestrel's minimum data rate (240 B/s) still applies.
+        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
+        {
+            size.MaxRequestBodySize = null;
+        }
+
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
+        deadline.CancelAfter(options.BodyTimeout);
+        var length = 0;
+        try
+        {
+            while (true)
+            {
+                if (length == buffer.Length)
+                {
+                    if (length > limit)
+                    {
+                        return (buffer, length, (413, "size", $"The body is over the limit of {limit} bytes (INGEST_MAX_BODY_BYTES)."));
+                    }
+
+                    var larger = ArrayPool<byte>.Shared.Rent(Math.Min(limit + 1, buffer.Length * 2));
+                    buffer.AsSpan(0, length).CopyTo(larger);
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = larger;
+                }
+
+                var read = await context.Request.Body.ReadAsync(buffer.AsMemory(length, Math.Min(buffer.Length, limit + 1) - length), deadline.Token)
+                    .ConfigureAwait(false);
+                if (read == 0)
+                {
+                    return (buffer, length, null);
+                }
+
+                length += read;
+                if (length > limit)
+                {
+                    return (buffer, length, (413, "size", $"The body is over the limit of {limit} bytes (INGEST_MAX_BODY_BYTES)."));
+                }
+            }
+        }
+        catch (OperationCanceledException) when (!context.RequestAborted.IsCancellationRequested)
+        {
+            return (buffer, length, (408, "slow_body",
+                $"The body did not arrive within {options.BodyTimeout.TotalSeconds:0} s ({length} bytes came); it was cut off."));
+        }
+        catch (BadHttpRequestException e)
+        {
+            // Kestrel's own cut-off: data arriving slower than its minimum rate, or a malformed chunked body.
+            return (buffer, length, (e.StatusCode, e.StatusCode == 408 ? "slow_body" : "json", SafeText.Of(e.Message, 200)));
+        }
+    }
+
+    private async Task RefuseAsync(HttpContext context, int status, string reason, string detail, bool log = true)
+    {
+        metrics.Refused(reason);
+        if (log)
+        {
+            Log.IngestRefused(logger, status, reason, detail);
+        }
+
+        if (context.RequestAborted.IsCancellationRequested)
+        {
+            return;
+        }
+
+        if (status is 408 or 413)
+        {
+            // The rest of the body is not read: the connection cannot carry another request.
+            context.Response.Headers.Connection = "close";
+        }
+
+        context.Response.StatusCode = status;
+        await context.Response.WriteAsJsonAsync(new IngestAnswer("refused", null, detail)).ConfigureAwait(false);
+    }
+
+    /// <summary>The ingest span: a child of the request's activity, or of an incoming <c>traceparent</c> when there is none.</summary>
+    private static Activity? StartActivity(HttpRequest request)
+    {
+        if (Activity.Current is null
+            && request.Headers.TraceParent is { Count: > 0 } traceparent
+            && ActivityContext.TryParse(traceparent.ToString(), request.Headers.TraceState.ToString(), isRemote: true, out var parent))
+        {
+            return Source.StartActivity("hokusai.ingest", ActivityKind.Server, parent);
+        }
+
+        return Source.StartActivity("hokusai.ingest", ActivityKind.Server);
+    }
+
+    /// <summary>The JSON answer: <c>{"status":"accepted","idempotency_key":"…"}</c> or <c>{"status":"refused","error":"…"}</c>.</summary>
+    private sealed record IngestAnswer(
+        [property: System.Text.Json.Serialization.JsonPropertyName("status")] string Status,
+        [property: System.Text.Json.Serialization.JsonPropertyName("idempotency_key"), System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] string? IdempotencyKey,
+        [property: System.Text.Json.Serialization.JsonPropertyName("error"), System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] string? Error);
+}

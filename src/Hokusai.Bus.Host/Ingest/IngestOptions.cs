@@ -1,0 +1,79 @@
+namespace Hokusai.Bus.Host.Ingest;
+
+/// <summary>
+/// <c>POST /ingest</c>: registrations over HTTP, for producers that cannot publish to RabbitMQ (the Python pipeline).
+/// Bound from configuration section <c>Hokusai:Ingest</c>; the host maps <c>INGEST_*</c> onto it. On only when a secret
+/// is set.
+/// </summary>
+public sealed class IngestOptions
+{
+    public const string SectionName = "Hokusai:Ingest";
+
+    /// <summary>The largest <see cref="MaxBodyBytes"/> accepted: 16 MiB.</summary>
+    public const int MaxBodyBytesLimit = 16 * 1024 * 1024;
+
+    /// <summary><c>INGEST_SECRET</c> (or <c>_FILE</c>): the HMAC-SHA256 key producers sign with. Never logged.</summary>
+    public string? Secret { get; set; }
+
+    /// <summary><c>INGEST_ROTATION_SECRETS</c> (or <c>_FILE</c>): further secrets accepted while producers move to a new one.</summary>
+    public IReadOnlyList<string> RotationSecrets { get; set; } = [];
+
+    /// <summary><c>INGEST_MAX_BODY_BYTES</c>: a larger body is refused with 413. Default 1 MiB.</summary>
+    public int MaxBodyBytes { get; set; } = 1024 * 1024;
+
+    /// <summary>The whole body must arrive within this; a body that trickles in or stalls is cut off (408). 10 s.</summary>
+    public TimeSpan BodyTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long a publish may wait for RabbitMQ's confirm before the answer is 503. 10 s.</summary>
+    public TimeSpan ConfirmTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>The <c>Retry-After</c> of a 503. 5 s.</summary>
+    public TimeSpan RetryAfter { get; set; } = TimeSpan.FromSeconds(5);
+
+    public bool Enabled => !string.IsNullOrEmpty(Secret);
+
+    /// <summary>
+    /// Reads the section; problems are returned worded with their configuration key (the host names the variable).
+    /// </summary>
+    public static IngestOptions Read(IConfiguration configuration, List<string> errors)
+    {
+        var section = configuration.GetSection(SectionName);
+        var options = new IngestOptions();
+        if (section["Secret"] is { } secret)
+        {
+            if (string.IsNullOrWhiteSpace(secret))
+            {
+                errors.Add($"{SectionName}:Secret must not be empty or only spaces.");
+            }
+            else
+            {
+                options.Secret = secret;
+            }
+        }
+
+        if (section["RotationSecrets"] is { } rotation)
+        {
+            options.RotationSecrets = rotation.Split([',', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            if (options.Secret is null)
+            {
+                errors.Add($"{SectionName}:RotationSecrets is set without {SectionName}:Secret; set the current secret too.");
+            }
+        }
+
+        if (section["MaxBodyBytes"] is { } max)
+        {
+            if (int.TryParse(max, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var bytes)
+                && bytes is >= 1024 and <= MaxBodyBytesLimit)
+            {
+                options.MaxBodyBytes = bytes;
+            }
+            else
+            {
+                errors.Add($"{SectionName}:MaxBodyBytes must be a whole number of bytes from 1024 to {MaxBodyBytesLimit}; "
+                    + $"got '{Contracts.SafeText.Of(max, 40)}'.");
+            }
+        }
+
+        return options;
+    }
+}

@@ -1,0 +1,19 @@
+using Microsoft.Extensions.Logging;
+
+namespace Hokusai.Bus.Host;
+
+/// <summary>Every log line of the host. Secrets never reach a message; values from requests are sanitized first.</summary>
+internal static partial class Log
+{
+    [LoggerMessage(EventId = 101, EventName = "IngestAccepted", Level = LogLevel.Information,
+        Message = "Ingested {IdempotencyKey} ({Shape} shape), confirmed by RabbitMQ in {ConfirmMs:0.0} ms")]
+    public static partial void IngestAccepted(ILogger logger, string idempotencyKey, string shape, double confirmMs);
+
+    [LoggerMessage(EventId = 102, EventName = "IngestRefused", Level = LogLevel.Warning,
+        Message = "Refused a POST to /ingest with {Status} ({Reason}): {Detail}")]
+    public static partial void IngestRefused(ILogger logger, int status, string reason, string detail);
+
+    [LoggerMessage(EventId = 103, EventName = "IngestBrokerUnavailable", Level = LogLevel.Error,
+        Message = "Could not publish {IdempotencyKey} to RabbitMQ within {TimeoutSeconds} s ({Error}); answered 503 with Retry-After, the producer retries")]
+    public static partial void IngestBrokerUnavailable(ILogger logger, string idempotencyKey, double timeoutSeconds, string error);
+}

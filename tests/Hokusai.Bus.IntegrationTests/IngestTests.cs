@@ -1,0 +1,235 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Sockets;
+using System.Text;
+using Hokusai.Bus.Contracts;
+using Hokusai.Bus.TestSupport;
+
+namespace Hokusai.Bus.IntegrationTests;
+
+/// <summary>
+/// <c>POST /ingest</c> on the host as a process, on real RabbitMQ, delivering to Kestrel receivers: the pipeline's own
+/// requests (the MLflow-event vectors) go through unchanged, and every bad request is refused with nothing published.
+/// </summary>
+public sealed class IngestTests
+{
+    public const string IngestSecret = "ingest-secret-never-logged";
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(30);
+
+    /// <summary>A POST as the pipeline's publisher makes it: the body, signed <c>sha256=</c> with the ingest secret.</summary>
+    internal static HttpRequestMessage Post(byte[] body, string? key = null, string secret = IngestSecret, string? signature = null)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, "ingest") { Content = new ByteArrayContent(body) };
+        request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        request.Headers.TryAddWithoutValidation("User-Agent", MlflowEvent.UserAgent);
+        request.Headers.TryAddWithoutValidation(WebhookHeaders.Signature,
+            signature ?? new WebhookSigner(secret, SignatureFormat.Sha256Prefixed).Sign(body));
+        if (key is not null)
+        {
+            request.Headers.TryAddWithoutValidation(WebhookHeaders.IdempotencyKey, key);
+        }
+
+        return request;
+    }
+
+    internal static Dictionary<string, string> IngestOn(Dictionary<string, string>? more = null)
+    {
+        var settings = new Dictionary<string, string> { ["INGEST_SECRET"] = IngestSecret };
+        foreach (var (k, v) in more ?? [])
+        {
+            settings[k] = v;
+        }
+
+        return settings;
+    }
+
+    [RabbitFact]
+    public async Task The_pipelines_own_posts_reach_the_site_byte_for_byte_with_their_key_and_the_guide_endpoint_in_the_guides_shape()
+    {
+        await using var scenario = await Scenario.StartAsync();
+        var vectors = TestVectors.Mlflow;
+        await using var site = await WebhookReceiver.StartAsync(vectors[0].Secret);
+        var host = await scenario.StartHostAsync(IngestOn(new()
+        {
+            ["Hokusai__Webhook__Endpoints__site__Url"] = site.Url.ToString(),
+            ["Hokusai__Webhook__Endpoints__site__Secret"] = vectors[0].Secret,
+            ["Hokusai__Webhook__Endpoints__site__PayloadFormat"] = "mlflow",
+        }));
+        using var http = new HttpClient { BaseAddress = host.BaseUrl };
+
+        foreach (var vector in vectors)
+        {
+            using var response = await http.SendAsync(Post(vector.Body, vector.IdempotencyKey));
+            Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+            Assert.Contains(vector.IdempotencyKey, await response.Content.ReadAsStringAsync());
+        }
+
+        await site.WaitForAcceptedAsync(vectors.Count, Wait);
+        await scenario.Receiver.WaitForAcceptedAsync(vectors.Count, Wait);
+        foreach (var vector in vectors)
+        {
+            var request = Assert.Single(site.Requests, r => r.IdempotencyKey == vector.IdempotencyKey);
+            Assert.Equal(Encoding.UTF8.GetString(vector.Body), Encoding.UTF8.GetString(request.Body));
+            Assert.Equal(vector.Signature, request.Signature); // the same secret: the same signature as the pipeline's
+            Assert.Equal(MlflowEvent.UserAgent, request.UserAgent);
+
+            var guide = Assert.Single(scenario.Receiver.Requests, r => r.IdempotencyKey == vector.IdempotencyKey);
+            var registration = ModelRegisteredJson.Deserialize(guide.Body);
+            Assert.Equal(vector.IdempotencyKey, registration.IdempotencyKey); // the header's key, now in the guide's body
+            Assert.True(guide.SignatureValid);
+        }
+
+        Assert.Empty(await scenario.ErrorsAsync());
+        var metrics = await http.GetStringAsync("metrics");
+        Assert.Contains("ingest_accepted_total{otel_scope_name=\"Hokusai.Bus\",shape=\"mlflow\"} 3", metrics);
+        Assert.Contains("ingest_confirm_duration_seconds_bucket{otel_scope_name=\"Hokusai.Bus\",shape=\"mlflow\",le=\"0.005\"}", metrics);
+        Assert.DoesNotContain(IngestSecret, host.Output);
+    }
+
+    [RabbitFact]
+    public async Task Bad_requests_are_refused_with_the_reason_and_nothing_is_published()
+    {
+        await using var scenario = await Scenario.StartAsync();
+        var host = await scenario.StartHostAsync(IngestOn(new() { ["INGEST_MAX_BODY_BYTES"] = "4096" }));
+        using var http = new HttpClient { BaseAddress = host.BaseUrl };
+        var good = Encoding.UTF8.GetBytes(Payloads.Registration("good-key"));
+
+        async Task Refused(HttpRequestMessage request, HttpStatusCode status, string reason)
+        {
+            using var response = await http.SendAsync(request);
+            var text = await response.Content.ReadAsStringAsync();
+            Assert.True(status == response.StatusCode, $"{response.StatusCode}: {text}");
+            Assert.Contains(reason, text, StringComparison.Ordinal);
+        }
+
+        var unsigned = Post(good);
+        unsigned.Headers.Remove(WebhookHeaders.Signature);
+        await Refused(unsigned, HttpStatusCode.Unauthorized, "X-Hokusai-Signature is missing");
+        await Refused(Post(good, secret: "another-secret"), HttpStatusCode.Unauthorized, "does not match");
+        await Refused(Post(good, signature: new WebhookSigner(IngestSecret).Sign(Encoding.UTF8.GetBytes(Payloads.Registration("other")))),
+            HttpStatusCode.Unauthorized, "does not match"); // a valid signature, over other bytes
+        await Refused(Post(good, signature: "abc"), HttpStatusCode.Unauthorized, "does not match");
+        await Refused(Post("not json at all"u8.ToArray()), HttpStatusCode.BadRequest, "The body is not valid JSON");
+        await Refused(Post("[1,2]"u8.ToArray()), HttpStatusCode.BadRequest, "The body must be a JSON object");
+        await Refused(Post(Encoding.UTF8.GetBytes(Payloads.Registration("k-1").Replace("\"timestamp\": \"2024-01-15T10:30:00Z\"", "\"timestamp\": \"01/02/2024\"", StringComparison.Ordinal))),
+            HttpStatusCode.BadRequest, "timestamp must be ISO 8601");
+        await Refused(Post(Encoding.UTF8.GetBytes(Payloads.Registration("k-2").Replace("\"token_symbol\": \"TOKEN_ABC\",", "", StringComparison.Ordinal))),
+            HttpStatusCode.BadRequest, "token_symbol is required.");
+        await Refused(Post("""{"event_type":"model_registered","model":{"id":"a","name":"n","version":[3]},"timestamp":"2026-07-21T15:04:05Z","source":"mlflow"}"""u8.ToArray()),
+            HttpStatusCode.BadRequest, "model.version has the wrong JSON type");
+        await Refused(Post(Encoding.UTF8.GetBytes(Payloads.Registration("bad\\u0007key"))), HttpStatusCode.BadRequest, "idempotency_key must be printable ASCII");
+        await Refused(Post("""{"event_type":"deltaone.evaluation_completed","model_id":"m","delta":1}"""u8.ToArray()),
+            (HttpStatusCode)422, "event_type 'deltaone.evaluation_completed' is not a model registration");
+        await Refused(Post("""{"hello":"world"}"""u8.ToArray()), (HttpStatusCode)422, "neither a model registration");
+        await Refused(Post(Encoding.UTF8.GetBytes(Pad(Payloads.Registration("too-big"), 4097))), HttpStatusCode.RequestEntityTooLarge,
+            "the limit is 4096 (INGEST_MAX_BODY_BYTES)");
+
+        // At the limit exactly: accepted.
+        using (var atLimit = await http.SendAsync(Post(Encoding.UTF8.GetBytes(Pad(Payloads.Registration("at-limit"), 4096)))))
+        {
+            Assert.Equal(HttpStatusCode.Accepted, atLimit.StatusCode);
+        }
+
+        await scenario.Receiver.WaitForAcceptedAsync(1, Wait);
+        Assert.Equal(["at-limit"], scenario.Receiver.AcceptedKeys);
+        var metrics = await http.GetStringAsync("metrics");
+        Assert.Contains("ingest_refused_total{otel_scope_name=\"Hokusai.Bus\",reason=\"signature\"} 4", metrics);
+        Assert.Contains("ingest_refused_total{otel_scope_name=\"Hokusai.Bus\",reason=\"field\"} 6", metrics);
+        Assert.Contains("ingest_refused_total{otel_scope_name=\"Hokusai.Bus\",reason=\"not_a_registration\"} 2", metrics);
+        Assert.Contains("ingest_refused_total{otel_scope_name=\"Hokusai.Bus\",reason=\"size\"} 1", metrics);
+        Assert.Contains("Refused a POST to /ingest with 401 (signature): X-Hokusai-Signature is missing", host.Output);
+        Assert.DoesNotContain("\u0007", host.Output, StringComparison.Ordinal); // a control character from a request never reaches a log line
+        Assert.Equal(0, (await scenario.Rabbit.QueuesAsync())[Scenario.Queue]);
+    }
+
+    [RabbitFact]
+    public async Task A_body_that_trickles_in_is_cut_off_and_the_host_keeps_serving()
+    {
+        await using var scenario = await Scenario.StartAsync();
+        var host = await scenario.StartHostAsync(IngestOn());
+        var body = Encoding.UTF8.GetBytes(Payloads.Registration("trickled"));
+        var signature = new WebhookSigner(IngestSecret, SignatureFormat.Sha256Prefixed).Sign(body);
+
+        using var socket = new TcpClient();
+        await socket.ConnectAsync(IPAddress.Loopback, host.Port);
+        var stream = socket.GetStream();
+        var head = $"POST /ingest HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {body.Length}\r\n"
+                   + $"X-Hokusai-Signature: {signature}\r\n\r\n";
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(head));
+        var started = DateTime.UtcNow;
+        var answer = new StringBuilder();
+        var reading = Task.Run(async () =>
+        {
+            var buffer = new byte[4096];
+            int n;
+            while ((n = await stream.ReadAsync(buffer)) > 0)
+            {
+                answer.Append(Encoding.ASCII.GetString(buffer, 0, n));
+            }
+        });
+        // One byte a second: far too slow; never the whole body.
+        for (var i = 0; i < body.Length - 1 && !reading.IsCompleted; i++)
+        {
+            try
+            {
+                await stream.WriteAsync(body.AsMemory(i, 1));
+            }
+            catch (IOException)
+            {
+                break; // the host closed the connection
+            }
+
+            await Task.WhenAny(reading, Task.Delay(1000));
+        }
+
+        await reading.WaitAsync(Wait);
+        Assert.StartsWith("HTTP/1.1 408", answer.ToString());
+        Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(15), "cut off within the body timeout");
+
+        using var http = new HttpClient { BaseAddress = host.BaseUrl };
+        using var next = await http.SendAsync(Post(body));
+        Assert.Equal(HttpStatusCode.Accepted, next.StatusCode);
+        await scenario.Receiver.WaitForAcceptedAsync(1, Wait);
+        Assert.Equal(1, scenario.Receiver.RequestCount);
+    }
+
+    [RabbitFact]
+    public async Task A_replayed_body_is_published_again_with_the_same_key_and_bytes()
+    {
+        await using var scenario = await Scenario.StartAsync();
+        var host = await scenario.StartHostAsync(IngestOn());
+        using var http = new HttpClient { BaseAddress = host.BaseUrl };
+        var vector = TestVectors.Mlflow[0];
+
+        for (var i = 0; i < 2; i++)
+        {
+            using var response = await http.SendAsync(Post(vector.Body, vector.IdempotencyKey));
+            Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        }
+
+        await scenario.Receiver.WaitForRequestsAsync(2, Wait);
+        Assert.Equal(2, scenario.Receiver.AcceptedCounts[vector.IdempotencyKey]); // the receiver de-duplicates by the key
+        Assert.Single(scenario.Receiver.Requests.Select(r => Convert.ToHexString(r.Body)).Distinct());
+    }
+
+    [RabbitFact]
+    public async Task Without_an_ingest_secret_the_path_does_not_exist()
+    {
+        await using var scenario = await Scenario.StartAsync();
+        var host = await scenario.StartHostAsync();
+        using var http = new HttpClient { BaseAddress = host.BaseUrl };
+
+        using var response = await http.SendAsync(Post(TestVectors.Mlflow[0].Body));
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+    }
+
+    /// <summary>The registration with a metadata key padded so the whole body is exactly <paramref name="length"/> bytes.</summary>
+    private static string Pad(string registration, int length)
+    {
+        var compact = registration.Replace("\n", "", StringComparison.Ordinal);
+        var withPad = compact.Replace("\"metadata\": {", "\"metadata\": {\"pad\": \"\", ", StringComparison.Ordinal);
+        var missing = length - Encoding.UTF8.GetByteCount(withPad);
+        return withPad.Replace("\"pad\": \"\"", "\"pad\": \"" + new string('x', missing) + "\"", StringComparison.Ordinal);
+    }
+}
