@@ -38,7 +38,8 @@ public sealed class HokusaiRedisOptions
 
     /// <summary>
     /// <c>REDIS_MESSAGE_FORMAT</c>: <c>legacy</c> (default) writes what the old Redis consumers read: an envelope on the
-    /// list, the payload alone on the channel; <c>webhook</c> writes the webhook body on both.
+    /// list, the payload alone on the channel; <c>webhook</c> writes the webhook body on both; <c>token-service</c> the
+    /// bare message the token service's consumer validates, on both.
     /// </summary>
     public RedisMessageFormat MessageFormat { get; set; } = RedisMessageFormat.Legacy;
 
@@ -60,4 +61,10 @@ public enum RedisMessageFormat
 
     /// <summary>The webhook body, byte for byte, on both.</summary>
     Webhook,
+
+    /// <summary>
+    /// The bare message the token service's Redis consumer validates (no envelope), on both; a registration that cannot
+    /// meet its rules without invented data goes to <c>hokusai-redis-fallback_error</c> naming each rule.
+    /// </summary>
+    TokenService,
 }

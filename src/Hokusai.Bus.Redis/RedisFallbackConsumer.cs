@@ -75,18 +75,17 @@ internal sealed class RedisFallbackConsumer(
         return subscribers
         """;
 
+    private static (byte[] List, byte[] Channel) Both(byte[] value) => (value, value);
+
     private async Task<long> PublishAsync(HokusaiRedisOptions settings, ModelRegistered registration, CancellationToken cancellationToken)
     {
         var key = registration.IdempotencyKey;
-        byte[] listValue, channelValue;
-        if (settings.MessageFormat == RedisMessageFormat.Legacy)
+        var (listValue, channelValue) = settings.MessageFormat switch
         {
-            (listValue, channelValue) = LegacyRedisMessage.Of(registration);
-        }
-        else
-        {
-            listValue = channelValue = ModelRegisteredJson.Serialize(registration);
-        }
+            RedisMessageFormat.Legacy => LegacyRedisMessage.Of(registration),
+            RedisMessageFormat.TokenService => Both(TokenServiceMessage.Of(registration)),
+            _ => Both(ModelRegisteredJson.Serialize(registration)),
+        };
 
         try
         {

@@ -11,6 +11,7 @@ internal sealed class RedisSettings(IConfiguration configuration) : IConfigureOp
     {
         ["legacy"] = RedisMessageFormat.Legacy,
         ["webhook"] = RedisMessageFormat.Webhook,
+        ["token-service"] = RedisMessageFormat.TokenService,
     };
 
     public void Configure(HokusaiRedisOptions options)
@@ -26,7 +27,7 @@ internal sealed class RedisSettings(IConfiguration configuration) : IConfigureOp
         read.Seconds(nameof(options.RetryDelay), v => options.RetryDelay = v);
         read.Integer(nameof(options.Concurrency), v => options.Concurrency = v);
         read.Integer(nameof(options.DedupTtl), v => options.DedupTtl = TimeSpan.FromSeconds(v));
-        read.Choice(nameof(options.MessageFormat), Formats, "'legacy' or 'webhook'", v => options.MessageFormat = v);
+        read.Choice(nameof(options.MessageFormat), Formats, "'legacy', 'webhook' or 'token-service'", v => options.MessageFormat = v);
     }
 
     /// <summary>What <see cref="Parse"/> accepts, for error messages.</summary>
