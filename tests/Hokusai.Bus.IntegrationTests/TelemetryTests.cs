@@ -60,6 +60,34 @@ public sealed class TelemetryTests
     }
 
     [RabbitFact]
+    public async Task An_ingest_continues_the_incoming_traceparent_to_the_receiver()
+    {
+        await using var otlp = await OtlpReceiver.StartAsync();
+        await using var scenario = await Scenario.StartAsync();
+        var host = await scenario.StartHostAsync(IngestTests.IngestOn(new()
+        {
+            ["OTEL_EXPORTER_OTLP_ENDPOINT"] = otlp.Url.ToString(),
+            ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf",
+            ["OTEL_BSP_SCHEDULE_DELAY"] = "200",
+        }));
+        using var http = new HttpClient { BaseAddress = host.BaseUrl };
+        var traceId = Convert.ToHexStringLower(Guid.NewGuid().ToByteArray());
+        var callerSpan = Convert.ToHexStringLower(BitConverter.GetBytes(Random.Shared.NextInt64()));
+        var vector = TestVectors.Mlflow[0];
+
+        var request = IngestTests.Post(vector.Body, vector.IdempotencyKey);
+        request.Headers.TryAddWithoutValidation("traceparent", $"00-{traceId}-{callerSpan}-01");
+        using var response = await http.SendAsync(request);
+        Assert.Equal(System.Net.HttpStatusCode.Accepted, response.StatusCode);
+        await scenario.Receiver.WaitForAcceptedAsync(1, Wait);
+
+        // The pipeline's trace reaches the receiver: ingest, publish, consume and the HTTP attempt are one trace.
+        Assert.Equal(traceId, Assert.Single(scenario.Receiver.Requests).Headers["traceparent"].Split('-')[1]);
+        await otlp.WaitUntilAsync(o => o.Spans.Any(s => s.TraceId == traceId && s.Name == "hokusai.ingest"), Wait, "the ingest span");
+        Assert.Equal(callerSpan, otlp.Spans.Single(s => s.TraceId == traceId && s.Name == "hokusai.ingest").ParentSpanId);
+    }
+
+    [RabbitFact]
     public async Task Without_OTLP_settings_no_trace_is_recorded_and_no_traceparent_is_sent()
     {
         await using var scenario = await Scenario.StartAsync();

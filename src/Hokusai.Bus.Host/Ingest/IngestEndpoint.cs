@@ -178,11 +178,13 @@ internal sealed class IngestEndpoint(
         await context.Response.WriteAsJsonAsync(new IngestAnswer("refused", null, detail)).ConfigureAwait(false);
     }
 
-    /// <summary>The ingest span: a child of the request's activity, or of an incoming <c>traceparent</c> when there is none.</summary>
+    /// <summary>
+    /// The ingest span: a child of the caller's span when the request carries a W3C <c>traceparent</c> (ASP.NET Core's
+    /// own request activity is not exported, so the caller is the parent the trace shows), else of the current activity.
+    /// </summary>
     private static Activity? StartActivity(HttpRequest request)
     {
-        if (Activity.Current is null
-            && request.Headers.TraceParent is { Count: > 0 } traceparent
+        if (request.Headers.TraceParent is { Count: > 0 } traceparent
             && ActivityContext.TryParse(traceparent.ToString(), request.Headers.TraceState.ToString(), isRemote: true, out var parent))
         {
             return Source.StartActivity("hokusai.ingest", ActivityKind.Server, parent);
