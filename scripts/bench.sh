@@ -6,6 +6,7 @@
 #   scripts/bench.sh --full          larger runs and the 100k backlog
 #   scripts/bench.sh [e2e options]   e.g. --scenarios sweep --sweep 16,32,64, --host-env KEY=VALUE; --help lists them
 #   scripts/bench.sh micro           BenchmarkDotNet: contracts serialize+sign and verify (about a minute)
+#   scripts/bench.sh ingest          POST /ingest to the receiver against raw HTTP POSTs, 1 KB at concurrency 16
 #
 # Loopback only; nothing here asserts absolute numbers: the table prints ratios against the limits and the peer.
 set -euo pipefail
@@ -23,6 +24,9 @@ mode=e2e
 if [ "${1:-}" = micro ]; then
     mode=micro
     shift
+elif [ "${1:-}" = ingest ]; then
+    mode=ingest
+    shift
 elif [ "${1:-}" = e2e ]; then
     shift
 fi
@@ -32,7 +36,7 @@ rabbit_up() {
         curl -fsS -o /dev/null --max-time 2 -u guest:guest http://127.0.0.1:15672/api/overview 2>/dev/null
 }
 
-if [ "$mode" = e2e ] && ! rabbit_up; then
+if [ "$mode" != micro ] && ! rabbit_up; then
     bash scripts/services.sh start
     # Build while RabbitMQ boots.
     dotnet build "$PROJECT" -c Release -nologo -v quiet

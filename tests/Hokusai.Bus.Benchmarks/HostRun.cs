@@ -19,6 +19,9 @@ internal sealed class HostRun : IAsyncDisposable
 
     public int Pid { get; }
 
+    /// <summary>The host's own HTTP address (health, /metrics, /ingest).</summary>
+    public Uri BaseUrl => _host.BaseUrl;
+
     public string Output => _host.Output;
 
     public static async Task<HostRun> StartAsync(

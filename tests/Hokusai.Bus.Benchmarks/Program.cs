@@ -11,6 +11,8 @@ switch (args)
 {
     case ["bridge", .. var rest]:
         return await RawBridge.ServeAsync(rest);
+    case ["ingest", .. var rest]:
+        return await IngestBenchmark.RunAsync([.. rest]);
     case ["micro", .. var rest]:
         MicroBenchmarks.Run(rest);
         return 0;
