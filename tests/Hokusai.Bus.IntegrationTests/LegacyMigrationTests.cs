@@ -129,7 +129,7 @@ public sealed class LegacyMigrationTests
         Assert.Equal(keys.Order(), entries.Order()); // each key exactly once
     }
 
-    private static async Task<(int ExitCode, string Output)> PythonAsync(string code, Dictionary<string, string> environment)
+    internal static async Task<(int ExitCode, string Output)> PythonAsync(string code, Dictionary<string, string> environment)
     {
         var file = Path.Combine(Path.GetTempPath(), $"hokusai-readme-{Guid.NewGuid():N}.py");
         await File.WriteAllTextAsync(file, code);
