@@ -29,7 +29,8 @@ public sealed class RabbitTests
         Assert.DoesNotContain("guest:guest", result.Output, StringComparison.Ordinal);
         var messages = await rabbit.PeekAsync("q");
         Assert.Equal(5, messages.Count);
-        var registrations = messages.Select(m => JsonNode.Parse(m.Payload)!["message"]!).ToList();
+        // The webhook body itself, raw JSON as Python producers publish it (no MassTransit envelope).
+        var registrations = messages.Select(m => JsonNode.Parse(m.Payload)!).ToList();
         Assert.Equal(5, registrations.Select(r => r["idempotency_key"]!.GetValue<string>()).Distinct().Count());
         Assert.Equal(
             Enumerable.Range(1, 5).Select(i => $"model_load-{i}").Order(),
@@ -54,7 +55,7 @@ public sealed class RabbitTests
 
         Assert.True(result.ExitCode == 0, result.ToString());
         Assert.Contains("idempotency_key: 550e8400-e29b-41d4-a716-446655440000", result.Output, StringComparison.Ordinal);
-        var message = JsonNode.Parse(Assert.Single(await rabbit.PeekAsync("q")).Payload)!["message"]!;
+        var message = JsonNode.Parse(Assert.Single(await rabbit.PeekAsync("q")).Payload)!;
         Assert.Equal("model_abc123", message["model_id"]!.GetValue<string>());
         Assert.Equal("550e8400-e29b-41d4-a716-446655440000", message["idempotency_key"]!.GetValue<string>());
         Assert.Equal("2024-01-15T10:30:00Z", message["timestamp"]!.GetValue<string>());
