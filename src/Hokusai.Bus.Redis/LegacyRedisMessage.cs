@@ -56,13 +56,13 @@ internal static class LegacyRedisMessage
     {
         var metadata = message.Metadata;
         var extra = metadata.Extra;
-        var metricName = metadata.MetricName ?? message.BaselineMetrics.Keys.FirstOrDefault();
-        var baseline = Number(extra, "baseline_value")
-                       ?? (metricName is not null && message.BaselineMetrics.TryGetValue(metricName, out var b) ? b : null);
-        var improvement = metadata.ImprovementPercentage;
-        var current = metadata.CurrentValue
-                      ?? (improvement is { } imp && baseline is { } bv ? bv * (1 + imp / 100) : baseline);
-        improvement ??= baseline is > 0 && current is { } cv ? (cv - baseline.Value) / baseline.Value * 100 : null;
+        var (metricName, baseline, current, improvement) = RegistrationMetric.Of(message);
+        // The legacy publisher sent the baseline itself as the current value when it had no other (0 % improvement).
+        if (current is null)
+        {
+            current = baseline;
+            improvement ??= RegistrationMetric.ImprovementOf(baseline, current);
+        }
 
         var buffer = new ArrayBufferWriter<byte>(512);
         using (var writer = new Utf8JsonWriter(buffer, Compact))
@@ -124,22 +124,6 @@ internal static class LegacyRedisMessage
         extra is not null && extra.TryGetValue(name, out var value) && value.ValueKind == JsonValueKind.String
             ? value.GetString()
             : null;
-
-    private static double? Number(Dictionary<string, JsonElement>? extra, string name)
-    {
-        if (extra is null || !extra.TryGetValue(name, out var value))
-        {
-            return null;
-        }
-
-        return value.ValueKind switch
-        {
-            JsonValueKind.Number when value.TryGetDouble(out var number) && double.IsFinite(number) => number,
-            JsonValueKind.String when double.TryParse(value.GetString(), NumberStyles.Float, CultureInfo.InvariantCulture, out var parsed)
-                                      && double.IsFinite(parsed) => parsed,
-            _ => null,
-        };
-    }
 
     private static void WriteStringOrNull(Utf8JsonWriter writer, string name, string? value)
     {

@@ -45,12 +45,8 @@ internal static partial class TokenServiceMessage
         var symbol = message.TokenSymbol.ToUpperInvariant();
         Rule(TokenSymbol().IsMatch(symbol),
             $"token_symbol '{SafeText.Of(message.TokenSymbol, 20)}' cannot be the token service's token_symbol: uppercased it must match ^[A-Z0-9-]{{1,10}}$.");
-        var metricName = metadata.MetricName ?? message.BaselineMetrics.Keys.FirstOrDefault();
+        var (metricName, baseline, current, improvement) = RegistrationMetric.Of(message);
         Rule(metricName is { Length: > 0 }, "metric_name is required by the token service: set metadata.metric_name or baseline_metrics.");
-        var baseline = BaselineOf(message, metricName);
-        var improvement = metadata.ImprovementPercentage;
-        var current = metadata.CurrentValue ?? (improvement is { } given && baseline is { } b ? b * (1 + given / 100) : null);
-        improvement ??= baseline is > 0 && current is { } c ? (c - baseline.Value) / baseline.Value * 100 : null;
         Rule(baseline is > 0, $"baseline_value must be greater than 0 for the token service (baseline_metrics.{SafeText.Of(metricName, 40)} or metadata.baseline_value); "
             + (baseline is null ? "there is none." : "it is " + baseline.Value.ToString(CultureInfo.InvariantCulture) + "."));
         Rule(current is > 0, "current_value must be greater than 0 for the token service: set metadata.current_value or metadata.improvement_percentage"
@@ -112,18 +108,6 @@ internal static partial class TokenServiceMessage
         }
 
         return buffer.WrittenSpan.ToArray();
-    }
-
-    private static double? BaselineOf(ModelRegistered message, string? metricName)
-    {
-        if (message.Metadata.Extra is { } extra && extra.TryGetValue("baseline_value", out var given))
-        {
-            return given.ValueKind == JsonValueKind.Number && given.TryGetDouble(out var number) ? number
-                : given.ValueKind == JsonValueKind.String && double.TryParse(given.GetString(), NumberStyles.Float, CultureInfo.InvariantCulture, out var parsed) ? parsed
-                : null;
-        }
-
-        return metricName is not null && message.BaselineMetrics.TryGetValue(metricName, out var value) ? value : null;
     }
 
     private static string? Text(Dictionary<string, JsonElement>? extra, string name, List<string> errors)
