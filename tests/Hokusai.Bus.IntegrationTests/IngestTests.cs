@@ -213,6 +213,24 @@ public sealed class IngestTests
     }
 
     [RabbitFact]
+    public async Task A_rotation_secret_is_accepted_while_the_pipeline_moves_to_the_new_one()
+    {
+        await using var scenario = await Scenario.StartAsync();
+        var host = await scenario.StartHostAsync(IngestOn(new() { ["INGEST_ROTATION_SECRETS"] = "the-old-ingest-secret" }));
+        using var http = new HttpClient { BaseAddress = host.BaseUrl };
+        var body = Encoding.UTF8.GetBytes(Payloads.Registration("rotated"));
+
+        using var old = await http.SendAsync(Post(body, secret: "the-old-ingest-secret"));
+        using var current = await http.SendAsync(Post(body));
+        using var other = await http.SendAsync(Post(body, secret: "not-a-secret-of-ours"));
+
+        Assert.Equal(HttpStatusCode.Accepted, old.StatusCode);
+        Assert.Equal(HttpStatusCode.Accepted, current.StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, other.StatusCode);
+        Assert.DoesNotContain("the-old-ingest-secret", host.Output, StringComparison.Ordinal);
+    }
+
+    [RabbitFact]
     public async Task Without_an_ingest_secret_the_path_does_not_exist()
     {
         await using var scenario = await Scenario.StartAsync();

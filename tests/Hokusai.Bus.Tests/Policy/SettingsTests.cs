@@ -105,6 +105,18 @@ public sealed partial class SettingsTests
         Assert.DoesNotContain("WEBHOOK_SECRET", error.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("INGEST_MAX_BODY_BYTES", "abc", "INGEST_MAX_BODY_BYTES must be a whole number of bytes from 1024 to 16777216; got 'abc'.")]
+    [InlineData("INGEST_MAX_BODY_BYTES", "1023", "INGEST_MAX_BODY_BYTES must be a whole number of bytes from 1024 to 16777216; got '1023'.")]
+    [InlineData("INGEST_SECRET", "   ", "INGEST_SECRET must not be empty or only spaces.")]
+    [InlineData("INGEST_ROTATION_SECRETS", "old", "INGEST_ROTATION_SECRETS is set without INGEST_SECRET; set the current secret too.")]
+    public async Task A_bad_ingest_setting_stops_start_up_naming_it(string variable, string value, string message)
+    {
+        var error = await StartFailsAsync(Valid((variable, value)));
+
+        Assert.Contains(message, error.Failures);
+    }
+
     [Fact]
     public async Task An_unknown_WEBHOOK_PAYLOAD_FORMAT_stops_start_up_naming_it_and_the_choices()
     {
