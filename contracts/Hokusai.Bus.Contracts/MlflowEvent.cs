@@ -157,15 +157,20 @@ public static class MlflowEvent
         }
     }
 
+    /// <summary>
+    /// <c>metadata.user_id</c>, else tag <c>user_id</c>, else tag <c>fulfilled_by_user_id</c>; an empty value counts as
+    /// absent and the key is left out, as the pipeline's <c>tags.get("user_id") or tags.get(...)</c> and <c>if user_id:</c> do.
+    /// </summary>
     private static string? UserIdOf(ModelMetadata metadata)
     {
-        if (metadata.UserId is { } userId)
+        if (metadata.UserId is { Length: > 0 } userId)
         {
             return userId;
         }
 
-        return metadata.Tags is { } tags && (tags.TryGetValue("user_id", out var tagged) || tags.TryGetValue("fulfilled_by_user_id", out tagged))
-            ? tagged
+        var tags = metadata.Tags;
+        return tags?.GetValueOrDefault("user_id") is { Length: > 0 } tagged ? tagged
+            : tags?.GetValueOrDefault("fulfilled_by_user_id") is { Length: > 0 } fulfilled ? fulfilled
             : null;
     }
 

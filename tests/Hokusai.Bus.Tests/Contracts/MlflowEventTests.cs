@@ -124,6 +124,27 @@ public sealed class MlflowEventTests
         Assert.Contains("\"name\":\"a\\\"b\\\\c/d\\n\\r\\t\\b\\f\\u0001\\u007f \\u00e9\\ud83d\\ude00\"", body);
     }
 
+    [Theory]
+    [InlineData("""{"user_id":"","fulfilled_by_user_id":"u-2"}""", ",\"user_id\":\"u-2\"")]
+    [InlineData("""{"user_id":"","fulfilled_by_user_id":""}""", null)]
+    [InlineData("""{"fulfilled_by_user_id":"u-3","user_id":"u-1"}""", ",\"user_id\":\"u-1\"")]
+    public void User_id_comes_from_the_tags_as_the_pipeline_takes_it_and_an_empty_one_is_left_out(string tags, string? expected)
+    {
+        var registration = ModelRegisteredJson.Deserialize(Encoding.UTF8.GetBytes(
+            """{"model_id":"m","registered_version":"1","timestamp":"2024-01-15T10:30:00Z","token_symbol":"T","metadata":{"tags":TAGS}}""".Replace("TAGS", tags, StringComparison.Ordinal)));
+
+        var body = Encoding.UTF8.GetString(MlflowEvent.Serialize(registration));
+
+        if (expected is null)
+        {
+            Assert.DoesNotContain("user_id", body, StringComparison.Ordinal);
+        }
+        else
+        {
+            Assert.Contains(expected, body, StringComparison.Ordinal);
+        }
+    }
+
     [Fact]
     public void A_registration_without_a_model_name_is_named_by_its_model_id_and_user_id_comes_from_tags()
     {
