@@ -12,8 +12,9 @@ namespace Hokusai.Bus;
 /// (<c>REDIS_MESSAGE_FORMAT=token-service</c>): no envelope; required <c>model_id</c>, <c>token_symbol</c>
 /// (<c>^[A-Z0-9-]{1,10}$</c>), <c>metric_name</c>, <c>baseline_value</c> &gt; 0, <c>current_value</c> &gt; 0,
 /// <c>model_name</c>, <c>model_version</c>, <c>mlflow_run_id</c>, <c>improvement_percentage</c> &gt; 0, <c>timestamp</c>,
-/// <c>message_version</c> <c>"1.0"</c>; optional <c>contributor_address</c> (<c>0x</c> + 40 hex),
-/// <c>model_supplier_recipient</c>, <c>experiment_name</c>, <c>tags</c>; no other key. A registration that cannot meet
+/// <c>message_version</c> <c>"1.0"</c>; optional <c>contributor_address</c> and <c>model_supplier_recipient</c>
+/// (<c>0x</c> + 40 hex), <c>experiment_name</c>, <c>tags</c> (string values); no other key, no empty string (its Joi
+/// schema in <c>services/contract-deployer/src/schemas/message-schemas.ts</c>). A registration that cannot meet
 /// those rules without invented data is refused, every broken rule named, and goes to the fallback's <c>_error</c>
 /// instead of to the token service's dead-letter list.
 /// </summary>
@@ -58,6 +59,15 @@ internal static partial class TokenServiceMessage
         Rule(metadata.ContributorAddress is null || Address().IsMatch(metadata.ContributorAddress),
             $"contributor_address '{SafeText.Of(metadata.ContributorAddress, 50)}' must be 0x and 40 hex digits for the token service.");
         var supplier = Text(metadata.Extra, "model_supplier_recipient", errors);
+        Rule(supplier is null || Address().IsMatch(supplier),
+            $"model_supplier_recipient '{SafeText.Of(supplier, 50)}' must be 0x and 40 hex digits for the token service.");
+        // The service's schema (Joi) refuses empty strings: an empty optional value is refused here, never dropped.
+        Rule(metadata.ExperimentName is not "", "experiment_name must not be empty for the token service.");
+        foreach (var (name, value) in metadata.Tags ?? new Dictionary<string, string>())
+        {
+            Rule(value.Length > 0, $"tags.{SafeText.Of(name, 40)} must not be empty for the token service.");
+        }
+
         if (errors.Count > 0)
         {
             throw new InvalidModelRegistrationException(errors);

@@ -1,5 +1,7 @@
-"""The token service's Redis consumer, as its checks are described in issue #22 (read from its source): BRPOPLPUSH
-from hokusai:model_ready_queue, validate the bare message, and print `processed <model_id> <token_symbol>` or
+"""The token service's Redis consumer, re-implemented from its Joi schema (hokusai-token,
+services/contract-deployer/src/schemas/message-schemas.ts: required and optional keys, no unknown key, no empty string,
+positive numbers, address and symbol patterns, isoDate, message_version "1.0"): BRPOPLPUSH from
+hokusai:model_ready_queue, validate the bare message, and print `processed <model_id> <token_symbol> <improvement>` or
 `dlq <reason>` (pushing the raw message to :dlq). Exits after COUNT messages or 10 s without one."""
 import json, os, re
 from datetime import datetime
@@ -34,13 +36,13 @@ def problems(m):
         found.append("timestamp must be ISO 8601")
     if m["message_version"] != "1.0":
         found.append("message_version")
-    if "contributor_address" in m and not re.fullmatch(r"0x[0-9a-fA-F]{40}", str(m["contributor_address"])):
-        found.append("contributor_address")
-    for k in ("model_supplier_recipient", "experiment_name"):
-        if k in m and not isinstance(m[k], str):
-            found.append(f"{k} must be a string")
-    if "tags" in m and not (isinstance(m["tags"], dict) and all(isinstance(v, str) for v in m["tags"].values())):
-        found.append("tags must have string values")
+    for k in ("contributor_address", "model_supplier_recipient"):
+        if k in m and not (isinstance(m[k], str) and re.fullmatch(r"0x[0-9a-fA-F]{40}", m[k])):
+            found.append(k)
+    if "experiment_name" in m and not (isinstance(m["experiment_name"], str) and m["experiment_name"]):
+        found.append("experiment_name must be a non-empty string")
+    if "tags" in m and not (isinstance(m["tags"], dict) and all(isinstance(v, str) and v for v in m["tags"].values())):
+        found.append("tags must have non-empty string values")
     return found
 
 

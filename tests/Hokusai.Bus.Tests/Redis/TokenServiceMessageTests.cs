@@ -22,7 +22,7 @@ public sealed class TokenServiceMessageTests
         var registration = Registration("""
             {"model_name":"hokusai-msg-ai","mlflow_run_id":"abc123","current_value":0.6,"status":"registered",
              "contributor_address":"0x742d35Cc6634C0532925a3b844Bc9e7595f0bEb0","experiment_name":"prod","tags":{"user_id":"u-1"},
-             "model_supplier_recipient":"0xabc","api_schema":{"a":1},"proposal_identifier":"P"}
+             "model_supplier_recipient":"0x00000000000000000000000000000000000000aB","api_schema":{"a":1},"proposal_identifier":"P"}
             """, symbol: "msg-ai");
 
         var message = JsonNode.Parse(TokenServiceMessage.Of(registration))!.AsObject();
@@ -65,6 +65,9 @@ public sealed class TokenServiceMessageTests
     [InlineData("""{"model_name":"n","mlflow_run_id":"r","current_value":0.6}""", "SYMBOL-LONGER", "token_symbol 'SYMBOL-LONGER' cannot be")]
     [InlineData("""{"model_name":"n","mlflow_run_id":"r","current_value":0.6,"contributor_address":"0x12"}""", "MSG-AI", "contributor_address '0x12' must be 0x and 40 hex digits")]
     [InlineData("""{"model_name":"n","mlflow_run_id":"r","current_value":0.6,"model_supplier_recipient":7}""", "MSG-AI", "metadata.model_supplier_recipient must be a string")]
+    [InlineData("""{"model_name":"n","mlflow_run_id":"r","current_value":0.6,"model_supplier_recipient":"0xabc"}""", "MSG-AI", "model_supplier_recipient '0xabc' must be 0x and 40 hex digits")]
+    [InlineData("""{"model_name":"n","mlflow_run_id":"r","current_value":0.6,"experiment_name":""}""", "MSG-AI", "experiment_name must not be empty for the token service.")]
+    [InlineData("""{"model_name":"n","mlflow_run_id":"r","current_value":0.6,"tags":{"note":""}}""", "MSG-AI", "tags.note must not be empty for the token service.")]
     public void A_registration_that_would_need_invented_data_is_refused_naming_the_rule(string metadata, string symbol, string reason)
     {
         var error = Assert.Throws<InvalidModelRegistrationException>(() => TokenServiceMessage.Of(Registration(metadata, symbol)));
