@@ -118,8 +118,8 @@ public sealed class IngestTests
         await Refused(Post("""{"event_type":"model_registered","model":{"id":"a","name":"n","version":[3]},"timestamp":"2026-07-21T15:04:05Z","source":"mlflow"}"""u8.ToArray()),
             HttpStatusCode.BadRequest, "model.version has the wrong JSON type");
         await Refused(Post(Encoding.UTF8.GetBytes(Payloads.Registration("bad\\u0007key"))), HttpStatusCode.BadRequest, "idempotency_key must be printable ASCII");
-        await Refused(Post("""{"event_type":"deltaone.evaluation_completed","model_id":"m","delta":1}"""u8.ToArray()),
-            (HttpStatusCode)422, "event_type 'deltaone.evaluation_completed' is not a model registration");
+        await Refused(Post("""{"event_type":"deltaone.achieved","model_id":"m","delta":1}"""u8.ToArray()),
+            (HttpStatusCode)422, "event_type 'deltaone.achieved' is not a model registration");
         await Refused(Post("""{"hello":"world"}"""u8.ToArray()), (HttpStatusCode)422, "neither a model registration");
         await Refused(Post(Encoding.UTF8.GetBytes(Pad(Payloads.Registration("too-big"), 4097))), HttpStatusCode.RequestEntityTooLarge,
             "the limit is 4096 (INGEST_MAX_BODY_BYTES)");
