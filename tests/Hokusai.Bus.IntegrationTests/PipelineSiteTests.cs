@@ -15,6 +15,24 @@ public sealed class PipelineSiteTests
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(60);
 
+    [Fact]
+    public void The_readmes_pipeline_settings_point_at_ingest_and_route_every_deltaone_event_elsewhere()
+    {
+        var settings = ReadmeSnippet.Block("pipeline-settings", "bash").Split('\n')
+            .Where(l => l.Length > 0 && !l.StartsWith('#'))
+            .ToDictionary(l => l.Split('=', 2)[0], l => l.Split('=', 2)[1].Split("  #")[0].Trim());
+
+        Assert.EndsWith("/ingest", settings["WEBHOOK_URL"], StringComparison.Ordinal);
+        Assert.Contains("INGEST_SECRET", settings["WEBHOOK_SECRET"], StringComparison.Ordinal);
+        // The pipeline reads DELTAONE_WEBHOOK_ENDPOINTS as a JSON array of {url, secret, event_types}; an endpoint for
+        // both of its event types keeps them from falling back to WEBHOOK_URL.
+        var endpoints = System.Text.Json.Nodes.JsonNode.Parse(settings["DELTAONE_WEBHOOK_ENDPOINTS"].Trim('\''))!.AsArray();
+        var endpoint = Assert.Single(endpoints)!;
+        Assert.StartsWith("https://", endpoint["url"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.NotNull(endpoint["secret"]);
+        Assert.Equal(["deltaone.achieved", "deltaone.minted"], endpoint["event_types"]!.AsArray().Select(t => t!.GetValue<string>()));
+    }
+
     [RabbitRedisFact]
     public async Task The_readmes_host_settings_deliver_the_pipelines_posts_to_the_site_and_what_it_can_to_the_token_service()
     {
