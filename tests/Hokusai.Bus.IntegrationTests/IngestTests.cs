@@ -124,6 +124,10 @@ public sealed class IngestTests
         await Refused(Post(Encoding.UTF8.GetBytes(Pad(Payloads.Registration("too-big"), 4097))), HttpStatusCode.RequestEntityTooLarge,
             "the limit is 4096 (INGEST_MAX_BODY_BYTES)");
 
+        var chunked = Post(Encoding.UTF8.GetBytes(Pad(Payloads.Registration("too-big-chunked"), 5000)));
+        chunked.Headers.TransferEncodingChunked = true; // no Content-Length: the limit is found while reading
+        await Refused(chunked, HttpStatusCode.RequestEntityTooLarge, "over the limit of 4096 bytes (INGEST_MAX_BODY_BYTES)");
+
         // At the limit exactly: accepted.
         using (var atLimit = await http.SendAsync(Post(Encoding.UTF8.GetBytes(Pad(Payloads.Registration("at-limit"), 4096)))))
         {
@@ -136,7 +140,7 @@ public sealed class IngestTests
         Assert.Contains("ingest_refused_total{otel_scope_name=\"Hokusai.Bus\",reason=\"signature\"} 4", metrics);
         Assert.Contains("ingest_refused_total{otel_scope_name=\"Hokusai.Bus\",reason=\"field\"} 6", metrics);
         Assert.Contains("ingest_refused_total{otel_scope_name=\"Hokusai.Bus\",reason=\"not_a_registration\"} 2", metrics);
-        Assert.Contains("ingest_refused_total{otel_scope_name=\"Hokusai.Bus\",reason=\"size\"} 1", metrics);
+        Assert.Contains("ingest_refused_total{otel_scope_name=\"Hokusai.Bus\",reason=\"size\"} 2", metrics);
         Assert.Contains("Refused a POST to /ingest with 401 (signature): X-Hokusai-Signature is missing", host.Output);
         Assert.DoesNotContain("\u0007", host.Output, StringComparison.Ordinal); // a control character from a request never reaches a log line
         Assert.Equal(0, (await scenario.Rabbit.QueuesAsync())[Scenario.Queue]);

@@ -97,11 +97,14 @@ internal sealed class IngestEndpoint(
     private async Task<(byte[] Body, int Length, (int Status, string Reason, string Detail)? Refusal)> ReadBodyAsync(HttpContext context)
     {
         var limit = options.MaxBodyBytes;
-        var buffer = ArrayPool<byte>.Shared.Rent(Math.Min(limit + 1, (int)(context.Request.ContentLength ?? 16 * 1024) + 1));
         if (context.Request.ContentLength > limit)
         {
-            return (buffer, 0, (413, "size", $"The body is {context.Request.ContentLength} bytes; the limit is {limit} (INGEST_MAX_BODY_BYTES)."));
+            return (ArrayPool<byte>.Shared.Rent(1), 0,
+                (413, "size", $"The body is {context.Request.ContentLength} bytes; the limit is {limit} (INGEST_MAX_BODY_BYTES)."));
         }
+
+        // Room for one byte over the limit, so that a body without Content-Length is seen to be too large.
+        var buffer = ArrayPool<byte>.Shared.Rent((int)Math.Min(limit + 1L, (context.Request.ContentLength ?? 16 * 1024) + 1));
 
         // Our limit replaces Kestrel's, so the answer names ours; Kestrel's minimum data rate (240 B/s) still applies.
         if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
@@ -118,11 +121,7 @@ internal sealed class IngestEndpoint(
             {
                 if (length == buffer.Length)
                 {
-                    if (length > limit)
-                    {
-                        return (buffer, length, (413, "size", $"The body is over the limit of {limit} bytes (INGEST_MAX_BODY_BYTES)."));
-                    }
-
+                    // Full but not over the limit (that returned below): grow, up to one byte over it.
                     var larger = ArrayPool<byte>.Shared.Rent(Math.Min(limit + 1, buffer.Length * 2));
                     buffer.AsSpan(0, length).CopyTo(larger);
                     ArrayPool<byte>.Shared.Return(buffer);
@@ -151,7 +150,8 @@ internal sealed class IngestEndpoint(
         catch (BadHttpRequestException e)
         {
             // Kestrel's own cut-off: data arriving slower than its minimum rate, or a malformed chunked body.
-            return (buffer, length, (e.StatusCode, e.StatusCode == 408 ? "slow_body" : "json", SafeText.Of(e.Message, 200)));
+            var reason = e.StatusCode switch { 408 => "slow_body", 413 => "size", _ => "field" };
+            return (buffer, length, (e.StatusCode, reason, SafeText.Of(e.Message, 200)));
         }
     }
 

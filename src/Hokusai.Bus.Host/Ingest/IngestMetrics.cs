@@ -18,7 +18,7 @@ internal sealed class IngestMetrics
         var meter = meters.Create(HokusaiTopology.MeterName);
         _accepted = meter.CreateCounter<long>("ingest_accepted", description: "Registrations POSTed to /ingest and confirmed by RabbitMQ");
         _refused = meter.CreateCounter<long>("ingest_refused",
-            description: "POSTs to /ingest refused, by reason: signature, size, slow_body, json, field, not_a_registration, broker");
+            description: "POSTs to /ingest refused, by reason: signature, size, slow_body, field, not_a_registration, broker");
         _confirm = meter.CreateHistogram<double>("ingest_confirm_duration", "s",
             "From publish to RabbitMQ's confirm, for each accepted registration",
             tags: null,
