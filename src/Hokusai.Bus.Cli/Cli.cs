@@ -161,6 +161,13 @@ internal static class CommonOptions
             await using var stdin = Console.OpenStandardInput();
             using var buffer = new MemoryStream();
             await stdin.CopyToAsync(buffer, cancellationToken).ConfigureAwait(false);
+            if (buffer.Length == 0)
+            {
+                // Usually a pipe that was not connected; an empty body is still a body, so it is used, not refused.
+                await Console.Error.WriteLineAsync(
+                    "warning: standard input was empty, so the body is empty (0 bytes); pipe the exact body or use --file.").ConfigureAwait(false);
+            }
+
             return buffer.ToArray();
         }
 

@@ -44,6 +44,25 @@ public sealed class RabbitTests
     }
 
     [RabbitFact]
+    public async Task The_readmes_publish_synopsis_with_its_fields_filled_in_publishes()
+    {
+        // The README's tool table, as a user copies it: the fields alternative, placeholders filled in.
+        var row = File.ReadLines(Path.Combine(BuildOutput.RepositoryRoot, "README.md")).Single(l => l.StartsWith("| `publish ", StringComparison.Ordinal));
+        var synopsis = row.Split('`')[1];
+        var fields = synopsis[(synopsis.IndexOf("\\| ", StringComparison.Ordinal) + 3)..synopsis.IndexOf(']', StringComparison.Ordinal)];
+        await using var rabbit = await RabbitMqManagement.CreateVirtualHostAsync("hokusai-cli");
+        using var api = Api();
+        await DeclareBoundQueueAsync(api, rabbit.VirtualHost, "q");
+        var args = new List<string> { "publish", "--rabbitmq", rabbit.AmqpUrl.ToString() };
+        args.AddRange(fields.Split(' ').Select(word => word switch { "M" => "model_doc", "T" => "TOKEN_DOC", "V" => "1", _ => word }));
+
+        var result = await CliProcess.RunAsync([.. args]);
+
+        Assert.True(result.ExitCode == 0, $"{string.Join(' ', args)}\n{result}");
+        Assert.Single(await rabbit.PeekAsync("q"));
+    }
+
+    [RabbitFact]
     public async Task Publish_of_a_payload_file_keeps_its_key_and_fields()
     {
         await using var rabbit = await RabbitMqManagement.CreateVirtualHostAsync("hokusai-cli");

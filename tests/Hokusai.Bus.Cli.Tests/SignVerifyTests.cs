@@ -54,6 +54,37 @@ public sealed class SignVerifyTests : IDisposable
         Assert.Equal("invalid", result.Output.Trim());
     }
 
+    [Theory]
+    [InlineData("6a65107eef8d30e12d1f94f1fa7be1450b7c58248e6b2b1b90480e6cb0c75c", "it has 62 character(s).")]
+    [InlineData("sha256=zz", "it has 2 character(s), not all hex.")]
+    public async Task Verify_of_a_malformed_signature_says_what_a_signature_looks_like(string signature, string detail)
+    {
+        var result = await CliProcess.RunAsync(["verify", "--secret", "s", "--signature", signature], "{}"u8.ToArray());
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Equal("invalid", result.Output.Trim());
+        Assert.Equal($"--signature must be 64 hex characters or sha256=<64 hex characters>; {detail}", result.Error.Trim());
+    }
+
+    [Fact]
+    public async Task A_wrong_but_well_formed_signature_is_just_invalid()
+    {
+        var result = await CliProcess.RunAsync(["verify", "--secret", "s", "--signature", new string('a', 64)], "{}"u8.ToArray());
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Equal("", result.Error.Trim());
+    }
+
+    [Fact]
+    public async Task Sign_of_empty_standard_input_warns_that_the_body_is_empty()
+    {
+        var result = await CliProcess.RunAsync(["sign", "--secret", "s"], []);
+
+        Assert.Equal(0, result.ExitCode);
+        Assert.Equal(new Hokusai.Bus.Contracts.WebhookSigner("s").Sign([]), result.Output.Trim());
+        Assert.Contains("standard input was empty, so the body is empty (0 bytes)", result.Error, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Sign_of_a_file_equals_sign_of_stdin_and_the_sha256_format_verifies()
     {

@@ -55,11 +55,32 @@ internal static class SignCommands
         {
             var body = await CommonOptions.ReadBodyAsync(parseResult.GetValue(file), cancellationToken);
             var verifier = new WebhookVerifier(CommonOptions.SecretOf(parseResult, secret));
-            var valid = verifier.Verify(body, parseResult.GetValue(signature));
+            var given = parseResult.GetValue(signature);
+            var valid = verifier.Verify(body, given);
             Console.WriteLine(valid ? "valid" : "invalid");
+            if (!valid && ShapeProblem(given) is { } problem)
+            {
+                await Console.Error.WriteLineAsync(problem);
+            }
+
             return valid ? ExitCodes.Success : ExitCodes.Failure;
         });
         return command;
+    }
+
+    /// <summary>Why <paramref name="signature"/> cannot be a signature at all (not just a wrong one), or null.</summary>
+    private static string? ShapeProblem(string? signature)
+    {
+        var hex = (signature ?? "").Trim();
+        if (hex.StartsWith("sha256=", StringComparison.OrdinalIgnoreCase))
+        {
+            hex = hex["sha256=".Length..];
+        }
+
+        return hex.Length == 64 && hex.All(char.IsAsciiHexDigit)
+            ? null
+            : $"--signature must be 64 hex characters or sha256=<64 hex characters>; it has {hex.Length} character(s)"
+              + (hex.All(char.IsAsciiHexDigit) ? "." : ", not all hex.");
     }
 
     private static void RequireReadableFile(Command command, Option<string> file) =>
