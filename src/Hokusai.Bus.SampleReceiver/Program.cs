@@ -32,18 +32,10 @@ if (builder.Configuration["REDIS_URL"] is { Length: > 0 } redis)
 }
 
 var app = builder.Build();
-app.MapGet("/health", () => "Healthy"); // unsigned, for load balancers and `hokusai-bus health`
-app.MapHokusaiWebhook("/api/models/ready", (registration, http, _) =>
-{
-    app.Logger.LogInformation("Model {ModelId} v{Version} ({Token}) is ready: key {Key}",
-        registration.ModelId, registration.RegisteredVersion, registration.TokenSymbol, registration.IdempotencyKey);
-    return Task.CompletedTask;
-});
-
 try
 {
-    await app.RunAsync();
-    return 0;
+    // Settings are checked before the host runs: a host that fails to start logs the exception with its stack trace.
+    _ = app.Services.GetRequiredService<IOptions<HokusaiReceiverOptions>>().Value;
 }
 catch (OptionsValidationException invalid)
 {
@@ -56,3 +48,15 @@ catch (OptionsValidationException invalid)
 
     return 2;
 }
+
+// Unsigned, for load balancers (GET) and `hokusai-bus health` (POST {"test": true}, as the guide's curl).
+app.MapMethods("/health", ["GET", "POST"], () => "Healthy");
+app.MapHokusaiWebhook("/api/models/ready", (registration, http, _) =>
+{
+    app.Logger.LogInformation("Model {ModelId} v{Version} ({Token}) is ready: key {Key}",
+        registration.ModelId, registration.RegisteredVersion, registration.TokenSymbol, registration.IdempotencyKey);
+    return Task.CompletedTask;
+});
+
+await app.RunAsync();
+return 0;

@@ -84,11 +84,14 @@ public sealed class ReceiverLibraryTests
         using (var missing = System.Diagnostics.Process.Start(start)!)
         {
             var errors = missing.StandardError.ReadToEndAsync();
+            var output = missing.StandardOutput.ReadToEndAsync();
             await missing.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
 
             Assert.Equal(2, missing.ExitCode);
             Assert.Contains("Secret is required", await errors, StringComparison.Ordinal);
-            Assert.DoesNotContain("   at ", await errors, StringComparison.Ordinal);
+            // No stack trace anywhere: not on stderr, and not logged by the host to stdout before the message.
+            Assert.DoesNotContain("   at ", await errors + await output, StringComparison.Ordinal);
+            Assert.DoesNotContain("OptionsValidationException", await output, StringComparison.Ordinal);
         }
 
         var absent = Path.Combine(Path.GetTempPath(), $"hokusai-absent-{Guid.NewGuid():N}", "webhook_secret");
@@ -120,6 +123,11 @@ public sealed class ReceiverLibraryTests
                     return false;
                 }
             }, TimeSpan.FromSeconds(60), "the sample receiver's /health answers 200");
+
+            // `hokusai-bus health` POSTs {"test": true}, as the guide's curl does: the same endpoint answers it.
+            using var post = await http.PostAsync($"http://127.0.0.1:{port}/health",
+                new StringContent("{\"test\": true}", System.Text.Encoding.UTF8, "application/json"));
+            Assert.Equal(HttpStatusCode.OK, post.StatusCode);
         }
         finally
         {
