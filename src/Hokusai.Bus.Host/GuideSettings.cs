@@ -55,6 +55,9 @@ public sealed partial class GuideSettings
     /// <summary>The secrets read from files, by variable: a failure about one names its <c>_FILE</c> variable.</summary>
     private readonly HashSet<string> _fromFiles = [];
 
+    /// <summary>The secrets whose <c>_FILE</c> could not be read: that failure says it all, not "X is required" too.</summary>
+    private readonly HashSet<string> _unreadableFiles = [];
+
     /// <summary><c>RABBITMQ_PASSWORD</c> (or <c>_FILE</c>): replaces the password in <c>RABBITMQ_URL</c> when set.</summary>
     private string? _rabbitMqPassword;
 
@@ -147,7 +150,8 @@ public sealed partial class GuideSettings
         var failures = new List<string>(_errors);
         Validate<HokusaiWebhookOptions>(services, failures, WebhookEndpointNames.In(_configuration));
         Validate<HokusaiRedisOptions>(services, failures);
-        return [.. failures.Select(Named).Distinct()];
+        return [.. failures.Select(Named).Distinct()
+            .Where(f => !_unreadableFiles.Any(v => f.StartsWith(v + " ", StringComparison.Ordinal)))];
     }
 
     /// <summary>A message from the plugin with each configuration key it names put as the user wrote it.</summary>
@@ -213,6 +217,7 @@ public sealed partial class GuideSettings
                     _ => "it cannot be read (" + e.GetType().Name + ")",
                 };
                 _errors.Add($"{fileVariable} names {Contracts.SafeText.Of(path, 200)}, but {reason}.");
+                _unreadableFiles.Add(variable);
             }
         }
 

@@ -95,6 +95,9 @@ public sealed class HokusaiWebhookOptions
     /// <summary>The longest <c>Retry-After</c> honoured (the wait then lives in RabbitMQ). 1 hour.</summary>
     public TimeSpan MaxRetryAfter { get; set; } = TimeSpan.FromHours(1);
 
+    /// <summary>Whether <see cref="MaxHold"/> came from configuration (else it is the default, and errors say so).</summary>
+    internal bool MaxHoldConfigured { get; set; }
+
     /// <summary>The configuration section these settings were read from; validation messages name its keys.</summary>
     internal string SectionPath { get; set; } = SectionName;
 

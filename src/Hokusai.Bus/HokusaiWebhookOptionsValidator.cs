@@ -60,7 +60,19 @@ internal sealed class HokusaiWebhookOptionsValidator : IValidateOptions<HokusaiW
         }
         else if (options.Timeout >= options.MaxHold && !options.ReadErrors.ContainsKey(nameof(options.Timeout)))
         {
-            Fail(nameof(options.MaxHold), $"must be longer than {options.KeyOf(nameof(options.Timeout))}: one attempt has to fit in the hold.");
+            if (options.MaxHoldConfigured)
+            {
+                Fail(nameof(options.MaxHold), $"must be longer than {options.KeyOf(nameof(options.Timeout))}: one attempt has to fit in the hold.");
+            }
+            else
+            {
+                // The user set only the timeout: name it, and the default it collides with, and the fix.
+                var fix = options.Timeout < MaxHoldTime
+                    ? $"set {options.KeyOf(nameof(options.MaxHold))} above {options.Timeout.TotalSeconds:0.###} (at most {MaxHoldTime.TotalSeconds:0}), or lower the timeout."
+                    : $"the timeout must be under {MaxHoldTime.TotalSeconds:0} seconds, the longest hold.";
+                Fail(nameof(options.Timeout), $"({options.Timeout.TotalSeconds:0.###} s) must be shorter than {options.KeyOf(nameof(options.MaxHold))}, "
+                    + $"whose default is {options.MaxHold.TotalSeconds:0} s, since one attempt has to fit in the hold: {fix}");
+            }
         }
 
         if (options.RetryDelay < TimeSpan.Zero)

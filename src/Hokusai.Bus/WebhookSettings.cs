@@ -57,7 +57,7 @@ internal sealed class WebhookSettings(IConfiguration configuration) : IConfigure
         read.SecretOrFile(nameof(options.Secret), v => options.Secret = v);
         read.Seconds(nameof(options.Timeout), v => options.Timeout = v);
         read.Seconds(nameof(options.RetryDelay), v => options.RetryDelay = v);
-        read.Seconds(nameof(options.MaxHold), v => options.MaxHold = v);
+        read.Seconds(nameof(options.MaxHold), v => (options.MaxHold, options.MaxHoldConfigured) = (v, true));
         read.Seconds(nameof(options.CircuitBreakerRecoveryTime), v => options.CircuitBreakerRecoveryTime = v);
         read.Integer(nameof(options.MaxRetries), v => options.MaxRetries = v);
         read.Integer(nameof(options.CircuitBreakerFailureThreshold), v => options.CircuitBreakerFailureThreshold = v);

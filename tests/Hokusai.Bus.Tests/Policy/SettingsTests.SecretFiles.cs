@@ -74,6 +74,19 @@ public sealed partial class SettingsTests
     }
 
     [Fact]
+    public void A_missing_WEBHOOK_SECRET_FILE_is_one_failure_not_also_WEBHOOK_SECRET_is_required()
+    {
+        using var files = new SecretFiles();
+        var missing = Path.Combine(files.Directory, "no-such-secret");
+        var settings = Valid(("WEBHOOK_SECRET_FILE", missing));
+        settings.Remove("WEBHOOK_SECRET");
+        var (host, guide) = Build(settings);
+        using var _ = host;
+
+        Assert.Equal([$"WEBHOOK_SECRET_FILE names {missing}, but it does not exist."], guide.Failures(host.Services));
+    }
+
+    [Fact]
     public void A_missing_file_or_a_secret_set_twice_stops_start_up_naming_the_variables_never_the_content()
     {
         using var files = new SecretFiles();

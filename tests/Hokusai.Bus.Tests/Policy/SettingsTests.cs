@@ -118,6 +118,25 @@ public sealed partial class SettingsTests
     }
 
     [Fact]
+    public async Task A_timeout_over_the_default_hold_names_the_timeout_the_default_and_the_fix()
+    {
+        var error = await StartFailsAsync(Valid(("WEBHOOK_TIMEOUT", "400")));
+
+        Assert.Equal(
+            ["WEBHOOK_TIMEOUT (400 s) must be shorter than WEBHOOK_MAX_HOLD, whose default is 300 s, since one attempt has to fit in the hold: "
+             + "set WEBHOOK_MAX_HOLD above 400 (at most 1200), or lower the timeout."],
+            error.Failures);
+    }
+
+    [Fact]
+    public async Task A_timeout_over_a_configured_hold_names_the_hold()
+    {
+        var error = await StartFailsAsync(Valid(("WEBHOOK_TIMEOUT", "60"), ("WEBHOOK_MAX_HOLD", "30")));
+
+        Assert.Equal(["WEBHOOK_MAX_HOLD must be longer than WEBHOOK_TIMEOUT: one attempt has to fit in the hold."], error.Failures);
+    }
+
+    [Fact]
     public async Task An_unknown_WEBHOOK_PAYLOAD_FORMAT_stops_start_up_naming_it_and_the_choices()
     {
         var error = await StartFailsAsync(Valid(("WEBHOOK_PAYLOAD_FORMAT", "xml")));
