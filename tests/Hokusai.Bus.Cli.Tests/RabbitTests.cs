@@ -101,6 +101,8 @@ public sealed class RabbitTests
         Assert.True(list.ExitCode == 0, list.ToString());
         Assert.Contains("q_error", list.Lines[0], StringComparison.Ordinal);
         Assert.Contains("3 message(s)", list.Lines[0], StringComparison.Ordinal);
+        // The suggested command acts on the same vhost, not on "/".
+        Assert.EndsWith($"Replay: hokusai-bus dead-letters replay --queue q --vhost {rabbit.VirtualHost}", list.Lines[0], StringComparison.Ordinal);
         foreach (var key in keys)
         {
             Assert.Contains($"idempotency key {key}", list.Output, StringComparison.Ordinal);
@@ -213,6 +215,31 @@ public sealed class RabbitTests
     }
 
     [RabbitFact]
+    public async Task A_queue_without_an_error_queue_yet_has_0_dead_letters_and_a_wrongly_typed_one_is_still_named()
+    {
+        await using var rabbit = await RabbitMqManagement.CreateVirtualHostAsync("hokusai-cli");
+        using var api = Api();
+        var v = Uri.EscapeDataString(rabbit.VirtualHost);
+        await DeclareQueuesAsync(api, v, "q", "w", "w_error");
+        // A string where a metric belongs: the reason it is a dead letter, and no reason to hide what it is.
+        (await api.PostAsJsonAsync($"exchanges/{v}/amq.default/publish", new
+        {
+            properties = new { delivery_mode = 2, headers = new Dictionary<string, string> { ["MT-Fault-Message"] = "baseline_metrics.accuracy has the wrong JSON type" } },
+            routing_key = "w_error",
+            payload = """{"model_id":"model_w","idempotency_key":"k-wrong-type","registered_version":"1","timestamp":"2024-01-15T10:30:00Z","token_symbol":"T","baseline_metrics":{"accuracy":"0.85"}}""",
+            payload_encoding = "string",
+        })).EnsureSuccessStatusCode();
+
+        var none = await CliProcess.RunAsync("dead-letters", "list", "--queue", "q", "--vhost", rabbit.VirtualHost);
+        var wrong = await CliProcess.RunAsync("dead-letters", "list", "--queue", "w", "--vhost", rabbit.VirtualHost);
+
+        Assert.True(none.ExitCode == 0, none.ToString());
+        Assert.Equal($"q_error (vhost {rabbit.VirtualHost}): 0 message(s)", none.Lines[0]);
+        Assert.True(wrong.ExitCode == 0, wrong.ToString());
+        Assert.Contains("idempotency key k-wrong-type  model model_w", wrong.Output, StringComparison.Ordinal);
+    }
+
+    [RabbitFact]
     public async Task Dead_letters_of_a_queue_that_does_not_exist_is_an_error()
     {
         await using var rabbit = await RabbitMqManagement.CreateVirtualHostAsync("hokusai-cli");
@@ -220,7 +247,7 @@ public sealed class RabbitTests
         var result = await CliProcess.RunAsync("dead-letters", "list", "--queue", "nothing-here", "--vhost", rabbit.VirtualHost);
 
         Assert.True(result.ExitCode == 1, result.ToString());
-        Assert.Contains("nothing-here_error does not exist", result.Error, StringComparison.Ordinal);
+        Assert.Contains("queue nothing-here does not exist", result.Error, StringComparison.Ordinal);
     }
 
     /// <summary>A registration in <c>q_error</c> with the headers MassTransit's error transport writes.</summary>

@@ -44,7 +44,25 @@ internal sealed record DeadLetterSelection(string? Key, string? ModelId, DateTim
         catch (Exception ex) when (ex is JsonException or InvalidOperationException or NotSupportedException
                                        or ArgumentException or FormatException)
         {
-            return (null, null); // not a registration (it may be why it is a dead letter)
+            // Not a valid registration (it may be why it is a dead letter): still name what its body says it is.
+            return Loosely(payload);
+        }
+    }
+
+    /// <summary>The body's own <c>idempotency_key</c> and <c>model_id</c>, read as plain JSON strings, or nulls.</summary>
+    private static (string? Key, string? ModelId) Loosely(byte[] payload)
+    {
+        try
+        {
+            var root = JsonNode.Parse(payload) as JsonObject;
+            var body = root?["message"] as JsonObject ?? root;
+            static string? Text(JsonNode? node) =>
+                node is JsonValue value && value.TryGetValue<string>(out var text) && !string.IsNullOrWhiteSpace(text) ? text : null;
+            return (Text(body?["idempotency_key"]), Text(body?["model_id"]));
+        }
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException)
+        {
+            return (null, null);
         }
     }
 }

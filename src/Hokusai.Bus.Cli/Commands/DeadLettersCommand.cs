@@ -43,8 +43,14 @@ internal static class DeadLettersCommand
             var total = await api.ReadyCountAsync(error, cancellationToken);
             if (total is null)
             {
-                Terminal.Error($"queue {error} does not exist in vhost {api.VirtualHost} (nothing has failed there yet, or the name is wrong).");
-                return ExitCodes.Failure;
+                if (await api.ReadyCountAsync(source, cancellationToken) is null)
+                {
+                    Terminal.Error($"queue {source} does not exist in vhost {api.VirtualHost}, nor its {error}: is the name or the vhost wrong?");
+                    return ExitCodes.Failure;
+                }
+
+                // MassTransit declares _error with the first fault: no queue yet is the truth "nothing has failed".
+                total = 0;
             }
 
             var messages = total == 0 ? [] : await api.PeekAsync(error, parseResult.GetValue(limit), cancellationToken) ?? [];
@@ -58,7 +64,8 @@ internal static class DeadLettersCommand
                 $"{error} (vhost {api.VirtualHost}): {total} message(s)"
                 + (messages.Count < total ? $", showing the first {messages.Count}" : "")
                 + (total > 0 ? "; listed without consuming them" : "")
-                + (total > 0 ? $". Replay: hokusai-bus dead-letters replay --queue {source}" : ""));
+                + (total > 0 ? $". Replay: hokusai-bus dead-letters replay --queue {source}"
+                                 + (api.VirtualHost == "/" ? "" : $" --vhost {api.VirtualHost}") : ""));
             var number = 0;
             foreach (var message in messages)
             {
