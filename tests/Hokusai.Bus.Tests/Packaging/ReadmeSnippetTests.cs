@@ -62,7 +62,10 @@ public sealed class ReadmeSnippetTests
 
     [Theory]
     [MemberData(nameof(Snippets))]
-    public void The_readme_snippet_compiles(string readme, string name)
+    public void The_readme_snippet_compiles(string readme, string name) => Compile(readme, name);
+
+    /// <summary>The snippet compiled as a console application; the test fails with the compiler's errors if it does not compile.</summary>
+    internal static byte[] Compile(string readme, string name)
     {
         var code = Block(readme, name);
         var usings = string.Join('\n', ImplicitUsings.Select(u => $"global using global::{u};"));
@@ -77,6 +80,7 @@ public sealed class ReadmeSnippetTests
 
         var errors = result.Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error).Select(d => d.ToString()).ToList();
         Assert.True(result.Success, $"{readme} snippet '{name}' does not compile:\n{string.Join('\n', errors)}\n---\n{code}");
+        return output.ToArray();
     }
 
     private static string Block(string readme, string name)
