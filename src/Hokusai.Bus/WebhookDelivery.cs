@@ -112,7 +112,11 @@ internal sealed class WebhookDelivery
         }
 
         var decision = state.Decision;
-        var elapsed = _time.GetElapsedTime(started);
+        // From the first attempt, which may have been made by another hold (even another host), to this outcome.
+        var elapsed = decision.History.FirstAttemptAt is { } first && _time.GetUtcNow() - first is { } sinceFirst
+                      && sinceFirst > _time.GetElapsedTime(started)
+            ? sinceFirst
+            : _time.GetElapsedTime(started);
         switch (decision.Kind)
         {
             case DeliveryDecisionKind.Delivered:

@@ -64,6 +64,27 @@ public sealed class DeliveryEventTests : IAsyncLifetime
         Assert.Contains(listener.Events, e => e is WebhookBreakerChanged { To: WebhookCircuitState.Closed });
     }
 
+    [Fact]
+    public async Task The_delivery_duration_runs_from_the_first_attempt_even_across_a_wait_in_the_broker()
+    {
+        _receiver.Respond = info => ValueTask.FromResult(info.Number == 1 ? new WebhookReceiver.Response(500) : WebhookReceiver.Response.Ok);
+        var listener = new Recording();
+        // The 1.5 s retry does not fit in a 1 s hold: the message waits outside the consumer and comes back.
+        await using var harness = await Harness.StartAsync(_receiver.Url, o =>
+        {
+            o.RetryDelay = TimeSpan.FromSeconds(1.5);
+            o.MaxHold = TimeSpan.FromSeconds(1);
+            o.Timeout = TimeSpan.FromSeconds(0.5);
+        }, listener: listener);
+
+        await harness.Test.Bus.Publish(Harness.Registration());
+        await listener.WaitForAsync(e => e is WebhookDelivered, Wait);
+
+        Assert.Contains(listener.Events, e => e is WebhookDeferred);
+        var delivered = listener.Events.OfType<WebhookDelivered>().Single();
+        Assert.True(delivered.Duration >= TimeSpan.FromSeconds(1.4), $"{delivered.Duration.TotalMilliseconds} ms: only the last hold was measured");
+    }
+
     private static string Describe(WebhookDeliveryEvent e) => e switch
     {
         WebhookAttemptFinished a => $"attempt {a.Attempt} {a.StatusCode}",
