@@ -42,7 +42,11 @@ internal sealed class WebhookEndpointConnector(IServiceProvider services) : IBus
 
     public Task StartFaulted(IBus bus, Exception exception) => Task.CompletedTask;
 
-    public Task PreStop(IBus bus) => Task.CompletedTask;
+    public Task PreStop(IBus bus)
+    {
+        services.GetRequiredService<WebhookEndpointSet>().BusStopping();
+        return Task.CompletedTask;
+    }
 
     public Task PostStop(IBus bus) => Task.CompletedTask;
 

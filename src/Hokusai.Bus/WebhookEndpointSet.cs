@@ -10,6 +10,12 @@ namespace Hokusai.Bus;
 /// </summary>
 internal sealed class WebhookEndpointSet
 {
+    /// <summary>
+    /// Cancelled when the host starts stopping or the bus does (<see cref="BusStopping"/>): a bare service provider, as
+    /// in the test harness, has no host lifetime, and waits must still end when the bus stops.
+    /// </summary>
+    private readonly CancellationTokenSource _stopping;
+
     public WebhookEndpointSet(
         IOptionsMonitor<HokusaiWebhookOptions> options,
         IConfiguration? configuration,
@@ -19,7 +25,8 @@ internal sealed class WebhookEndpointSet
         HokusaiBusMetrics? metrics = null,
         IHostApplicationLifetime? lifetime = null)
     {
-        var stopping = lifetime?.ApplicationStopping ?? CancellationToken.None;
+        _stopping = CancellationTokenSource.CreateLinkedTokenSource(lifetime?.ApplicationStopping ?? CancellationToken.None);
+        var stopping = _stopping.Token;
         WebhookEndpoint Create(string name, string optionsName)
         {
             var settings = options.Get(optionsName); // validates: a bad setting throws, naming its key
@@ -36,6 +43,12 @@ internal sealed class WebhookEndpointSet
         Named = configuration is null ? [] : [.. WebhookEndpointNames.In(configuration).Select(name => Create(name, name))];
         All = [Default, .. Named];
     }
+
+    /// <summary>
+    /// The bus is stopping: every message waiting in the host for a retry or the breaker is handed to RabbitMQ (or the
+    /// harness's delayed delivery) with its history at once, instead of holding the stop up for as long as its wait.
+    /// </summary>
+    public void BusStopping() => _stopping.Cancel();
 
     /// <summary>The guide's endpoint, on <c>hokusai-webhook-delivery</c>.</summary>
     public WebhookEndpoint Default { get; }

@@ -85,6 +85,26 @@ public sealed class DeliveryEventTests : IAsyncLifetime
         Assert.True(delivered.Duration >= TimeSpan.FromSeconds(1.4), $"{delivered.Duration.TotalMilliseconds} ms: only the last hold was measured");
     }
 
+    [Fact]
+    public async Task Stopping_the_bus_without_a_host_ends_a_wait_at_once()
+    {
+        // Nothing listens, and the harness has no host lifetime: only the bus stopping can end the 60 s waits.
+        var listener = new Recording();
+        var harness = await Harness.StartAsync(new Uri($"http://127.0.0.1:{LoopbackPort.Free()}/api/models/ready"), o =>
+        {
+            o.MaxRetries = 1;
+            o.CircuitBreakerRecoveryTime = TimeSpan.FromSeconds(60);
+        }, listener: listener);
+        await harness.Test.Bus.Publish(Harness.Registration());
+        await listener.WaitForAsync(e => e is WebhookAttemptFinished { Attempt: 2 }, Wait);
+
+        var stopping = System.Diagnostics.Stopwatch.StartNew();
+        await harness.DisposeAsync();
+
+        Assert.True(stopping.Elapsed < TimeSpan.FromSeconds(20), $"the stop waited {stopping.Elapsed.TotalSeconds:0} s for the retry wait");
+        Assert.Contains(listener.Events, e => e is WebhookDeferred);
+    }
+
     private static string Describe(WebhookDeliveryEvent e) => e switch
     {
         WebhookAttemptFinished a => $"attempt {a.Attempt} {a.StatusCode}",
