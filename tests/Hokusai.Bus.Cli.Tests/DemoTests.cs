@@ -59,6 +59,9 @@ public sealed partial class DemoTests
         Assert.True(result.ExitCode == 0, result.ToString());
         Assert.Equal(3, result.Lines.Count(l => l.Contains("simulated failure", StringComparison.Ordinal)));
         Assert.Equal(3, result.Lines.Count(l => Regex.IsMatch(l, @"\bretry\s+retry \d+ scheduled in")));
+        // Each failing registration failed once: each retry is its first ("retry 1"), as the CLI README shows.
+        Assert.All(result.Lines.Where(l => Regex.IsMatch(l, @"\bretry\s+retry \d+ scheduled in")),
+            l => Assert.Contains("retry 1 scheduled in", l, StringComparison.Ordinal));
         Assert.Contains(result.Lines, l => l.Contains("HTTP 500 (InternalServerError)", StringComparison.Ordinal));
         Assert.Contains(result.Lines, l => l.Contains("after 2 attempt(s)", StringComparison.Ordinal));
         Assert.Matches(SenderLine(), result.Output);

@@ -87,6 +87,39 @@ public sealed class ReceiveTests
         Assert.Contains("Stopped after 1 request(s): 0 delivered, 0 duplicate(s), 0 refused, 1 failed on purpose.", cli.Output, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task The_output_is_the_cli_readmes_sample_line_for_line()
+    {
+        var readme = File.ReadAllLines(Path.Combine(Hokusai.Bus.TestSupport.BuildOutput.RepositoryRoot, "src", "Hokusai.Bus.Cli", "README.md"));
+        var start = Array.FindIndex(readme, l => l.StartsWith("$ hokusai-bus receive --port 8080", StringComparison.Ordinal));
+        var sample = readme[(start + 1)..Array.FindIndex(readme, start, l => l == "```")];
+        await using var cli = CliProcess.Start(["receive", "--port", "0", "--secret", "your_webhook_secret"]);
+        var url = await ListeningUrlAsync(cli);
+        using var http = new HttpClient();
+        var body = SeedBody();
+        var signature = new WebhookSigner("your_webhook_secret").Sign(body);
+
+        (await PostAsync(http, url, body, signature)).Dispose();
+        (await PostAsync(http, url, body, signature)).Dispose();
+        (await PostAsync(http, url, body, new string('0', 64))).Dispose();
+        await cli.WaitForLineAsync(l => l.StartsWith("#3 ", StringComparison.Ordinal), Wait, "#3");
+        cli.Terminate(); // Ctrl+C's SIGINT, as SIGTERM
+        Assert.Equal(0, await cli.WaitForExitAsync(Wait));
+
+        var expected = sample.Select(l => l.Replace("127.0.0.1:8080", url.Authority, StringComparison.Ordinal).Replace("^C", "", StringComparison.Ordinal));
+        Assert.Equal(expected, cli.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.TrimEnd('\r')));
+    }
+
+    [Fact]
+    public async Task With_max_it_says_it_will_exit_once_that_many_have_arrived()
+    {
+        await using var cli = CliProcess.Start(["receive", "--port", "0", "--secret", Secret, "--max", "2"]);
+
+        var line = await cli.WaitForLineAsync(l => l.Contains("verified deliveries", StringComparison.Ordinal), Wait, "the --max line");
+
+        Assert.Equal("Will exit once 2 verified deliveries have arrived (Ctrl+C to stop sooner).", line.Trim());
+    }
+
     private static async Task<Uri> ListeningUrlAsync(CliProcess cli)
     {
         var line = await cli.WaitForLineAsync(l => l.StartsWith("Listening on http://127.0.0.1:", StringComparison.Ordinal), Wait, "Listening on");

@@ -304,7 +304,8 @@ internal static class DemoCommand
                 }
 
                 case WebhookRetryScheduled retry:
-                    Line("yellow", "retry", $"retry {retry.NextAttempt} scheduled in {Terminal.Ms(retry.Delay.TotalMilliseconds)} ms");
+                    // The first retry is attempt 2: "retry 1", as the CLI README and the guide count them.
+                    Line("yellow", "retry", $"retry {retry.NextAttempt - 1} scheduled in {Terminal.Ms(retry.Delay.TotalMilliseconds)} ms");
                     break;
                 case WebhookDeferred deferred:
                     Line("yellow", "deferred",

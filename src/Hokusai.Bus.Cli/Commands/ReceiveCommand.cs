@@ -114,7 +114,7 @@ internal static class ReceiveCommand
             parts.Add($"waiting {Terminal.Seconds(behaviour.Delay)} s before each answer");
         }
 
-        parts.Add(limit > 0 ? $"exiting after {limit} verified deliveries" : "Ctrl+C to stop");
+        parts.Add(limit > 0 ? $"will exit once {limit} verified deliveries have arrived (Ctrl+C to stop sooner)" : "Ctrl+C to stop");
         return char.ToUpperInvariant(parts[0][0]) + string.Join("; ", parts)[1..] + ".";
     }
 
