@@ -193,7 +193,7 @@ public static class MlflowEvent
 
             switch (value.ValueKind)
             {
-                case JsonValueKind.String when value.GetString() is { Length: > 0 } text || !required:
+                case JsonValueKind.String when !required || value.GetString() is { Length: > 0 }:
                     return value.GetString();
                 case JsonValueKind.Number:
                     return value.GetRawText();
