@@ -120,7 +120,7 @@ internal sealed class WebhookDelivery
         switch (decision.Kind)
         {
             case DeliveryDecisionKind.Delivered:
-                _telemetry.Write(new WebhookDelivered(_shownUrl, idempotencyKey, decision.History.Attempts + 1, elapsed));
+                _telemetry.Write(new WebhookDelivered(_shownUrl, idempotencyKey, decision.History.Requests + 1, elapsed));
                 break;
             case DeliveryDecisionKind.Later:
                 _telemetry.Write(new WebhookDeferred(_shownUrl, idempotencyKey, decision.Delay, decision.History.Attempts,
@@ -173,7 +173,7 @@ internal sealed class WebhookDelivery
         }
 
         _breaker.Record(granted, result.Succeeded || result.IsPermanent);
-        _telemetry.Write(new WebhookAttemptFinished(_shownUrl, state.Request.IdempotencyKey, state.History.Attempts + 1,
+        _telemetry.Write(new WebhookAttemptFinished(_shownUrl, state.Request.IdempotencyKey, state.History.Requests + 1,
             result.Kind, result.StatusCode, result.Reason, _time.GetElapsedTime(started), granted.IsTrial));
 
         if (result.Succeeded)

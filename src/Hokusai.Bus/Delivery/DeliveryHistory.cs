@@ -15,13 +15,17 @@ namespace Hokusai.Bus;
 /// <param name="ExhaustedAt">When the retries ran out, if they have.</param>
 /// <param name="LastReason">Why the last attempt failed, sanitized.</param>
 /// <param name="Redeliveries">How often the message waited in RabbitMQ rather than in the host.</param>
+/// <param name="Requests">
+/// Requests made so far, failed breaker trials included: the number the receiver saw, which attempts are numbered by.
+/// </param>
 internal sealed record DeliveryHistory(
     int Attempts = 0,
     DateTimeOffset? FirstAttemptAt = null,
     DateTimeOffset? LastFailureAt = null,
     DateTimeOffset? ExhaustedAt = null,
     string? LastReason = null,
-    int Redeliveries = 0)
+    int Redeliveries = 0,
+    int Requests = 0)
 {
     public const string AttemptsHeader = "Hokusai-Attempts";
     public const string FirstAttemptHeader = "Hokusai-First-Attempt";
@@ -29,23 +33,25 @@ internal sealed record DeliveryHistory(
     public const string ExhaustedHeader = "Hokusai-Exhausted";
     public const string LastReasonHeader = "Hokusai-Last-Reason";
     public const string RedeliveriesHeader = "Hokusai-Redeliveries";
+    public const string RequestsHeader = "Hokusai-Requests";
 
     public static DeliveryHistory None { get; } = new();
 
     /// <summary>The history in <paramref name="headers"/>; a header that is missing or unreadable reads as unknown.</summary>
-    public static DeliveryHistory From(Headers headers) => new(
-        Int(headers, AttemptsHeader),
-        Time(headers, FirstAttemptHeader),
-        Time(headers, LastFailureHeader),
-        Time(headers, ExhaustedHeader),
-        Text(headers, LastReasonHeader),
-        Int(headers, RedeliveriesHeader));
+    public static DeliveryHistory From(Headers headers)
+    {
+        var attempts = Int(headers, AttemptsHeader);
+        // A message from a version that did not count requests made at least its counted attempts.
+        return new(attempts, Time(headers, FirstAttemptHeader), Time(headers, LastFailureHeader), Time(headers, ExhaustedHeader),
+            Text(headers, LastReasonHeader), Int(headers, RedeliveriesHeader), Math.Max(attempts, Int(headers, RequestsHeader)));
+    }
 
     /// <summary>The headers that carry this history, as strings (RabbitMQ and every other transport keep them).</summary>
     public IEnumerable<KeyValuePair<string, string>> ToHeaders()
     {
         yield return new(AttemptsHeader, Attempts.ToString(CultureInfo.InvariantCulture));
         yield return new(RedeliveriesHeader, Redeliveries.ToString(CultureInfo.InvariantCulture));
+        yield return new(RequestsHeader, Requests.ToString(CultureInfo.InvariantCulture));
         if (FirstAttemptAt is { } first)
         {
             yield return new(FirstAttemptHeader, first.UtcDateTime.ToString("O", CultureInfo.InvariantCulture));
@@ -71,6 +77,7 @@ internal sealed record DeliveryHistory(
     public DeliveryHistory Failed(DateTimeOffset at, string reason, bool counts) => this with
     {
         Attempts = counts ? Attempts + 1 : Attempts,
+        Requests = Requests + 1,
         FirstAttemptAt = FirstAttemptAt ?? at,
         LastFailureAt = at,
         LastReason = SafeText.Of(reason, 200),

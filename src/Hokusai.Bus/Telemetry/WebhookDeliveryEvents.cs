@@ -15,7 +15,10 @@ public abstract record WebhookDeliveryEvent(string Url)
 /// <summary>One HTTP attempt ended: a status, a time-out or a connection error.</summary>
 /// <param name="Url">The destination, redacted.</param>
 /// <param name="IdempotencyKey">The registration's key.</param>
-/// <param name="Attempt">1 for the first attempt; failed trials are not counted against the retries.</param>
+/// <param name="Attempt">
+/// The request's number for this registration, as the receiver saw them: 1 for the first, failed breaker trials
+/// included (they are not counted against the retries, but they are requests).
+/// </param>
 /// <param name="Kind">How it ended: accepted, refused (see <paramref name="StatusCode"/>), timed out, connection failed.</param>
 /// <param name="StatusCode">The HTTP status, or null for a time-out or connection error.</param>
 /// <param name="Outcome">The same as text, e.g. <c>HTTP 500 (InternalServerError)</c>.</param>
@@ -29,7 +32,7 @@ public sealed record WebhookAttemptFinished(
 /// <summary>A counted retry is due after <paramref name="Delay"/>.</summary>
 /// <param name="Url">The destination, redacted.</param>
 /// <param name="IdempotencyKey">The registration's key.</param>
-/// <param name="NextAttempt">The number of the attempt that will follow.</param>
+/// <param name="NextAttempt">The counted attempt that will follow: retry N is attempt N + 1 (failed breaker trials do not count).</param>
 /// <param name="Delay">The backoff, or a longer honoured <c>Retry-After</c>.</param>
 public sealed record WebhookRetryScheduled(string Url, string IdempotencyKey, int NextAttempt, TimeSpan Delay)
     : WebhookDeliveryEvent(Url);
@@ -46,7 +49,7 @@ public sealed record WebhookDeferred(string Url, string IdempotencyKey, TimeSpan
 /// <summary>The endpoint accepted the registration (2xx).</summary>
 /// <param name="Url">The destination, redacted.</param>
 /// <param name="IdempotencyKey">The registration's key.</param>
-/// <param name="Attempts">Attempts it took in this host.</param>
+/// <param name="Attempts">Requests it took in all, on every host and across waits in the broker, failed trials included.</param>
 /// <param name="Duration">From the first attempt in this host to the 2xx.</param>
 public sealed record WebhookDelivered(string Url, string IdempotencyKey, int Attempts, TimeSpan Duration)
     : WebhookDeliveryEvent(Url);

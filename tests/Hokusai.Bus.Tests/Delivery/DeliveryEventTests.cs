@@ -65,6 +65,26 @@ public sealed class DeliveryEventTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Attempts_are_numbered_as_the_receiver_saw_the_requests_failed_trials_included()
+    {
+        _receiver.Respond = info => ValueTask.FromResult(info.Number <= 2 ? new WebhookReceiver.Response(500) : WebhookReceiver.Response.Ok);
+        var listener = new Recording();
+        await using var harness = await Harness.StartAsync(_receiver.Url, o =>
+        {
+            o.CircuitBreakerFailureThreshold = 1; // #1 opens it; #2 is a trial that fails; #3 a trial that succeeds
+            o.CircuitBreakerRecoveryTime = TimeSpan.FromMilliseconds(200);
+        }, listener: listener);
+
+        await harness.Test.Bus.Publish(Harness.Registration());
+        await listener.WaitForAsync(e => e is WebhookDelivered, Wait);
+
+        Assert.Equal([1, 2, 3], listener.Events.OfType<WebhookAttemptFinished>().Select(a => a.Attempt));
+        Assert.Equal([false, true, true], listener.Events.OfType<WebhookAttemptFinished>().Select(a => a.IsTrial));
+        Assert.Equal(3, listener.Events.OfType<WebhookDelivered>().Single().Attempts);
+        Assert.Equal(3, _receiver.RequestCount);
+    }
+
+    [Fact]
     public async Task The_delivery_duration_runs_from_the_first_attempt_even_across_a_wait_in_the_broker()
     {
         _receiver.Respond = info => ValueTask.FromResult(info.Number == 1 ? new WebhookReceiver.Response(500) : WebhookReceiver.Response.Ok);
