@@ -111,6 +111,13 @@ public sealed class IngestTests
         await Refused(Post(good, signature: "abc"), HttpStatusCode.Unauthorized, "does not match");
         await Refused(Post("not json at all"u8.ToArray()), HttpStatusCode.BadRequest, "The body is not valid JSON");
         await Refused(Post("[1,2]"u8.ToArray()), HttpStatusCode.BadRequest, "The body must be a JSON object");
+        // A deltaone event as the pipeline sends it when DELTAONE_WEBHOOK_ENDPOINTS is unset: signed over
+        // "<timestamp>.<nonce>.<body>" (keys sorted), with its two extra headers.
+        var deltaone = """{"event_type":"deltaone.achieved","model_id":"m","run_id":"r"}"""u8.ToArray();
+        var signed = Post(deltaone, signature: new WebhookSigner(IngestSecret).Sign(Encoding.UTF8.GetBytes("1765000000.n0nce." + Encoding.UTF8.GetString(deltaone))));
+        signed.Headers.TryAddWithoutValidation("X-Hokusai-Timestamp", "1765000000");
+        signed.Headers.TryAddWithoutValidation("X-Hokusai-Nonce", "n0nce");
+        await Refused(signed, HttpStatusCode.Unauthorized, "as the pipeline's deltaone.* events do: /ingest takes model registrations only; route those events with the pipeline's DELTAONE_WEBHOOK_ENDPOINTS");
         await Refused(Post(Encoding.UTF8.GetBytes(Payloads.Registration("k-1").Replace("\"timestamp\": \"2024-01-15T10:30:00Z\"", "\"timestamp\": \"01/02/2024\"", StringComparison.Ordinal))),
             HttpStatusCode.BadRequest, "timestamp must be ISO 8601");
         await Refused(Post(Encoding.UTF8.GetBytes(Payloads.Registration("k-2").Replace("\"token_symbol\": \"TOKEN_ABC\",", "", StringComparison.Ordinal))),
@@ -137,7 +144,7 @@ public sealed class IngestTests
         await scenario.Receiver.WaitForAcceptedAsync(1, Wait);
         Assert.Equal(["at-limit"], scenario.Receiver.AcceptedKeys);
         var metrics = await http.GetStringAsync("metrics");
-        Assert.Contains("ingest_refused_total{otel_scope_name=\"Hokusai.Bus\",reason=\"signature\"} 4", metrics);
+        Assert.Contains("ingest_refused_total{otel_scope_name=\"Hokusai.Bus\",reason=\"signature\"} 5", metrics);
         Assert.Contains("ingest_refused_total{otel_scope_name=\"Hokusai.Bus\",reason=\"field\"} 6", metrics);
         Assert.Contains("ingest_refused_total{otel_scope_name=\"Hokusai.Bus\",reason=\"not_a_registration\"} 2", metrics);
         Assert.Contains("ingest_refused_total{otel_scope_name=\"Hokusai.Bus\",reason=\"size\"} 2", metrics);

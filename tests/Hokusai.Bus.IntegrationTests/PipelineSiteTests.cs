@@ -25,12 +25,14 @@ public sealed class PipelineSiteTests
         Assert.EndsWith("/ingest", settings["WEBHOOK_URL"], StringComparison.Ordinal);
         Assert.Contains("INGEST_SECRET", settings["WEBHOOK_SECRET"], StringComparison.Ordinal);
         // The pipeline reads DELTAONE_WEBHOOK_ENDPOINTS as a JSON array of {url, secret, event_types}; an endpoint for
-        // both of its event types keeps them from falling back to WEBHOOK_URL.
+        // each of its event types keeps them from falling back to WEBHOOK_URL.
         var endpoints = System.Text.Json.Nodes.JsonNode.Parse(settings["DELTAONE_WEBHOOK_ENDPOINTS"].Trim('\''))!.AsArray();
         var endpoint = Assert.Single(endpoints)!;
         Assert.StartsWith("https://", endpoint["url"]!.GetValue<string>(), StringComparison.Ordinal);
         Assert.NotNull(endpoint["secret"]);
-        Assert.Equal(["deltaone.achieved", "deltaone.minted"], endpoint["event_types"]!.AsArray().Select(t => t!.GetValue<string>()));
+        // The pipeline's three deltaone event types (webhook_config.py, deltaone_mint_orchestrator.py).
+        Assert.Equal(["deltaone.achieved", "deltaone.minted", "deltaone.reward_ingest_failed"],
+            endpoint["event_types"]!.AsArray().Select(t => t!.GetValue<string>()));
     }
 
     [RabbitRedisFact]

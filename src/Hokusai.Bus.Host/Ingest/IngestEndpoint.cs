@@ -25,6 +25,9 @@ internal sealed class IngestEndpoint(
 
     private static readonly ActivitySource Source = new(ActivitySourceName);
 
+    private const string DeltaOneTimestampHeader = "X-Hokusai-Timestamp";
+    private const string DeltaOneNonceHeader = "X-Hokusai-Nonce";
+
     private readonly HokusaiWebhook _verifier = new([options.Secret!, .. options.RotationSecrets]);
 
     public async Task HandleAsync(HttpContext context)
@@ -43,7 +46,13 @@ internal sealed class IngestEndpoint(
             var verification = _verifier.Verify(span, name => context.Request.Headers[name] is { Count: > 0 } value ? value.ToString() : null);
             if (!verification.IsValid)
             {
-                await RefuseAsync(context, StatusCodes.Status401Unauthorized, "signature", verification.Reason!).ConfigureAwait(false);
+                // The pipeline's deltaone.* events are signed over "<timestamp>.<nonce>.<body>" with these two headers:
+                // say what reached /ingest, so the fix (DELTAONE_WEBHOOK_ENDPOINTS) is found without reading its code.
+                var reason = context.Request.Headers.ContainsKey(DeltaOneTimestampHeader) && context.Request.Headers.ContainsKey(DeltaOneNonceHeader)
+                    ? verification.Reason + $" (it carries {DeltaOneTimestampHeader} and {DeltaOneNonceHeader}, as the pipeline's deltaone.* events do: "
+                      + "/ingest takes model registrations only; route those events with the pipeline's DELTAONE_WEBHOOK_ENDPOINTS)"
+                    : verification.Reason!;
+                await RefuseAsync(context, StatusCodes.Status401Unauthorized, "signature", reason).ConfigureAwait(false);
                 return;
             }
 
