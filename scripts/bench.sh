@@ -31,10 +31,8 @@ elif [ "${1:-}" = e2e ]; then
     shift
 fi
 
-rabbit_up() {
-    timeout 1 bash -c 'exec 3<>/dev/tcp/127.0.0.1/5672' 2>/dev/null &&
-        curl -fsS -o /dev/null --max-time 2 -u guest:guest http://127.0.0.1:15672/api/overview 2>/dev/null
-}
+# The private test node and Redis (scripts/services.sh), never a broker already on the machine.
+rabbit_up() { bash scripts/services.sh status >/dev/null 2>&1; }
 
 if [ "$mode" != micro ] && ! rabbit_up; then
     bash scripts/services.sh start

@@ -1,43 +1,61 @@
 #!/usr/bin/env bash
-# Local RabbitMQ + Redis for the integration tests, without systemd or Docker.
+# A private RabbitMQ node and a private Redis for the tests, without systemd or Docker. They run on ports and in a
+# data folder of their own, so a RabbitMQ or Redis already on this machine (on 5672 / 15672 / 6379) is never stopped,
+# restarted or reconfigured by the tests: every command here acts only on the node and server this script started.
 #
-#   scripts/services.sh start    install (Debian packages, only if missing) and launch both in the
+#   scripts/services.sh start    install the Debian packages (only if missing; needs root) and launch both in the
 #                                background; returns without waiting for readiness
-#   scripts/services.sh wait     block until AMQP 5672, management API 15672 and Redis 6379 answer
+#   scripts/services.sh wait     block until AMQP, the management API and Redis answer
 #                                (SERVICES_WAIT_TIMEOUT seconds, default 90)
-#   scripts/services.sh stop     stop both
+#   scripts/services.sh stop     stop both (only the private ones)
 #   scripts/services.sh status   print what answers; exit 0 only if everything does
+#   scripts/services.sh ctl ARGS rabbitmqctl against the private node, e.g. `ctl list_queues -p /`
+#   scripts/services.sh env      print the settings below as shell assignments
 #
-# Everything listens on 127.0.0.1 only. Tests use the defaults:
-#   RABBITMQ_URL=amqp://guest:guest@localhost:5672/   management http://127.0.0.1:15672 guest/guest
-#   REDIS_URL=localhost:6379
-# Logs: /var/log/rabbitmq/rabbit@localhost.log, /var/log/hokusai/{rabbitmq-server.out,redis.log}.
+# Settings (the tests read the same variables, with the same defaults):
+#   HOKUSAI_TEST_AMQP_PORT        5682   amqp://guest:guest@127.0.0.1:5682/
+#   HOKUSAI_TEST_MANAGEMENT_PORT  15682  http://127.0.0.1:15682 (guest/guest)
+#   HOKUSAI_TEST_REDIS_PORT       6389   127.0.0.1:6389
+#   HOKUSAI_TEST_RABBITMQ_NODE    hokusai-test@localhost (Erlang distribution on the AMQP port + 20000)
+#   HOKUSAI_TEST_SERVICES_DIR     artifacts/services in this checkout: the node's config, data, logs and Erlang
+#                                 cookie (rabbitmq/), Redis's log (redis/)
+# Everything listens on 127.0.0.1 only.
 set -euo pipefail
 
-# rabbitmqctl / rabbitmq-diagnostics must use the same node name as the server. The same values
-# are also written to /etc/rabbitmq/rabbitmq-env.conf so a bare `rabbitmqctl` works in any shell.
-export RABBITMQ_NODENAME=rabbit@localhost
-export ERL_EPMD_ADDRESS=127.0.0.1
-export RABBITMQ_NODE_IP_ADDRESS=127.0.0.1
-export PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
-
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 HOST=127.0.0.1
-AMQP_PORT=5672
-MGMT_PORT=15672
-REDIS_PORT=6379
-LOG_DIR=/var/log/hokusai
-RABBIT_OUT="$LOG_DIR/rabbitmq-server.out"
-REDIS_LOG="$LOG_DIR/redis.log"
-RABBIT_LOGS=("/var/log/rabbitmq/$RABBITMQ_NODENAME.log" "$RABBIT_OUT")
+AMQP_PORT=${HOKUSAI_TEST_AMQP_PORT:-5682}
+MGMT_PORT=${HOKUSAI_TEST_MANAGEMENT_PORT:-15682}
+REDIS_PORT=${HOKUSAI_TEST_REDIS_PORT:-6389}
+NODE=${HOKUSAI_TEST_RABBITMQ_NODE:-hokusai-test@localhost}
+DIR=${HOKUSAI_TEST_SERVICES_DIR:-$ROOT/artifacts/services}
+RABBIT_DIR="$DIR/rabbitmq"
+REDIS_DIR="$DIR/redis"
+RABBIT_OUT="$RABBIT_DIR/log/server.out"
+RABBIT_LOG="$RABBIT_DIR/log/$NODE.log"
+REDIS_LOG="$REDIS_DIR/redis.log"
 WAIT_TIMEOUT="${SERVICES_WAIT_TIMEOUT:-90}"
+RABBIT_BIN=/usr/lib/rabbitmq/bin # the real scripts; /usr/sbin's wrappers would switch to the system's rabbitmq user
 
 log() { echo "services: $*" >&2; }
 
-need_root() {
-    if [ "$(id -u)" != 0 ]; then
-        log "must run as root (installs packages and starts system services)"
-        exit 1
-    fi
+# The node's whole environment: its own name, ports, config, plugins, data, logs and cookie ($HOME/.erlang.cookie).
+# rabbitmqctl gets the same, so it reaches this node and no other.
+rabbit_env() {
+    export HOME="$RABBIT_DIR"
+    export RABBITMQ_NODENAME="$NODE"
+    export RABBITMQ_NODE_IP_ADDRESS="$HOST"
+    export RABBITMQ_NODE_PORT="$AMQP_PORT"
+    export RABBITMQ_DIST_PORT=$((AMQP_PORT + 20000))
+    export RABBITMQ_CONF_ENV_FILE="$RABBIT_DIR/rabbitmq-env.conf"
+    export RABBITMQ_CONFIG_FILE="$RABBIT_DIR/rabbitmq.conf"
+    export RABBITMQ_ENABLED_PLUGINS_FILE="$RABBIT_DIR/enabled_plugins"
+    export RABBITMQ_MNESIA_BASE="$RABBIT_DIR/mnesia"
+    export RABBITMQ_LOG_BASE="$RABBIT_DIR/log"
+    export RABBITMQ_PID_FILE="$RABBIT_DIR/rabbitmq.pid"
+    export RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}"
+    export RABBITMQ_CTL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}"
+    export ERL_EPMD_ADDRESS="$HOST"
 }
 
 port_open() { # host port
@@ -48,29 +66,18 @@ amqp_up()  { port_open "$HOST" "$AMQP_PORT"; }
 mgmt_up()  { curl -fsS -o /dev/null --max-time 2 -u guest:guest "http://$HOST:$MGMT_PORT/api/overview" 2>/dev/null; }
 redis_up() { [ "$(timeout 2 redis-cli -h "$HOST" -p "$REDIS_PORT" ping 2>/dev/null)" = PONG ]; }
 
-# A broker that is still booting does not answer on 5672 yet; do not launch a second one.
-rabbit_process_running() {
-    local f pid
-    for f in "/var/lib/rabbitmq/mnesia/$RABBITMQ_NODENAME.pid" "$LOG_DIR/rabbitmq-server.pid"; do
-        pid=$(cat "$f" 2>/dev/null) || continue
-        # guard against a stale pid file whose pid now belongs to something else
-        [ -n "$pid" ] && grep -qa rabbitmq "/proc/$pid/cmdline" 2>/dev/null && return 0
-    done
-    return 1
+pid_alive() { # pidfile pattern
+    local pid
+    pid=$(cat "$1" 2>/dev/null) || return 1
+    [ -n "$pid" ] && grep -qa "$2" "/proc/$pid/cmdline" 2>/dev/null
 }
 
-# write_if_changed FILE CONTENT -> returns 0 if the file was (re)written
-write_if_changed() {
-    if [ -f "$1" ] && [ "$(cat "$1")" = "$2" ]; then
-        return 1
-    fi
-    printf '%s\n' "$2" >"$1"
-    return 0
-}
+# A node that is still booting does not answer on its AMQP port yet; do not launch a second one.
+rabbit_running() { pid_alive "$RABBIT_DIR/rabbitmq.pid" beam || pid_alive "$RABBIT_DIR/launcher.pid" rabbitmq; }
 
 install_packages() {
     local missing=()
-    [ -x /usr/sbin/rabbitmq-server ] && [ -x /usr/sbin/rabbitmqctl ] || missing+=(rabbitmq-server)
+    [ -x "$RABBIT_BIN/rabbitmq-server" ] || missing+=(rabbitmq-server)
     command -v redis-server >/dev/null 2>&1 && command -v redis-cli >/dev/null 2>&1 || missing+=(redis-server)
     command -v curl >/dev/null 2>&1 || missing+=(curl)
     # The README's Python examples (the pika producer, the legacy Redis consumer) run in tests under Debian's python3.
@@ -79,69 +86,53 @@ install_packages() {
     # A test validates compose/docker-compose.yml with the real tool (config only; no Docker engine needed).
     command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
     [ "${#missing[@]}" -eq 0 ] && return 0
+    if [ "$(id -u)" != 0 ]; then
+        log "missing Debian packages: ${missing[*]}; install them (as root: apt-get install ${missing[*]}) and run again"
+        exit 1
+    fi
     log "installing ${missing[*]} ..."
     local t0=$SECONDS
     export DEBIAN_FRONTEND=noninteractive
+    # policy-rc.d (where present) keeps the packages' own services from starting; if Debian starts its system broker
+    # anyway, it is on the standard ports and left alone.
     apt-get -o DPkg::Lock::Timeout=300 update -qq
-    # policy-rc.d (if present) prevents the packages from auto-starting; we start them ourselves.
     apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
     log "installed ${missing[*]} in $((SECONDS - t0)) s"
 }
 
-configure_rabbitmq() { # sets CONFIG_CHANGED=1 if anything was (re)written
-    install -d -o rabbitmq -g rabbitmq /etc/rabbitmq
-    CONFIG_CHANGED=0
-    write_if_changed /etc/rabbitmq/rabbitmq.conf "# Managed by scripts/services.sh (Hokusai.Bus local test broker)
-listeners.tcp.default = $HOST:$AMQP_PORT
-management.tcp.ip = $HOST
-management.tcp.port = $MGMT_PORT" && CONFIG_CHANGED=1
-    # Sourced by every rabbitmq script (server and CLI tools) as shell.
-    write_if_changed /etc/rabbitmq/rabbitmq-env.conf "# Managed by scripts/services.sh (Hokusai.Bus local test broker)
-NODENAME=$RABBITMQ_NODENAME
-NODE_IP_ADDRESS=$HOST
-NODE_PORT=$AMQP_PORT
-ERL_EPMD_ADDRESS=$HOST
-# Erlang distribution listeners (server 25672, CLI 35672-35682) on loopback only.
-SERVER_ADDITIONAL_ERL_ARGS=\"-kernel inet_dist_use_interface {127,0,0,1}\"
-CTL_ERL_ARGS=\"-kernel inet_dist_use_interface {127,0,0,1}\"" && CONFIG_CHANGED=1
-    if ! [ -f /etc/rabbitmq/enabled_plugins ] || ! grep -q rabbitmq_shovel_management /etc/rabbitmq/enabled_plugins \
-        || ! grep -q 'rabbitmq_management[],]' /etc/rabbitmq/enabled_plugins; then
-        rabbitmq-plugins enable --offline rabbitmq_management rabbitmq_shovel rabbitmq_shovel_management >/dev/null
-        CONFIG_CHANGED=1
-    fi
-    # rabbitmq-plugins runs as root under the Debian wrapper; keep the broker's files its own.
-    chown rabbitmq:rabbitmq /etc/rabbitmq/rabbitmq.conf /etc/rabbitmq/rabbitmq-env.conf /etc/rabbitmq/enabled_plugins
-    grep -q rabbitmq_shovel_management /etc/rabbitmq/enabled_plugins || {
-        log "failed to enable plugins: $(cat /etc/rabbitmq/enabled_plugins)"; exit 1; }
+configure_rabbitmq() {
+    mkdir -p "$RABBIT_DIR/log" "$RABBIT_DIR/mnesia"
+    printf '# Written by scripts/services.sh: the private test node.\n' >"$RABBIT_DIR/rabbitmq-env.conf"
+    printf '%s\n' "# Written by scripts/services.sh: the private test node." \
+        "listeners.tcp.default = $HOST:$AMQP_PORT" \
+        "management.tcp.ip = $HOST" \
+        "management.tcp.port = $MGMT_PORT" >"$RABBIT_DIR/rabbitmq.conf"
+    printf '[rabbitmq_management,rabbitmq_shovel,rabbitmq_shovel_management].\n' >"$RABBIT_DIR/enabled_plugins"
 }
 
 start_rabbitmq() {
-    configure_rabbitmq
-    if amqp_up || rabbit_process_running; then
-        log "rabbitmq already running"
-        if [ "$CONFIG_CHANGED" = 1 ]; then
-            log "warning: rabbitmq configuration changed; run '$0 stop && $0 start' to apply it"
-        fi
+    if amqp_up || rabbit_running; then
+        log "rabbitmq node $NODE already running"
         return 0
     fi
-    install -d -o rabbitmq -g rabbitmq /var/log/rabbitmq /var/lib/rabbitmq
+    configure_rabbitmq
+    rabbit_env
     : >"$RABBIT_OUT"
-    # /usr/sbin/rabbitmq-server is the Debian wrapper: as root it runs the real script as the
-    # rabbitmq user via `su` (which keeps this environment), so no root-owned files are left behind.
     # Fully detached (setsid, all fds redirected) so that a caller's stdout pipe closes when it ends.
-    (cd /var/lib/rabbitmq && exec setsid nohup /usr/sbin/rabbitmq-server </dev/null >>"$RABBIT_OUT" 2>&1) &
-    echo $! >"$LOG_DIR/rabbitmq-server.pid"
-    log "rabbitmq starting (node $RABBITMQ_NODENAME, logs $RABBIT_OUT and /var/log/rabbitmq/)"
+    (cd "$RABBIT_DIR" && exec setsid nohup "$RABBIT_BIN/rabbitmq-server" </dev/null >>"$RABBIT_OUT" 2>&1) &
+    echo $! >"$RABBIT_DIR/launcher.pid"
+    log "rabbitmq node $NODE starting on $HOST:$AMQP_PORT (management $MGMT_PORT; logs $RABBIT_DIR/log)"
 }
 
 start_redis() {
     if redis_up; then
-        log "redis already running"
+        log "redis already running on $HOST:$REDIS_PORT"
         return 0
     fi
+    mkdir -p "$REDIS_DIR"
     redis-server --bind "$HOST" --port "$REDIS_PORT" --daemonize yes --save '' --appendonly no \
-        --dir /tmp --logfile "$REDIS_LOG" --pidfile "$LOG_DIR/redis.pid" </dev/null >/dev/null
-    log "redis starting (log $REDIS_LOG)"
+        --dir "$REDIS_DIR" --logfile "$REDIS_LOG" --pidfile "$REDIS_DIR/redis.pid" </dev/null >/dev/null
+    log "redis starting on $HOST:$REDIS_PORT (log $REDIS_LOG)"
 }
 
 tail_logs() {
@@ -168,8 +159,6 @@ wait_for() { # name check-function deadline logs...
 }
 
 cmd_start() {
-    need_root
-    install -d "$LOG_DIR"
     install_packages
     start_redis
     start_rabbitmq
@@ -178,30 +167,30 @@ cmd_start() {
 cmd_wait() {
     local t0=$SECONDS deadline=$((SECONDS + WAIT_TIMEOUT))
     wait_for "redis on $HOST:$REDIS_PORT (redis-cli ping)" redis_up "$deadline" "$REDIS_LOG"
-    wait_for "rabbitmq AMQP on $HOST:$AMQP_PORT" amqp_up "$deadline" "${RABBIT_LOGS[@]}"
-    wait_for "rabbitmq management API on http://$HOST:$MGMT_PORT/api/overview" mgmt_up "$deadline" "${RABBIT_LOGS[@]}"
+    wait_for "rabbitmq AMQP on $HOST:$AMQP_PORT" amqp_up "$deadline" "$RABBIT_LOG" "$RABBIT_OUT"
+    wait_for "rabbitmq management API on http://$HOST:$MGMT_PORT/api/overview" mgmt_up "$deadline" "$RABBIT_LOG" "$RABBIT_OUT"
     log "rabbitmq and redis ready (waited $((SECONDS - t0)) s)"
 }
 
 cmd_stop() {
-    need_root
-    if amqp_up || rabbit_process_running; then
-        log "stopping rabbitmq"
-        rabbitmqctl -q stop >/dev/null 2>&1 || log "rabbitmqctl stop failed (node not reachable?)"
+    if rabbit_running; then
+        log "stopping rabbitmq node $NODE"
+        rabbit_env
+        "$RABBIT_BIN/rabbitmqctl" -q -n "$NODE" stop >/dev/null 2>&1 || log "rabbitmqctl stop failed (node not reachable?)"
         local deadline=$((SECONDS + 30))
-        while rabbit_process_running || amqp_up; do
-            [ "$SECONDS" -ge "$deadline" ] && { log "rabbitmq still running after 30 s"; break; }
+        while rabbit_running; do
+            [ "$SECONDS" -ge "$deadline" ] && { log "rabbitmq node $NODE still running after 30 s"; break; }
             sleep 0.3
         done
     else
-        log "rabbitmq not running"
+        log "rabbitmq node $NODE not running"
     fi
-    rm -f "$LOG_DIR/rabbitmq-server.pid"
-    if redis_up; then
-        log "stopping redis"
+    rm -f "$RABBIT_DIR/launcher.pid"
+    if pid_alive "$REDIS_DIR/redis.pid" redis-server; then
+        log "stopping redis on $HOST:$REDIS_PORT"
         redis-cli -h "$HOST" -p "$REDIS_PORT" shutdown nosave >/dev/null 2>&1 || true
     else
-        log "redis not running"
+        log "redis on $HOST:$REDIS_PORT not running (or not started here)"
     fi
 }
 
@@ -218,8 +207,13 @@ case "${1:-}" in
     wait) cmd_wait ;;
     stop) cmd_stop ;;
     status) cmd_status ;;
+    ctl) shift; rabbit_env; exec "$RABBIT_BIN/rabbitmqctl" -n "$NODE" "$@" ;;
+    env)
+        printf 'HOKUSAI_TEST_AMQP_PORT=%s\nHOKUSAI_TEST_MANAGEMENT_PORT=%s\nHOKUSAI_TEST_REDIS_PORT=%s\n' "$AMQP_PORT" "$MGMT_PORT" "$REDIS_PORT"
+        printf 'HOKUSAI_TEST_RABBITMQ_NODE=%s\nHOKUSAI_TEST_SERVICES_DIR=%s\n' "$NODE" "$DIR"
+        ;;
     *)
-        echo "usage: $0 start|wait|stop|status" >&2
+        echo "usage: $0 start|wait|stop|status|ctl ARGS|env" >&2
         exit 2
         ;;
 esac

@@ -144,7 +144,7 @@ internal static class E2eBenchmark
             await Task.Delay(2_000);
             try
             {
-                if ((await http.GetAsync("http://127.0.0.1:15672/api/overview")).IsSuccessStatusCode)
+                if ((await http.GetAsync(new Uri(Services.ManagementUrl, "api/overview"))).IsSuccessStatusCode)
                 {
                     await Task.Delay(3_000);
                     return;

@@ -95,7 +95,7 @@ public sealed class RabbitTests
             await PublishDeadLetterAsync(api, v, keys[i], $"model_{i}", "2024-01-15T10:31:02.5Z");
         }
 
-        string[] connection = ["--queue", "q", "--vhost", rabbit.VirtualHost, "--management", "http://127.0.0.1:15672", "--user", "guest", "--password", "guest"];
+        string[] connection = ["--queue", "q", "--vhost", rabbit.VirtualHost, "--management", Services.ManagementUrl.ToString(), "--user", "guest", "--password", "guest"];
         var list = await CliProcess.RunAsync(["dead-letters", "list", .. connection]);
 
         Assert.True(list.ExitCode == 0, list.ToString());
@@ -277,7 +277,7 @@ public sealed class RabbitTests
 
     private static HttpClient Api()
     {
-        var http = new HttpClient { BaseAddress = new Uri("http://127.0.0.1:15672/api/"), Timeout = TimeSpan.FromSeconds(30) };
+        var http = new HttpClient { BaseAddress = new Uri(Services.ManagementUrl, "api/"), Timeout = TimeSpan.FromSeconds(30) };
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String("guest:guest"u8.ToArray()));
         return http;
     }

@@ -1,12 +1,13 @@
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.DependencyInjection;
+using Hokusai.Bus.TestSupport;
 using StackExchange.Redis;
 
 namespace Hokusai.Bus.Receiver.Tests;
 
 /// <summary>
-/// The Redis store on a real Redis (127.0.0.1:6379): two receiver instances sharing it de-duplicate each other's
+/// The Redis store on a real Redis (the private test one, scripts/services.sh): two receiver instances sharing it de-duplicate each other's
 /// deliveries. Each test uses its own key prefix and deletes its keys afterwards.
 /// </summary>
 public sealed class RedisIdempotencyStoreTests : IAsyncLifetime
@@ -18,9 +19,9 @@ public sealed class RedisIdempotencyStoreTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        if (new RedisFactAttribute().Skip is null)
+        if (Services.RedisSkipReason is null)
         {
-            _redis = await ConnectionMultiplexer.ConnectAsync(RedisFactAttribute.Configuration);
+            _redis = await ConnectionMultiplexer.ConnectAsync(Services.RedisAddress);
         }
     }
 
@@ -41,7 +42,7 @@ public sealed class RedisIdempotencyStoreTests : IAsyncLifetime
     }
 
     private Task<ReceiverHost> StartInstance(Action<HokusaiReceiverOptions>? configure = null) =>
-        ReceiverHost.StartAsync(configure, s => s.AddHokusaiRedisIdempotencyStore(RedisFactAttribute.Configuration, _prefix));
+        ReceiverHost.StartAsync(configure, s => s.AddHokusaiRedisIdempotencyStore(Services.RedisAddress, _prefix));
 
     [RedisFact]
     public async Task Two_instances_sharing_redis_process_a_delivery_once()
@@ -132,7 +133,7 @@ public sealed class RedisIdempotencyStoreTests : IAsyncLifetime
     [RedisFact]
     public async Task Only_the_owner_releases_a_claim_and_a_release_never_undoes_processed()
     {
-        await using var store = new RedisIdempotencyStore(RedisIdempotencyStore.Configure(RedisFactAttribute.Configuration), _prefix);
+        await using var store = new RedisIdempotencyStore(RedisIdempotencyStore.Configure(Services.RedisAddress), _prefix);
         var lease = TimeSpan.FromMinutes(1);
 
         Assert.Equal(IdempotencyClaimResult.Claimed, await store.TryClaimAsync("k", "a", lease));

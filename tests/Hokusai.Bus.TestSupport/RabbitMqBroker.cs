@@ -4,7 +4,7 @@ using System.Globalization;
 namespace Hokusai.Bus.TestSupport;
 
 /// <summary>
-/// The local broker itself (the node scripts/services.sh starts): its global settings and its log. Tests that change a
+/// The private test node itself (the one scripts/services.sh starts, never another broker on the machine): its global settings and its log. Tests that change a
 /// setting restore it when disposed, and run in a collection of their own so no other test sees the change.
 /// </summary>
 public sealed class RabbitMqBroker : IAsyncDisposable
@@ -12,7 +12,7 @@ public sealed class RabbitMqBroker : IAsyncDisposable
     /// <summary>RabbitMQ's default consumer (acknowledgement) timeout, 30 minutes.</summary>
     public static readonly TimeSpan DefaultConsumerTimeout = TimeSpan.FromMinutes(30);
 
-    private const string LogFile = "/var/log/rabbitmq/rabbit@localhost.log";
+    private static readonly string LogFile = Path.Combine(Services.Folder, "rabbitmq", "log", Services.RabbitMqNode + ".log");
 
     private bool _changed;
 
@@ -46,18 +46,18 @@ public sealed class RabbitMqBroker : IAsyncDisposable
         }
     }
 
-    /// <summary>Runs <c>rabbitmqctl</c> against the local node (e.g. <c>stop_app</c>, <c>start_app</c>); throws if it fails.</summary>
+    /// <summary>
+    /// Runs <c>rabbitmqctl</c> against the private node (e.g. <c>stop_app</c>, <c>start_app</c>) through
+    /// <c>scripts/services.sh ctl</c>, which gives it that node's name and cookie; throws if it fails.
+    /// </summary>
     public static async Task RabbitMqCtlAsync(params string[] arguments)
     {
-        var binary = File.Exists("/usr/sbin/rabbitmqctl") ? "/usr/sbin/rabbitmqctl" : "rabbitmqctl";
-        var start = new ProcessStartInfo(binary, arguments)
+        var start = new ProcessStartInfo("bash", [Path.Combine(BuildOutput.RepositoryRoot, "scripts", "services.sh"), "ctl", .. arguments])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        start.Environment["RABBITMQ_NODENAME"] = "rabbit@localhost";
-        start.Environment["ERL_EPMD_ADDRESS"] = "127.0.0.1";
         using var process = Process.Start(start)!;
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();

@@ -11,21 +11,20 @@ public sealed record QueuedMessage(string Payload, JsonObject Properties)
 }
 
 /// <summary>
-/// A throwaway virtual host per test on 127.0.0.1 (so durable queues of one test never meet another's), read and
+/// A throwaway virtual host per test on the private test node (so durable queues of one test never meet another's), read and
 /// written through the same <see cref="ManagementApi"/> the CLI operates queues with.
 /// </summary>
 public sealed class RabbitMqManagement : IAsyncDisposable
 {
-    private static readonly Uri Management = new("http://127.0.0.1:15672/");
-    private readonly ManagementApi _api;
+        private readonly ManagementApi _api;
 
     private RabbitMqManagement(string vhost) =>
-        _api = new ManagementApi(Management, "guest", "guest", vhost, TimeSpan.FromSeconds(30));
+        _api = new ManagementApi(Services.ManagementUrl, "guest", "guest", vhost, TimeSpan.FromSeconds(30));
 
     public string VirtualHost => _api.VirtualHost;
 
     /// <summary>amqp URL of the virtual host, for RABBITMQ_URL.</summary>
-    public Uri AmqpUrl => new($"amqp://guest:guest@127.0.0.1:5672/{Uri.EscapeDataString(VirtualHost)}");
+    public Uri AmqpUrl => Services.AmqpUrl(VirtualHost);
 
     public static async Task<RabbitMqManagement> CreateVirtualHostAsync(string prefix = "hokusai-test")
     {

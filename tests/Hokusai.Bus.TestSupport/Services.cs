@@ -3,23 +3,57 @@ using System.Net.Sockets;
 namespace Hokusai.Bus.TestSupport;
 
 /// <summary>
-/// Whether RabbitMQ and Redis answer on loopback. Tests that need them are skipped with the reason when they do not,
-/// except under CI (the CI variable set), where they run and fail: CI must never pass by skipping.
+/// The private RabbitMQ node and Redis that <c>scripts/services.sh</c> starts for the tests, on ports of their own
+/// (never a broker or Redis already on the machine), read from the same <c>HOKUSAI_TEST_*</c> variables with the same
+/// defaults. Tests that need them are skipped with the reason when they do not answer, except under CI (the CI
+/// variable set), where they run and fail: CI must never pass by skipping.
 /// </summary>
 public static class Services
 {
-    private static readonly Lazy<bool> Rabbit = new(() => Answers(5672) && Answers(15672));
-    private static readonly Lazy<bool> RedisUp = new(() => Answers(6379));
+    private static readonly Lazy<bool> Rabbit = new(() => Answers(AmqpPort) && Answers(ManagementPort));
+    private static readonly Lazy<bool> RedisUp = new(() => Answers(RedisPort));
+
+    /// <summary>The private node's AMQP port (<c>HOKUSAI_TEST_AMQP_PORT</c>, default 5682).</summary>
+    public static int AmqpPort { get; } = Port("HOKUSAI_TEST_AMQP_PORT", 5682);
+
+    /// <summary>The private node's management API port (<c>HOKUSAI_TEST_MANAGEMENT_PORT</c>, default 15682).</summary>
+    public static int ManagementPort { get; } = Port("HOKUSAI_TEST_MANAGEMENT_PORT", 15682);
+
+    /// <summary>The private Redis's port (<c>HOKUSAI_TEST_REDIS_PORT</c>, default 6389).</summary>
+    public static int RedisPort { get; } = Port("HOKUSAI_TEST_REDIS_PORT", 6389);
+
+    /// <summary>The private node's name (<c>HOKUSAI_TEST_RABBITMQ_NODE</c>), for its log file.</summary>
+    public static string RabbitMqNode { get; } =
+        Environment.GetEnvironmentVariable("HOKUSAI_TEST_RABBITMQ_NODE") is { Length: > 0 } node ? node : "hokusai-test@localhost";
+
+    /// <summary>The private node's data folder (<c>HOKUSAI_TEST_SERVICES_DIR</c>, default artifacts/services).</summary>
+    public static string Folder { get; } =
+        Environment.GetEnvironmentVariable("HOKUSAI_TEST_SERVICES_DIR") is { Length: > 0 } folder
+            ? folder
+            : Path.Combine(BuildOutput.RepositoryRoot, "artifacts", "services");
+
+    /// <summary>The management API, <c>http://127.0.0.1:15682/</c> by default (guest/guest).</summary>
+    public static Uri ManagementUrl { get; } = new($"http://127.0.0.1:{ManagementPort}/");
+
+    /// <summary>The broker's amqp URL for a virtual host ("/" by default).</summary>
+    public static Uri AmqpUrl(string virtualHost = "/") =>
+        new($"amqp://guest:guest@127.0.0.1:{AmqpPort}/{Uri.EscapeDataString(virtualHost)}");
+
+    /// <summary>The private Redis, as a StackExchange.Redis configuration string.</summary>
+    public static string RedisAddress => $"127.0.0.1:{RedisPort}";
 
     public static bool InCi => !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("CI"));
 
     public static string? RabbitMqSkipReason => InCi || Rabbit.Value
         ? null
-        : "RabbitMQ is not reachable on 127.0.0.1:5672/15672; run `bash scripts/test.sh`, which starts it.";
+        : $"RabbitMQ is not reachable on 127.0.0.1:{AmqpPort}/{ManagementPort}; run `bash scripts/test.sh` (or `bash scripts/services.sh start`), which starts a private node.";
 
     public static string? RedisSkipReason => InCi || RedisUp.Value
         ? null
-        : "Redis is not reachable on 127.0.0.1:6379; run `bash scripts/test.sh`, which starts it.";
+        : $"Redis is not reachable on 127.0.0.1:{RedisPort}; run `bash scripts/test.sh` (or `bash scripts/services.sh start`), which starts a private one.";
+
+    private static int Port(string variable, int fallback) =>
+        int.TryParse(Environment.GetEnvironmentVariable(variable), out var port) ? port : fallback;
 
     private static bool Answers(int port)
     {
@@ -39,6 +73,12 @@ public static class Services
 public sealed class RabbitFactAttribute : Xunit.FactAttribute
 {
     public RabbitFactAttribute() => Skip = Services.RabbitMqSkipReason;
+}
+
+/// <summary>A fact that needs the private Redis; see <see cref="Services"/>.</summary>
+public sealed class RedisFactAttribute : Xunit.FactAttribute
+{
+    public RedisFactAttribute() => Skip = Services.RedisSkipReason;
 }
 
 /// <summary>A fact that needs RabbitMQ and Redis; see <see cref="Services"/>.</summary>

@@ -12,7 +12,7 @@ public sealed class ReadmeProducerAppTests
     public async Task The_readmes_producer_app_publishes_a_registration_to_the_exchange()
     {
         await using var rabbit = await RabbitMqManagement.CreateVirtualHostAsync("hokusai-producer-app");
-        using var api = new HttpClient { BaseAddress = new Uri("http://127.0.0.1:15672/api/") };
+        using var api = new HttpClient { BaseAddress = new Uri(Services.ManagementUrl, "api/") };
         api.DefaultRequestHeaders.Authorization = new("Basic", Convert.ToBase64String("guest:guest"u8.ToArray()));
         var v = Uri.EscapeDataString(rabbit.VirtualHost);
         const string exchange = "Hokusai.Bus.Contracts%3AModelRegistered";
