@@ -75,6 +75,18 @@ public sealed partial class GuideSettings
     /// <summary><c>RABBITMQ_URL</c>, checked. Default <c>amqp://guest:guest@localhost:5672/</c>.</summary>
     private Uri _rabbitMq = new("amqp://guest:guest@localhost:5672/");
 
+    /// <summary><c>RABBITMQ_URL</c> as it may be shown: the password masked.</summary>
+    public string ShownRabbitMqUrl => _rabbitMq.UserInfo.Contains(':', StringComparison.Ordinal)
+        ? new UriBuilder(_rabbitMq) { Password = "***" }.Uri.ToString()
+        : _rabbitMq.ToString();
+
+    /// <summary>The user <c>RABBITMQ_URL</c> logs in as.</summary>
+    public string RabbitMqUser => _rabbitMq.UserInfo.Split(':', 2)[0] is { Length: > 0 } user ? Uri.UnescapeDataString(user) : "guest";
+
+    /// <summary>The virtual host <c>RABBITMQ_URL</c> opens.</summary>
+    public string RabbitMqVirtualHost =>
+        Uri.UnescapeDataString(_rabbitMq.AbsolutePath.TrimStart('/')) is { Length: > 0 } vhost ? vhost : "/";
+
     /// <summary>Sets MassTransit's RabbitMQ transport options from <c>RABBITMQ_URL</c>.</summary>
     public void CopyRabbitMqTo(RabbitMqTransportOptions options)
     {
@@ -157,7 +169,8 @@ public sealed partial class GuideSettings
     /// <summary>A message from the plugin with each configuration key it names put as the user wrote it.</summary>
     public string Named(string message) => ConfigurationKey().Replace(message, key => NameOf(key.Value));
 
-    private string NameOf(string key)
+    /// <summary>The name a configuration key was set by: the guide's variable, a <c>_FILE</c> variable, or the key's own.</summary>
+    public string NameOf(string key)
     {
         foreach (var (variable, mappedKey) in Variables)
         {

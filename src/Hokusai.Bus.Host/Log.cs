@@ -16,4 +16,12 @@ internal static partial class Log
     [LoggerMessage(EventId = 103, EventName = "IngestBrokerUnavailable", Level = LogLevel.Error,
         Message = "Could not publish {IdempotencyKey} to RabbitMQ within {TimeoutSeconds} s ({Error}); answered 503 with Retry-After, the producer retries")]
     public static partial void IngestBrokerUnavailable(ILogger logger, string idempotencyKey, double timeoutSeconds, string error);
+
+    [LoggerMessage(EventId = 104, EventName = "BrokerUnreachable", Level = LogLevel.Error,
+        Message = "Cannot connect to RabbitMQ at {Url}: {Problem}. Retrying; /health/ready answers 503 until connected.")]
+    public static partial void BrokerUnreachable(ILogger logger, string url, string problem);
+
+    [LoggerMessage(EventId = 105, EventName = "BrokerConnected", Level = LogLevel.Information,
+        Message = "Connected to RabbitMQ at {Url}")]
+    public static partial void BrokerConnected(ILogger logger, string url);
 }

@@ -13,13 +13,18 @@ if (args is ["probe", var probeUrl])
 
 var builder = WebApplication.CreateBuilder(args);
 var settings = GuideSettings.Apply(builder.Configuration);
+builder.Services.AddSingleton(settings);
+builder.Logging.AddConsoleFormatter<HostConsoleFormatter, Microsoft.Extensions.Logging.Console.ConsoleFormatterOptions>();
+builder.Logging.AddConsole(o => o.FormatterName ??= HostConsoleFormatter.FormatterName); // MassTransit without stack traces
 
 builder.Services.AddHealthChecks();
+builder.Services.AddSingleton(new HokusaiSettingNames(settings.NameOf)); // log lines name WEBHOOK_MAX_HOLD, not its key
 builder.Services.AddHokusaiIngest(settings.Ingest); // POST /ingest when INGEST_SECRET is set
 builder.Services.AddOptions<RabbitMqTransportOptions>().Configure(o => settings.CopyRabbitMqTo(o));
 builder.Services.AddMassTransit(bus =>
 {
     bus.DisableUsageTelemetry();
+    bus.AddReceiveEndpointObserver<BrokerConnection>(); // a connection problem named once, e.g. a wrong password
     settings.AddHokusai(bus); // webhooks, plus the Redis feed when ENABLE_REDIS_FALLBACK=true
     if (settings.QuorumQueues)
     {

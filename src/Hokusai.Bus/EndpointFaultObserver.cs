@@ -4,8 +4,9 @@ using Microsoft.Extensions.Logging;
 namespace Hokusai.Bus;
 
 /// <summary>
-/// Logs a warning and counts <c>hokusai_endpoint_faults</c> whenever a receive endpoint faults, which is what ops see
-/// when RabbitMQ closes a channel (for example an acknowledgement timeout); MassTransit reconnects by itself.
+/// Logs a warning and counts <c>hokusai_endpoint_faults</c> whenever a receive endpoint faults; MassTransit reconnects by
+/// itself. Not reaching the broker at all is only a debug line here: MassTransit logs it (and the Hokusai host names the
+/// problem once). A channel closed for an acknowledgement timeout is <see cref="AcknowledgementTimeouts"/>' concern.
 /// </summary>
 internal sealed class EndpointFaultObserver(ILogger<EndpointFaultObserver> logger, HokusaiBusMetrics metrics) : IReceiveEndpointObserver
 {
@@ -18,8 +19,17 @@ internal sealed class EndpointFaultObserver(ILogger<EndpointFaultObserver> logge
     public Task Faulted(ReceiveEndpointFaulted faulted)
     {
         metrics.EndpointFaulted();
-        Log.EndpointFaulted(logger, faulted.InputAddress.AbsolutePath.TrimStart('/'),
-            Contracts.SafeText.Of(faulted.Exception?.GetBaseException().Message, 300));
+        var queue = faulted.InputAddress.AbsolutePath.TrimStart('/');
+        var reason = Contracts.SafeText.Of(faulted.Exception?.GetBaseException().Message, 300);
+        if (faulted.Exception is ConnectionException)
+        {
+            Log.EndpointDisconnected(logger, queue, reason);
+        }
+        else
+        {
+            Log.EndpointFaulted(logger, queue, reason);
+        }
+
         return Task.CompletedTask;
     }
 }

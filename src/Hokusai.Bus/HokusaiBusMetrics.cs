@@ -17,6 +17,7 @@ internal sealed class HokusaiBusMetrics : IWebhookDeliveryListener
     private readonly Counter<long> _deferred;
     private readonly Counter<long> _endpointFaults;
     private readonly Counter<long> _filtered;
+    private readonly Counter<long> _ackTimeouts;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, WebhookCircuitBreaker> _breakers = new(StringComparer.Ordinal);
 
     public HokusaiBusMetrics(IMeterFactory meterFactory)
@@ -32,6 +33,8 @@ internal sealed class HokusaiBusMetrics : IWebhookDeliveryListener
             "Deliveries handed to a RabbitMQ delay queue because the next wait would not fit in the hold (MaxHold).");
         _endpointFaults = meter.CreateCounter<long>("hokusai_endpoint_faults", "{fault}",
             "Receive endpoint faults, e.g. RabbitMQ closing a channel; MassTransit reconnects.");
+        _ackTimeouts = meter.CreateCounter<long>("hokusai_ack_timeouts", "{closure}",
+            "Channels RabbitMQ closed because a message was held unacknowledged longer than its consumer_timeout; each lowers the hold.");
         _filtered = meter.CreateCounter<long>("webhook_filtered", "{registration}",
             "Registrations an endpoint's filter left out: acknowledged without a request.");
         meter.CreateObservableGauge("webhook_circuit_breaker_state",
@@ -80,4 +83,6 @@ internal sealed class HokusaiBusMetrics : IWebhookDeliveryListener
     private static KeyValuePair<string, object?> Tag(string endpoint) => new("endpoint", endpoint);
 
     public void EndpointFaulted() => _endpointFaults.Add(1);
+
+    public void AcknowledgementTimedOut(string queue) => _ackTimeouts.Add(1, new KeyValuePair<string, object?>("queue", queue));
 }

@@ -57,7 +57,10 @@ public static class HokusaiBusRegistrationExtensions
             sp.GetRequiredService<WebhookDeliveryTelemetry>(),
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<HokusaiBusMetrics>(),
-            sp.GetService<Microsoft.Extensions.Hosting.IHostApplicationLifetime>()));
+            sp.GetService<Microsoft.Extensions.Hosting.IHostApplicationLifetime>(),
+            new HoldLimit(sp.GetRequiredService<TimeProvider>())));
+        services.TryAddSingleton(HokusaiSettingNames.Keys);
+        services.TryAddSingleton<AcknowledgementTimeouts>();
         services.TryAddSingleton(sp => sp.GetRequiredService<WebhookEndpointSet>().Default);
         services.TryAddSingleton(sp => sp.GetRequiredService<WebhookEndpointSet>().Default.Breaker);
 

@@ -34,6 +34,18 @@ internal static partial class Log
         Message = "Receive endpoint {Endpoint} faulted (for example RabbitMQ closed its channel); MassTransit reconnects: {Reason}")]
     public static partial void EndpointFaulted(ILogger logger, string endpoint, string reason);
 
+    [LoggerMessage(EventId = 15, EventName = "AcknowledgementTimedOut", Level = LogLevel.Error,
+        Message = "RabbitMQ closed the channel of {Queue}: a message was held unacknowledged for {HeldSeconds:0} s, longer than the "
+                  + "broker's consumer_timeout. Nothing is lost (RabbitMQ delivers it again, possibly twice), but set {Setting} "
+                  + "(now {MaxHoldSeconds:0} s) to at most half of consumer_timeout, or raise consumer_timeout in rabbitmq.conf. "
+                  + "Until then this host holds messages at most {LimitSeconds:0.#} s.")]
+    public static partial void AcknowledgementTimedOut(
+        ILogger logger, string queue, double heldSeconds, string setting, double maxHoldSeconds, double limitSeconds);
+
+    [LoggerMessage(EventId = 16, EventName = "EndpointDisconnected", Level = LogLevel.Debug,
+        Message = "Receive endpoint {Endpoint} cannot reach RabbitMQ; MassTransit retries: {Reason}")]
+    public static partial void EndpointDisconnected(ILogger logger, string endpoint, string reason);
+
     [LoggerMessage(EventId = 14, EventName = "Filtered", Level = LogLevel.Debug,
         Message = "Endpoint {Endpoint} leaves out {IdempotencyKey} ({Reason}); acknowledged without a request")]
     public static partial void Filtered(ILogger logger, string endpoint, string idempotencyKey, string reason);

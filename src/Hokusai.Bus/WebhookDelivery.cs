@@ -39,6 +39,7 @@ internal sealed class WebhookDelivery
     private readonly string _shownUrl;
     private readonly ResiliencePipeline<AttemptResult> _retry;
     private readonly CancellationToken _stopping;
+    private readonly HoldLimit _holdLimit;
 
     public WebhookDelivery(
         WebhookHttpSender sender,
@@ -46,9 +47,11 @@ internal sealed class WebhookDelivery
         EndpointTelemetry telemetry,
         HokusaiWebhookOptions settings,
         TimeProvider time,
-        CancellationToken stopping)
+        CancellationToken stopping,
+        HoldLimit? holdLimit = null)
     {
         _settings = settings;
+        _holdLimit = holdLimit ?? new HoldLimit(time);
         _stopping = stopping;
         _sender = sender;
         _breaker = breaker;
@@ -79,7 +82,8 @@ internal sealed class WebhookDelivery
     {
         var request = new WebhookDeliveryRequest(body, _signer.Sign(body.Span), idempotencyKey, _userAgent);
         var started = _time.GetTimestamp();
-        var state = new DeliveryState(this, request, history, _time.GetUtcNow() + _settings.MaxHold, cancellationToken);
+        using var held = _holdLimit.Hold();
+        var state = new DeliveryState(this, request, history, _time.GetUtcNow() + _holdLimit.Of(_settings.MaxHold), cancellationToken);
 
         // Waits (retry delays, an open breaker) end early when the host starts stopping; HTTP attempts in flight do not.
         using var waits = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _stopping);

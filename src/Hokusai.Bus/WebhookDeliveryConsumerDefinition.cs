@@ -22,5 +22,5 @@ internal sealed class WebhookDeliveryConsumerDefinition : ConsumerDefinition<Web
         IReceiveEndpointConfigurator endpointConfigurator,
         IConsumerConfigurator<WebhookDeliveryConsumer> consumerConfigurator,
         IRegistrationContext context) =>
-        WebhookEndpointPolicy.Apply(endpointConfigurator, _concurrency);
+        WebhookEndpointPolicy.Apply(endpointConfigurator, _concurrency, context);
 }

@@ -31,7 +31,7 @@ internal sealed class WebhookEndpointConnector(IServiceProvider services) : IBus
         {
             callbacks.Configure(endpoint.Queue, e);
 
-            WebhookEndpointPolicy.Apply(e, endpoint.Settings.Concurrency);
+            WebhookEndpointPolicy.Apply(e, endpoint.Settings.Concurrency, services);
             e.Consumer(() => new WebhookDeliveryConsumer(endpoint));
         })).ToList();
         foreach (var handle in handles)

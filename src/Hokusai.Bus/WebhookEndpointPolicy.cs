@@ -5,14 +5,20 @@ namespace Hokusai.Bus;
 
 /// <summary>
 /// What every webhook endpoint's receive endpoint is: raw JSON accepted from non-.NET producers, <c>Concurrency</c>
-/// deliveries at once, no MassTransit retry (HTTP retries and the breaker live in the delivery itself), and an error
-/// pipe whose reasons name the field.
+/// deliveries at once, no MassTransit retry (HTTP retries and the breaker live in the delivery itself), an error
+/// pipe whose reasons name the field, and on RabbitMQ a watch for channels closed by an acknowledgement timeout.
 /// </summary>
 internal static class WebhookEndpointPolicy
 {
-    public static void Apply(IReceiveEndpointConfigurator endpoint, int concurrency)
+    public static void Apply(IReceiveEndpointConfigurator endpoint, int concurrency, IServiceProvider services)
     {
         endpoint.ConfigureRawJson();
+        if (endpoint is IRabbitMqReceiveEndpointConfigurator rabbit && services.GetService(typeof(AcknowledgementTimeouts)) is AcknowledgementTimeouts timeouts)
+        {
+            // A channel RabbitMQ closes for an acknowledgement timeout is named, counted, and shortens the hold.
+            rabbit.ConfigureChannel(channel => channel.UseFilter(new AcknowledgementTimeoutFilter(timeouts, rabbit.InputAddress.AbsolutePath.Split('/')[^1])));
+        }
+
         // Messages waiting out a retry or an open breaker hold their slot (at most the hold; longer waits are in a
         // delay queue); the rest stay ready in the queue.
         endpoint.PrefetchCount = concurrency;

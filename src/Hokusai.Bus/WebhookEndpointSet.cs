@@ -23,8 +23,10 @@ internal sealed class WebhookEndpointSet
         WebhookDeliveryTelemetry telemetry,
         TimeProvider time,
         HokusaiBusMetrics? metrics = null,
-        IHostApplicationLifetime? lifetime = null)
+        IHostApplicationLifetime? lifetime = null,
+        HoldLimit? holdLimit = null)
     {
+        HoldLimit = holdLimit ?? new HoldLimit(time);
         _stopping = CancellationTokenSource.CreateLinkedTokenSource(lifetime?.ApplicationStopping ?? CancellationToken.None);
         var stopping = _stopping.Token;
         WebhookEndpoint Create(string name, string optionsName)
@@ -36,7 +38,7 @@ internal sealed class WebhookEndpointSet
                 time, (from, to) => endpointTelemetry.Write(new WebhookBreakerChanged(url, from, to)));
             metrics?.Track(name, breaker);
             return new WebhookEndpoint(name, settings,
-                new WebhookDelivery(sender, breaker, endpointTelemetry, settings, time, stopping), breaker);
+                new WebhookDelivery(sender, breaker, endpointTelemetry, settings, time, stopping, HoldLimit), breaker);
         }
 
         Default = Create(WebhookEndpointNames.Default, Options.DefaultName);
@@ -49,6 +51,9 @@ internal sealed class WebhookEndpointSet
     /// harness's delayed delivery) with its history at once, instead of holding the stop up for as long as its wait.
     /// </summary>
     public void BusStopping() => _stopping.Cancel();
+
+    /// <summary>The longest any endpoint holds a message, lowered when RabbitMQ times an acknowledgement out.</summary>
+    public HoldLimit HoldLimit { get; }
 
     /// <summary>The guide's endpoint, on <c>hokusai-webhook-delivery</c>.</summary>
     public WebhookEndpoint Default { get; }

@@ -102,7 +102,8 @@ public sealed class RabbitTests
         Assert.Contains("q_error", list.Lines[0], StringComparison.Ordinal);
         Assert.Contains("3 message(s)", list.Lines[0], StringComparison.Ordinal);
         // The suggested command acts on the same vhost, not on "/".
-        Assert.EndsWith($"Replay: hokusai-bus dead-letters replay --queue q --vhost {rabbit.VirtualHost}", list.Lines[0], StringComparison.Ordinal);
+        Assert.EndsWith($"Replay: hokusai-bus dead-letters replay --queue q --management http://127.0.0.1:{Services.ManagementPort} --vhost {rabbit.VirtualHost}",
+            list.Lines[0], StringComparison.Ordinal);
         foreach (var key in keys)
         {
             Assert.Contains($"idempotency key {key}", list.Output, StringComparison.Ordinal);
@@ -147,7 +148,7 @@ public sealed class RabbitTests
             await PublishDeadLetterAsync(api, v, key, model, failedAt);
         }
 
-        string[] connection = ["--queue", "q", "--vhost", rabbit.VirtualHost];
+        string[] connection = ["--queue", "q", "--vhost", rabbit.VirtualHost, "--management", Services.ManagementUrl.ToString()];
         async Task<string[]> Keys(string queue) =>
             [.. (await rabbit.PeekAsync(queue)).Select(m => JsonNode.Parse(m.Payload)!["idempotency_key"]!.GetValue<string>()).Order()];
 
@@ -201,7 +202,7 @@ public sealed class RabbitTests
             payload_encoding = "string",
         });
         response.EnsureSuccessStatusCode();
-        string[] connection = ["--endpoint", "token", "--vhost", rabbit.VirtualHost];
+        string[] connection = ["--endpoint", "token", "--vhost", rabbit.VirtualHost, "--management", Services.ManagementUrl.ToString()];
 
         var list = await CliProcess.RunAsync(["dead-letters", "list", .. connection]);
         var replay = await CliProcess.RunAsync(["dead-letters", "replay", .. connection]);
@@ -230,8 +231,8 @@ public sealed class RabbitTests
             payload_encoding = "string",
         })).EnsureSuccessStatusCode();
 
-        var none = await CliProcess.RunAsync("dead-letters", "list", "--queue", "q", "--vhost", rabbit.VirtualHost);
-        var wrong = await CliProcess.RunAsync("dead-letters", "list", "--queue", "w", "--vhost", rabbit.VirtualHost);
+        var none = await CliProcess.RunAsync("dead-letters", "list", "--queue", "q", "--vhost", rabbit.VirtualHost, "--management", Services.ManagementUrl.ToString());
+        var wrong = await CliProcess.RunAsync("dead-letters", "list", "--queue", "w", "--vhost", rabbit.VirtualHost, "--management", Services.ManagementUrl.ToString());
 
         Assert.True(none.ExitCode == 0, none.ToString());
         Assert.Equal($"q_error (vhost {rabbit.VirtualHost}): 0 message(s)", none.Lines[0]);
@@ -244,7 +245,7 @@ public sealed class RabbitTests
     {
         await using var rabbit = await RabbitMqManagement.CreateVirtualHostAsync("hokusai-cli");
 
-        var result = await CliProcess.RunAsync("dead-letters", "list", "--queue", "nothing-here", "--vhost", rabbit.VirtualHost);
+        var result = await CliProcess.RunAsync("dead-letters", "list", "--queue", "nothing-here", "--vhost", rabbit.VirtualHost, "--management", Services.ManagementUrl.ToString());
 
         Assert.True(result.ExitCode == 1, result.ToString());
         Assert.Contains("queue nothing-here does not exist", result.Error, StringComparison.Ordinal);

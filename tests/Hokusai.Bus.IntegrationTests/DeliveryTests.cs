@@ -1,3 +1,4 @@
+using System.Net;
 using System.Text;
 using Hokusai.Bus.Contracts;
 using Hokusai.Bus.TestSupport;
@@ -267,6 +268,40 @@ public sealed class DeliveryTests
         {
             secrets.Delete(recursive: true);
         }
+    }
+
+    [RabbitFact]
+    public async Task A_wrong_RabbitMQ_password_is_named_in_one_line_without_stack_traces_and_readiness_stays_503()
+    {
+        await using var scenario = await Scenario.StartAsync();
+        const string wrong = "not-the-password-4711";
+        var environment = new Dictionary<string, string>
+        {
+            ["RABBITMQ_URL"] = scenario.Rabbit.AmqpUrl.ToString().Replace("guest:guest@", $"guest:{wrong}@", StringComparison.Ordinal),
+            ["WEBHOOK_URL"] = scenario.Receiver.Url.ToString(),
+            ["WEBHOOK_SECRET"] = Scenario.Secret,
+        };
+        await using var host = await HostProcess.StartAsync(environment, waitForBus: false);
+        using var http = new HttpClient { BaseAddress = host.BaseUrl };
+
+        await RabbitMqManagement.Eventually(() => Task.FromResult(host.Output.Contains("refused the login", StringComparison.Ordinal)),
+            Wait, "the host to name the refused login");
+        // Through several of MassTransit's reconnection attempts, the host keeps running, unready, and says it once.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
+        while (DateTime.UtcNow < deadline)
+        {
+            Assert.False(host.HasExited);
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, (await http.GetAsync("health/ready")).StatusCode);
+            await Task.Delay(TimeSpan.FromSeconds(1));
+        }
+
+        var line = Assert.Single(host.Output.Split('\n'), l => l.Contains("Cannot connect to RabbitMQ", StringComparison.Ordinal));
+        Assert.Contains($"Cannot connect to RabbitMQ at amqp://guest:***@127.0.0.1:{Services.AmqpPort}/", line, StringComparison.Ordinal);
+        Assert.Contains("it refused the login of user 'guest' (ACCESS_REFUSED): check the user and password in RABBITMQ_URL", line, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", host.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("Exception", host.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain(wrong, host.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain(Scenario.Secret, host.Output, StringComparison.Ordinal);
     }
 
     [Fact]

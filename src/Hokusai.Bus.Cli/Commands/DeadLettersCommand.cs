@@ -64,8 +64,7 @@ internal static class DeadLettersCommand
                 $"{error} (vhost {api.VirtualHost}): {total} message(s)"
                 + (messages.Count < total ? $", showing the first {messages.Count}" : "")
                 + (total > 0 ? "; listed without consuming them" : "")
-                + (total > 0 ? $". Replay: hokusai-bus dead-letters replay --queue {source}"
-                                 + (api.VirtualHost == "/" ? "" : $" --vhost {api.VirtualHost}") : ""));
+                + (total > 0 ? $". Replay: hokusai-bus dead-letters replay --queue {source}" + connection.Repeated(parseResult) : ""));
             var number = 0;
             foreach (var message in messages)
             {
@@ -271,7 +270,9 @@ internal static class DeadLettersCommand
 
         private readonly Option<Uri> _management = WithDefault(
             CommonOptions.Url("--management", "RabbitMQ's management API.", required: false, example: "http://127.0.0.1:15672"),
-            new Uri("http://127.0.0.1:15672"));
+            DefaultManagement);
+
+        private static readonly Uri DefaultManagement = new("http://127.0.0.1:15672");
 
         private static Option<Uri> WithDefault(Option<Uri> option, Uri value)
         {
@@ -282,6 +283,20 @@ internal static class DeadLettersCommand
         private readonly Option<string> _user = new("--user", "-u") { Description = "Management API user.", DefaultValueFactory = _ => "guest" };
         private readonly Option<string> _password = new("--password", "-p") { Description = "Management API password.", DefaultValueFactory = _ => "guest" };
         private readonly Option<string> _vhost = new("--vhost") { Description = "The virtual host.", DefaultValueFactory = _ => "/" };
+
+        /// <summary>
+        /// The connection options given that differ from the defaults, for a command line to paste: without them a
+        /// suggested replay would act on another broker or vhost. The password is never repeated.
+        /// </summary>
+        public string Repeated(ParseResult parseResult)
+        {
+            var management = parseResult.GetValue(_management)!;
+            var user = parseResult.GetValue(_user)!;
+            var vhost = parseResult.GetValue(_vhost)!;
+            return (management.Equals(DefaultManagement) ? "" : $" --management {management.ToString().TrimEnd('/')}")
+                   + (user == "guest" ? "" : $" --user {user} --password …")
+                   + (vhost == "/" ? "" : $" --vhost {vhost}");
+        }
 
         public void AddTo(Command command)
         {

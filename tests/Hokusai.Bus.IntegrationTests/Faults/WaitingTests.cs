@@ -72,6 +72,50 @@ public sealed class WaitingTests
     }
 
     [RabbitFact]
+    public async Task An_ack_timeout_shorter_than_the_hold_is_named_once_counted_and_the_hold_halved_so_the_broker_stops_closing_channels()
+    {
+        // The broker's consumer_timeout (6 s, checked each second) under the host's hold (60 s): as a 30-minute default
+        // under a hold someone raised, only faster.
+        await using var broker = new RabbitMqBroker();
+        await broker.SetChannelTickIntervalAsync(TimeSpan.FromSeconds(1));
+        await broker.SetConsumerTimeoutAsync(TimeSpan.FromSeconds(6));
+        var closuresBefore = RabbitMqBroker.AckTimeoutClosures();
+        await using var scenario = await Scenario.StartAsync();
+        var down = true;
+        scenario.Receiver.Respond = _ => ValueTask.FromResult(Volatile.Read(ref down) ? WebhookReceiver.Response.Down : WebhookReceiver.Response.Ok);
+        var host = await scenario.StartHostAsync(new Dictionary<string, string>(Fractional) { ["WEBHOOK_MAX_HOLD"] = "60" });
+        using var http = new HttpClient { BaseAddress = host.BaseUrl };
+        var keys = new List<string>();
+        for (var i = 0; i < 20; i++)
+        {
+            keys.Add(Guid.NewGuid().ToString());
+            await scenario.PublishAsync(Payloads.Registration(keys[^1]));
+        }
+
+        await RabbitMqManagement.Eventually(() => Task.FromResult(host.Output.Contains("RabbitMQ closed the channel", StringComparison.Ordinal)),
+            Wait, "the host to log the broker's acknowledgement timeout");
+        await RabbitMqManagement.Eventually(() => Task.FromResult(RabbitMqBroker.AckTimeoutClosures() > closuresBefore),
+            Wait, "the broker's log line about the timeout"); // its log is written a moment after the close
+        var closures = RabbitMqBroker.AckTimeoutClosures() - closuresBefore;
+        Assert.Equal(1, closures);
+        var line = Assert.Single(host.Output.Split('\n'), l => l.Contains("RabbitMQ closed the channel", StringComparison.Ordinal));
+        Assert.Contains("hokusai-webhook-delivery", line, StringComparison.Ordinal);
+        Assert.Contains("set WEBHOOK_MAX_HOLD (now 60 s) to at most half of consumer_timeout", line, StringComparison.Ordinal);
+        Assert.Matches(@"holds messages at most [1-5](\.\d)? s", line);
+        Assert.Matches(@"hokusai_ack_timeouts_total\{[^}]*queue=""hokusai-webhook-delivery""[^}]*\} 1", await http.GetStringAsync("metrics"));
+
+        // Three more broker timeouts' worth of outage: with the hold halved, no channel is closed again.
+        await Task.Delay(TimeSpan.FromSeconds(20));
+        Assert.Equal(closures, RabbitMqBroker.AckTimeoutClosures() - closuresBefore);
+        Volatile.Write(ref down, false);
+        await scenario.Receiver.WaitForAcceptedAsync(keys.Count, Wait);
+        Assert.Equal(keys.Order(), scenario.Receiver.AcceptedKeys.Distinct().Order());
+        Assert.Empty(await scenario.ErrorsAsync());
+        Assert.Equal(closures, RabbitMqBroker.AckTimeoutClosures() - closuresBefore);
+        Assert.DoesNotContain("   at ", host.Output, StringComparison.Ordinal);
+    }
+
+    [RabbitFact]
     public async Task A_Retry_After_longer_than_the_hold_is_honoured_in_a_delay_queue_then_the_refused_message_reaches_error()
     {
         await using var scenario = await Scenario.StartAsync();
