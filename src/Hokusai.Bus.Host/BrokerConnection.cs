@@ -42,7 +42,10 @@ internal sealed class BrokerConnection(ILogger<BrokerConnection> logger, GuideSe
     /// <summary>Whether <paramref name="exception"/> is about reaching RabbitMQ, not about a message.</summary>
     public static bool IsConnectionFailure(Exception? exception) =>
         Chain(exception).Any(e => e is BrokerUnreachableException or ConnectFailureException
-            or AuthenticationFailureException or SocketException);
+            or AuthenticationFailureException or SocketException
+            // The broker closing the connection at once: a vhost the user may not open, a refused login.
+            || (e is OperationInterruptedException or AlreadyClosedException
+                && (e.Message.Contains("NOT_ALLOWED", StringComparison.Ordinal) || e.Message.Contains("ACCESS_REFUSED", StringComparison.Ordinal))));
 
     /// <summary>What is wrong, with the fix, in words a user acts on; never a secret.</summary>
     private string Problem(Exception? exception)
@@ -69,7 +72,7 @@ internal sealed class BrokerConnection(ILogger<BrokerConnection> logger, GuideSe
                 SocketError.HostNotFound or SocketError.NoData or SocketError.TryAgain => "the host name does not resolve",
                 SocketError.TimedOut => "the connection timed out",
                 _ => Contracts.SafeText.Of(socket.Message, 120),
-            }}: is RabbitMQ running, and are the host and port of RABBITMQ_URL right?";
+            }}: check that RabbitMQ is running there and the host and port of RABBITMQ_URL";
         }
 
         return Contracts.SafeText.Of(chain[^1].Message, 200);

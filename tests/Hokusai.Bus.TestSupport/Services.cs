@@ -86,3 +86,9 @@ public sealed class RabbitRedisFactAttribute : Xunit.FactAttribute
 {
     public RabbitRedisFactAttribute() => Skip = Services.RabbitMqSkipReason ?? Services.RedisSkipReason;
 }
+
+/// <summary>A theory that needs RabbitMQ; see <see cref="Services"/>.</summary>
+public sealed class RabbitTheoryAttribute : Xunit.TheoryAttribute
+{
+    public RabbitTheoryAttribute() => Skip = Services.RabbitMqSkipReason;
+}
