@@ -22,9 +22,12 @@ internal sealed class WebhookEndpointConnector(IServiceProvider services) : IBus
 
     public Task PreStart(IBus bus) => Task.CompletedTask;
 
+    /// <summary>Resolved when the bus starts: by the time it stops, a disposed service provider resolves nothing.</summary>
+    private WebhookEndpointSet? _endpoints;
+
     public async Task PostStart(IBus bus, Task<BusReady> busReady)
     {
-        var endpoints = services.GetRequiredService<WebhookEndpointSet>();
+        var endpoints = _endpoints = services.GetRequiredService<WebhookEndpointSet>();
         // The application's AddConfigureEndpointsCallback callbacks (quorum queues, for example), as ConfigureEndpoints applies them.
         var callbacks = services.GetRequiredService<IBusRegistrationContext>().GetConfigureReceiveEndpoints();
         var handles = endpoints.Named.Select(endpoint => bus.ConnectReceiveEndpoint(endpoint.Queue, e =>
@@ -44,7 +47,7 @@ internal sealed class WebhookEndpointConnector(IServiceProvider services) : IBus
 
     public Task PreStop(IBus bus)
     {
-        services.GetRequiredService<WebhookEndpointSet>().BusStopping();
+        _endpoints?.BusStopping();
         return Task.CompletedTask;
     }
 

@@ -20,7 +20,7 @@ public sealed class RabbitMqBroker : IAsyncDisposable
     /// <summary>
     /// How often the node checks each channel for acknowledgement timeouts (<c>channel_tick_interval</c>, one minute by
     /// default), for channels opened from now on: a test can see a short <c>consumer_timeout</c> act within a second.
-    /// Unset again when disposed.
+    /// Set back to the default when disposed.
     /// </summary>
     public async Task SetChannelTickIntervalAsync(TimeSpan interval)
     {
@@ -54,7 +54,8 @@ public sealed class RabbitMqBroker : IAsyncDisposable
     {
         if (_tickChanged)
         {
-            await RabbitMqCtlAsync("eval", "application:unset_env(rabbit, channel_tick_interval).");
+            // Set back, never unset: a channel opened without the setting crashes (init_tick_timer expects it).
+            await RabbitMqCtlAsync("eval", "application:set_env(rabbit, channel_tick_interval, 60000).");
         }
 
         if (_changed)

@@ -1,24 +1,17 @@
-using System.Reflection;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 
 namespace Hokusai.Bus.Tests.Packaging;
 
 /// <summary>
-/// Every C# block of the README (each marked <c>&lt;!-- compiled: NAME --&gt;</c>) compiles, as written, as a program
-/// with ASP.NET Core's implicit usings, against this repository's packages and their dependencies: a snippet that
-/// no longer compiles fails here, not in a user's hands. What each snippet does is covered by the behaviour tests.
+/// Every C# block of the README and the package READMEs (each marked <c>&lt;!-- compiled: NAME --&gt;</c>) compiles, as
+/// written, in the project the README tells the user to make: the template of its <c>dotnet new</c> and only the
+/// packages of its <c>dotnet add package</c> (<see cref="SnippetProject"/>), so a snippet that needs a package the
+/// README never names, or a template it never says, fails here and not in a user's hands. What each snippet does is
+/// covered by the behaviour tests.
 /// </summary>
 public sealed class ReadmeSnippetTests
 {
-    private static readonly string[] ImplicitUsings =
-    [
-        "System", "System.Collections.Generic", "System.IO", "System.Linq", "System.Net.Http", "System.Threading",
-        "System.Threading.Tasks", "Microsoft.AspNetCore.Builder", "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Http",
-        "Microsoft.AspNetCore.Routing", "Microsoft.Extensions.Configuration", "Microsoft.Extensions.DependencyInjection",
-        "Microsoft.Extensions.Hosting", "Microsoft.Extensions.Logging",
-    ];
-
     /// <summary>The READMEs users read: the repository's and each package's.</summary>
     private static readonly string[] Readmes =
     [
@@ -62,64 +55,56 @@ public sealed class ReadmeSnippetTests
 
     [Theory]
     [MemberData(nameof(Snippets))]
-    public void The_readme_snippet_compiles(string readme, string name) => Compile(readme, name);
+    public void The_readme_snippet_compiles_in_the_project_its_readme_describes(string readme, string name) => Compile(readme, name);
 
-    /// <summary>The snippet compiled as a console application; the test fails with the compiler's errors if it does not compile.</summary>
+    [Fact]
+    public void A_snippet_that_needs_a_package_its_readme_does_not_name_does_not_compile()
+    {
+        // The receiver snippet with only the receiver package: AddHokusaiRedisIdempotencyStore is the Redis package's.
+        var (lines, marker, code) = Block("src/Hokusai.Bus.Receiver/README.md", "receiver-package");
+        var told = SnippetProject.For("README", lines, marker, code);
+        Assert.Contains("Hokusai.Bus.Receiver.Redis", told.Packages);
+        var errors = Errors(code, told with { Packages = [.. told.Packages.Where(p => p != "Hokusai.Bus.Receiver.Redis")] }, "without-redis");
+        Assert.Contains(errors, e => e.Contains("AddHokusaiRedisIdempotencyStore", StringComparison.Ordinal));
+
+        // The plugin's snippet in a console project: Host is the worker template's.
+        var plugin = Block("src/Hokusai.Bus/README.md", "plugin-package");
+        var worker = SnippetProject.For("README", plugin.Lines, plugin.Marker, plugin.Code);
+        Assert.Equal("worker", worker.Template);
+        Assert.Contains(Errors(plugin.Code, worker with { Template = "console" }, "console"), e => e.Contains("'Host'", StringComparison.Ordinal));
+    }
+
+    /// <summary>The snippet compiled in its project; the test fails with the compiler's errors if it does not compile.</summary>
     internal static byte[] Compile(string readme, string name)
     {
-        var code = Block(readme, name);
-        var usings = string.Join('\n', ImplicitUsings.Select(u => $"global using global::{u};"));
-        var compilation = CSharpCompilation.Create(
-            "ReadmeSnippet_" + name,
-            [CSharpSyntaxTree.ParseText(usings), CSharpSyntaxTree.ParseText(code, path: $"{readme} ({name})")],
-            References(),
-            new CSharpCompilationOptions(OutputKind.ConsoleApplication, nullableContextOptions: NullableContextOptions.Enable));
-
-        using var output = new MemoryStream();
-        var result = compilation.Emit(output);
-
-        var errors = result.Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error).Select(d => d.ToString()).ToList();
-        Assert.True(result.Success, $"{readme} snippet '{name}' does not compile:\n{string.Join('\n', errors)}\n---\n{code}");
+        var (lines, marker, code) = Block(readme, name);
+        var project = SnippetProject.For(readme, lines, marker, code);
+        var output = new MemoryStream();
+        var errors = Errors(code, project, name, output);
+        Assert.True(errors.Count == 0,
+            $"{readme} snippet '{name}' does not compile in a `dotnet new {project.Template}` project with "
+            + $"{(project.Packages.Count == 0 ? "no package added" : string.Join(", ", project.Packages))}:\n{string.Join('\n', errors)}\n---\n{code}");
         return output.ToArray();
     }
 
-    private static string Block(string readme, string name)
+    private static List<string> Errors(string code, SnippetProject project, string name, Stream? output = null)
+    {
+        var usings = string.Join('\n', project.Usings.Select(u => $"global using global::{u};"));
+        var compilation = CSharpCompilation.Create(
+            "ReadmeSnippet_" + name,
+            [CSharpSyntaxTree.ParseText(usings), CSharpSyntaxTree.ParseText(code, path: name)],
+            project.References(),
+            new CSharpCompilationOptions(project.Output, nullableContextOptions: NullableContextOptions.Enable));
+        var result = compilation.Emit(output ?? Stream.Null);
+        return [.. result.Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error).Select(d => d.ToString())];
+    }
+
+    private static (string[] Lines, int Marker, string Code) Block(string readme, string name)
     {
         var lines = File.ReadAllLines(Repository.File(readme));
         var marker = Array.FindIndex(lines, l => l.Trim() == $"<!-- compiled: {name} -->");
         Assert.Equal("```csharp", lines[marker + 1].Trim());
         var end = Array.FindIndex(lines, marker + 2, l => l.Trim() == "```");
-        return string.Join('\n', lines[(marker + 2)..end]);
-    }
-
-    /// <summary>The runtime's own assemblies (ASP.NET Core's shared framework included) and the ones this test loaded.</summary>
-    private static List<MetadataReference> References()
-    {
-        // Load what the snippets use, so their assemblies are among the references.
-        _ = typeof(Hokusai.Bus.Receiver.HokusaiReceiverOptions);
-        _ = typeof(MassTransit.Testing.ITestHarness);
-        _ = typeof(HokusaiWebhookOptions);
-        _ = typeof(HokusaiRedisOptions);
-        _ = typeof(ModelRegisteredPublishExtensions);
-        _ = typeof(Hokusai.Bus.Receiver.HokusaiReceiverRedisExtensions);
-        var paths = ((string)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES")!).Split(Path.PathSeparator)
-            .Concat(AppDomain.CurrentDomain.GetAssemblies().Where(a => !a.IsDynamic && a.Location.Length > 0).Select(a => a.Location))
-            .Concat(Directory.GetFiles(AppContext.BaseDirectory, "*.dll"))
-            .Distinct(StringComparer.Ordinal)
-            .Where(path => IsManaged(path));
-        return [.. paths.Select(path => (MetadataReference)MetadataReference.CreateFromFile(path))];
-    }
-
-    private static bool IsManaged(string path)
-    {
-        try
-        {
-            _ = AssemblyName.GetAssemblyName(path);
-            return true;
-        }
-        catch (BadImageFormatException)
-        {
-            return false;
-        }
+        return (lines, marker, string.Join('\n', lines[(marker + 2)..end]));
     }
 }
