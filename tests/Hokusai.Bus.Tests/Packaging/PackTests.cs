@@ -42,6 +42,34 @@ public sealed partial class PackTests
                 string? Field(string name) => nuspec.Descendants().FirstOrDefault(e => e.Name.LocalName == name)?.Value;
 
                 Assert.Equal("README.md", Field("readme"));
+                var repository = nuspec.Descendants().Single(e => e.Name.LocalName == "repository");
+                Assert.Equal("https://github.com/Hokusai-protocol/hokusai-bus", repository.Attribute("url")?.Value);
+                Assert.Equal("git", repository.Attribute("type")?.Value);
+                Assert.Equal("https://github.com/Hokusai-protocol/hokusai-bus", Field("projectUrl"));
+                var dependencies = nuspec.Descendants().Where(e => e.Name.LocalName == "dependency")
+                    .Select(e => e.Attribute("id")!.Value).ToHashSet(StringComparer.Ordinal);
+                // What each package brings into a user's project: the contracts nothing, the producer no HTTP, Polly or Redis.
+                switch (package)
+                {
+                    case "Hokusai.Bus.Contracts":
+                        Assert.Empty(dependencies);
+                        break;
+                    case "Hokusai.Bus.Producer":
+                        Assert.Equal(["Hokusai.Bus.Contracts", "MassTransit.Abstractions"], dependencies.Order());
+                        break;
+                    case "Hokusai.Bus.Receiver":
+                        Assert.Equal(["Hokusai.Bus.Contracts"], dependencies.Order());
+                        break;
+                    case "Hokusai.Bus":
+                        Assert.DoesNotContain("StackExchange.Redis", dependencies);
+                        Assert.Contains("MassTransit.RabbitMQ", dependencies);
+                        break;
+                    case "Hokusai.Bus.Redis":
+                        Assert.Contains("Hokusai.Bus", dependencies);
+                        Assert.Contains("StackExchange.Redis", dependencies);
+                        break;
+                }
+
                 Assert.DoesNotContain("))", Field("description"), StringComparison.Ordinal);
                 using var readme = new StreamReader(zip.GetEntry("README.md")!.Open());
                 var text = await readme.ReadToEndAsync();
