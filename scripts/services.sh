@@ -111,9 +111,15 @@ configure_rabbitmq() {
 }
 
 start_rabbitmq() {
-    if amqp_up || rabbit_running; then
+    if rabbit_running; then
         log "rabbitmq node $NODE already running"
         return 0
+    fi
+    if amqp_up; then
+        # Not ours (another checkout's test node, or a broker the machine runs): never use or touch it.
+        log "port $AMQP_PORT is taken by a RabbitMQ this checkout did not start; set HOKUSAI_TEST_AMQP_PORT (and" \
+            "HOKUSAI_TEST_MANAGEMENT_PORT, HOKUSAI_TEST_RABBITMQ_NODE) to run the tests beside it"
+        exit 1
     fi
     configure_rabbitmq
     rabbit_env
@@ -125,9 +131,13 @@ start_rabbitmq() {
 }
 
 start_redis() {
-    if redis_up; then
+    if pid_alive "$REDIS_DIR/redis.pid" redis-server; then
         log "redis already running on $HOST:$REDIS_PORT"
         return 0
+    fi
+    if redis_up; then
+        log "port $REDIS_PORT is taken by a Redis this checkout did not start; set HOKUSAI_TEST_REDIS_PORT to run the tests beside it"
+        exit 1
     fi
     mkdir -p "$REDIS_DIR"
     redis-server --bind "$HOST" --port "$REDIS_PORT" --daemonize yes --save '' --appendonly no \
