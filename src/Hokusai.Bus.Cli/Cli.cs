@@ -43,6 +43,24 @@ internal static class Terminal
 /// <summary>Options and parsers shared by several commands.</summary>
 internal static class CommonOptions
 {
+    /// <summary>An amqp:// or amqps:// URL option, refused with a one-line error naming it otherwise.</summary>
+    public static Option<Uri> Amqp(string name, string description) => new(name)
+    {
+        Description = description,
+        HelpName = "url",
+        CustomParser = result =>
+        {
+            var text = result.Tokens.Count == 1 ? result.Tokens[0].Value : "";
+            if (Uri.TryCreate(text, UriKind.Absolute, out var uri) && uri.Scheme is "amqp" or "amqps")
+            {
+                return uri;
+            }
+
+            result.AddError($"{name} must be an amqp:// or amqps:// URL, e.g. amqp://guest:guest@localhost:5672/; got '{text}'.");
+            return null;
+        },
+    };
+
     public const string SecretVariable = "WEBHOOK_SECRET";
 
     /// <summary><c>--secret</c>; falls back to <c>WEBHOOK_SECRET</c>, never shown in help or output.</summary>

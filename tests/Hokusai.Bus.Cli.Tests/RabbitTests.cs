@@ -161,19 +161,19 @@ public sealed class RabbitTests
         Assert.Equal("2024-01-18T10:00:00Z", listed["messages"]![3]!["failed_at"]!.GetValue<string>());
         Assert.StartsWith("Webhook delivery of 4444", listed["messages"]![3]!["reason"]!.GetValue<string>(), StringComparison.Ordinal);
 
-        var byKey = await CliProcess.RunAsync(["dead-letters", "replay", "--key", letters[1].Key, .. connection]);
+        var byKey = await CliProcess.RunAsync(["dead-letters", "replay", "--key", letters[1].Key, .. connection, "--amqp", rabbit.AmqpUrl.ToString()]);
         Assert.True(byKey.ExitCode == 0, byKey.ToString());
         Assert.Contains("Moved 1 of 4 message(s) from q_error to q", byKey.Output, StringComparison.Ordinal);
         Assert.Equal([letters[1].Key], await Keys("q"));
         Assert.Equal([letters[0].Key, letters[2].Key, letters[3].Key], await Keys("q_error"));
 
-        var byModel = await CliProcess.RunAsync(["dead-letters", "replay", "--model-id", "model_b", "--limit", "1", .. connection]);
+        var byModel = await CliProcess.RunAsync(["dead-letters", "replay", "--model-id", "model_b", "--limit", "1", .. connection, "--amqp", rabbit.AmqpUrl.ToString()]);
         Assert.True(byModel.ExitCode == 0, byModel.ToString());
         Assert.Contains("Moved 1 of 3 message(s)", byModel.Output, StringComparison.Ordinal);
         Assert.Equal(2, (await Keys("q")).Length);
         Assert.Contains(letters[0].Key, await Keys("q_error"));
 
-        var bySince = await CliProcess.RunAsync(["dead-letters", "replay", "--since", "2024-01-17T00:00:00Z", .. connection]);
+        var bySince = await CliProcess.RunAsync(["dead-letters", "replay", "--since", "2024-01-17T00:00:00Z", .. connection, "--amqp", rabbit.AmqpUrl.ToString()]);
         Assert.True(bySince.ExitCode == 0, bySince.ToString());
         Assert.Contains("Moved 1 of 2 message(s)", bySince.Output, StringComparison.Ordinal);
 

@@ -124,11 +124,8 @@ internal static class DeadLettersCommand
                 return null;
             },
         };
-        var amqp = new Option<Uri>("--amqp")
-        {
-            Description = "The broker over AMQP, for a selective replay. Default: the management host on port 5672 with --user, --password and --vhost.",
-            HelpName = "url",
-        };
+        var amqp = CommonOptions.Amqp("--amqp",
+            "The broker over AMQP, for a selective replay. Default: the management host on port 5672 with --user, --password and --vhost.");
         var command = new Command("replay", "Move the messages of <queue>_error back to <queue>: all of them (a dynamic shovel), or only those "
             + "--key, --model-id, --since and --limit select; none lost, each acknowledged after the broker confirmed its copy.");
         connection.AddTo(command);

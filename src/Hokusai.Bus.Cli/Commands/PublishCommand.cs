@@ -21,23 +21,10 @@ internal static class PublishCommand
 
     public static Command Create()
     {
-        var rabbitMq = new Option<Uri>("--rabbitmq")
-        {
-            Description = "The broker, amqp://user:pass@host:port/vhost (RABBITMQ_URL when omitted, else amqp://guest:guest@localhost:5672/).",
-            HelpName = "url",
-            DefaultValueFactory = _ => new Uri(Environment.GetEnvironmentVariable("RABBITMQ_URL") is { Length: > 0 } url ? url : "amqp://guest:guest@localhost:5672/"),
-            CustomParser = result =>
-            {
-                var text = result.Tokens.Count == 1 ? result.Tokens[0].Value : "";
-                if (Uri.TryCreate(text, UriKind.Absolute, out var uri) && uri.Scheme is "amqp" or "amqps")
-                {
-                    return uri;
-                }
-
-                result.AddError($"--rabbitmq must be an amqp:// or amqps:// URL, e.g. amqp://guest:guest@localhost:5672/; got '{text}'.");
-                return null;
-            },
-        };
+        var rabbitMq = CommonOptions.Amqp("--rabbitmq",
+            "The broker, amqp://user:pass@host:port/vhost (RABBITMQ_URL when omitted, else amqp://guest:guest@localhost:5672/).");
+        rabbitMq.DefaultValueFactory = _ =>
+            new Uri(Environment.GetEnvironmentVariable("RABBITMQ_URL") is { Length: > 0 } url ? url : "amqp://guest:guest@localhost:5672/");
         var file = new Option<string>("--file", "-f")
         {
             Description = "A registration as JSON (the guide's payload); '-' reads standard input. Field options override its fields.",
