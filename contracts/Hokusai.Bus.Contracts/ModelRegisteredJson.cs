@@ -119,12 +119,3 @@ public static class ModelRegisteredJson
 [JsonSourceGenerationOptions(
     WriteIndented = false,
     NumberHandling = JsonNumberHandling.Strict)]
-[JsonSerializable(typeof(ModelRegistered))]
-internal sealed partial class ContractsJsonContext : JsonSerializerContext
-{
-    // Relaxed escaping keeps non-ASCII text readable in the body; receivers verify the raw bytes anyway.
-    public static ContractsJsonContext Body { get; } = new(new JsonSerializerOptions
-    {
-        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-    });
-}

@@ -27,7 +27,7 @@ internal static class HostTelemetry
             .ConfigureResource(resource => resource.AddService(builder.Configuration["OTEL_SERVICE_NAME"] ?? "hokusai-bus-host"))
             .WithMetrics(metrics =>
             {
-                metrics.AddMeter(HokusaiTopology.MeterName).AddPrometheusExporter();
+                metrics.AddMeter(HokusaiNames.MeterName).AddPrometheusExporter();
                 if (otlp)
                 {
                     metrics.AddOtlpExporter();
@@ -36,7 +36,7 @@ internal static class HostTelemetry
         if (otlp)
         {
             telemetry.WithTracing(tracing => tracing
-                .AddSource(MassTransitSource, HokusaiTopology.ActivitySourceName, Ingest.IngestEndpoint.ActivitySourceName)
+                .AddSource(MassTransitSource, HokusaiNames.ActivitySourceName, Ingest.IngestEndpoint.ActivitySourceName)
                 .AddHttpClientInstrumentation()
                 .AddOtlpExporter());
         }

@@ -17,7 +17,7 @@ namespace Hokusai.Bus.Cli.Commands;
 /// </summary>
 internal static class PublishCommand
 {
-    public const string Exchange = HokusaiTopology.ModelRegisteredExchange;
+    public const string Exchange = HokusaiNames.ModelRegisteredExchange;
 
     public static Command Create()
     {

@@ -9,45 +9,6 @@ using Microsoft.Extensions.Logging;
 
 namespace Hokusai.Bus.Cli.Receiving;
 
-/// <summary>How the local receiver misbehaves on purpose, to watch the sender's retries and circuit breaker.</summary>
-/// <param name="FailFirst">Answer 500 to this many first webhook requests, before looking at them.</param>
-/// <param name="DownFor">Answer 503 to every webhook request for this long after starting.</param>
-/// <param name="Status">Answer this status instead of a 2xx (after verifying and de-duplicating).</param>
-/// <param name="Delay">Wait this long before answering each request.</param>
-internal sealed record ReceiverBehaviour(int FailFirst = 0, TimeSpan DownFor = default, int? Status = null, TimeSpan Delay = default)
-{
-    public static ReceiverBehaviour Normal { get; } = new();
-}
-
-/// <summary>What the receiver did with one request.</summary>
-internal enum ReceiptKind
-{
-    /// <summary>Verified, new key: the handler ran.</summary>
-    Delivered,
-
-    /// <summary>Verified, key already processed: answered <c>already_processed</c> without running the handler.</summary>
-    Duplicate,
-
-    /// <summary>Refused by the receiver library: bad signature (401), not a registration (400), in progress (409)...</summary>
-    Refused,
-
-    /// <summary>Answered 500 on purpose (<see cref="ReceiverBehaviour.FailFirst"/>).</summary>
-    SimulatedFailure,
-
-    /// <summary>Answered 503 on purpose (<see cref="ReceiverBehaviour.DownFor"/>).</summary>
-    SimulatedDown,
-}
-
-/// <summary>One request as the receiver saw it.</summary>
-internal sealed record Receipt(
-    int Number,
-    ReceiptKind Kind,
-    int Status,
-    string? IdempotencyKey,
-    string? ModelId,
-    bool? SignatureValid,
-    string Detail);
-
 /// <summary>
 /// A webhook receiver on 127.0.0.1 built with Hokusai.Bus.Receiver (<c>AddHokusaiWebhookReceiver</c> +
 /// <c>MapHokusaiWebhook</c>): it verifies X-Hokusai-Signature over the raw body and de-duplicates by idempotency key.

@@ -15,7 +15,7 @@ internal sealed class IngestMetrics
 
     public IngestMetrics(IMeterFactory meters)
     {
-        var meter = meters.Create(HokusaiTopology.MeterName);
+        var meter = meters.Create(HokusaiNames.MeterName);
         _accepted = meter.CreateCounter<long>("ingest_accepted", description: "Registrations POSTed to /ingest and confirmed by RabbitMQ");
         _refused = meter.CreateCounter<long>("ingest_refused",
             description: "POSTs to /ingest refused, by reason: signature, size, slow_body, field, not_a_registration, broker");

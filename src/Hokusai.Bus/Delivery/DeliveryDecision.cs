@@ -1,10 +1,16 @@
 namespace Hokusai.Bus;
 
-/// <summary>What became of one delivery in this host.</summary>
+/// <summary>What becomes of a delivery after an attempt (<see cref="DeliveryRules.Decide"/>) or a hold.</summary>
 internal enum DeliveryDecisionKind
 {
     /// <summary>The endpoint answered 2xx.</summary>
     Delivered,
+
+    /// <summary>A counted attempt failed: retry after the backoff (<see cref="DeliveryDecision.Delay"/>), here if it fits in the hold.</summary>
+    Retry,
+
+    /// <summary>Retries spent or a trial failed, and nothing shows the endpoint is up: try again after the recovery time, here if it fits.</summary>
+    Wait,
 
     /// <summary>Wait <see cref="DeliveryDecision.Delay"/> in RabbitMQ, then try again with the history carried in headers.</summary>
     Later,
@@ -16,18 +22,14 @@ internal enum DeliveryDecisionKind
     Rejected,
 }
 
-/// <summary>The outcome of <see cref="WebhookDelivery.DeliverAsync"/>.</summary>
+/// <summary>A decision about one message, with its history as it now stands.</summary>
 internal readonly record struct DeliveryDecision(
-    DeliveryDecisionKind Kind, DeliveryHistory History, TimeSpan Delay, WebhookDeliveryException? Failure)
+    DeliveryDecisionKind Kind, DeliveryHistory History, TimeSpan Delay = default, WebhookDeliveryException? Failure = null)
 {
+    /// <summary>Whether the message is done with in this host (delivered, to <c>_error</c>, or to RabbitMQ to wait).</summary>
+    public bool IsFinal => Kind is not (DeliveryDecisionKind.Retry or DeliveryDecisionKind.Wait);
 
-    public static DeliveryDecision Delivered(DeliveryHistory history) => new(DeliveryDecisionKind.Delivered, history, default, null);
-
-    public static DeliveryDecision LaterBy(TimeSpan delay, DeliveryHistory history) => new(DeliveryDecisionKind.Later, history, delay, null);
-
-    public static DeliveryDecision DeadLetter(DeliveryHistory history, WebhookDeliveryException failure) =>
-        new(DeliveryDecisionKind.DeadLetter, history, default, failure);
-
-    public static DeliveryDecision Rejected(DeliveryHistory history, WebhookDeliveryException failure) =>
-        new(DeliveryDecisionKind.Rejected, history, default, failure);
+    /// <summary>This decision's wait, moved to RabbitMQ: the copy in the delay queue counts one more redelivery.</summary>
+    public DeliveryDecision InRabbitMq() => new(DeliveryDecisionKind.Later,
+        History with { Redeliveries = History.Redeliveries + 1 }, Delay > TimeSpan.Zero ? Delay : TimeSpan.FromMilliseconds(1));
 }

@@ -7,7 +7,7 @@ namespace Hokusai.Bus;
 
 /// <summary>
 /// What has happened to one message so far, carried in its headers through every redelivery, host restart, channel
-/// closure and requeue, so that its retry schedule never restarts and it can never loop forever.
+/// closure and requeue, so that its retry schedule never starts over.
 /// </summary>
 /// <param name="Attempts">Attempts that counted against <c>WEBHOOK_MAX_RETRIES</c> (a failed half-open trial does not).</param>
 /// <param name="FirstAttemptAt">When the first attempt was made.</param>
@@ -34,8 +34,6 @@ internal sealed record DeliveryHistory(
     public const string LastReasonHeader = "Hokusai-Last-Reason";
     public const string RedeliveriesHeader = "Hokusai-Redeliveries";
     public const string RequestsHeader = "Hokusai-Requests";
-
-    public static DeliveryHistory None { get; } = new();
 
     /// <summary>The history in <paramref name="headers"/>; a header that is missing or unreadable reads as unknown.</summary>
     public static DeliveryHistory From(Headers headers)
@@ -72,6 +70,9 @@ internal sealed record DeliveryHistory(
             yield return new(LastReasonHeader, reason);
         }
     }
+
+    /// <summary>This history after the attempt made at <paramref name="at"/> succeeded.</summary>
+    public DeliveryHistory Succeeded(DateTimeOffset at) => this with { Requests = Requests + 1, FirstAttemptAt = FirstAttemptAt ?? at };
 
     /// <summary>This history after a failed attempt that <paramref name="counts"/> (or not: a failed trial).</summary>
     public DeliveryHistory Failed(DateTimeOffset at, string reason, bool counts) => this with

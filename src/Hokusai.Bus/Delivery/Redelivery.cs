@@ -26,17 +26,11 @@ internal static class Redelivery
     private static readonly TimeSpan Unused = TimeSpan.FromMinutes(10);
 
     /// <summary>Sends the copy and waits for the broker's confirm.</summary>
-    public static Task LaterAsync<T>(
-        ConsumeContext<T> context, TimeSpan delay, IEnumerable<KeyValuePair<string, string>> headers)
-        where T : class =>
-        LaterAsync(context, delay, headers, context.CancellationToken);
-
-    /// <summary>As above, with the token the send and the confirm are bounded by.</summary>
     public static async Task LaterAsync<T>(
-        ConsumeContext<T> context, TimeSpan delay, IEnumerable<KeyValuePair<string, string>> headers,
-        CancellationToken cancellationToken)
+        ConsumeContext<T> context, TimeSpan delay, IEnumerable<KeyValuePair<string, string>> headers)
         where T : class
     {
+        var cancellationToken = context.CancellationToken;
         var milliseconds = Quantize(delay);
         if (context.ReceiveContext is RabbitMqReceiveContext received
             && context.ReceiveContext.TryGetPayload<ChannelContext>(out var channel))

@@ -4,7 +4,7 @@ using MassTransit;
 namespace Hokusai.Bus;
 
 /// <summary>
-/// The span around one registration's delivery (<see cref="HokusaiTopology.ActivitySourceName"/>), parent of every HTTP
+/// The span around one registration's delivery (<see cref="HokusaiNames.ActivitySourceName"/>), parent of every HTTP
 /// attempt, so the receiver's <c>traceparent</c> continues the producer's trace. MassTransit 8.5 continues a trace only
 /// from its own <c>MT-Activity-Id</c> header (what .NET producers send); a producer instrumented with OpenTelemetry in
 /// another language sends W3C <c>traceparent</c>, so for that message this span takes it as its parent and links
@@ -16,7 +16,7 @@ internal static class DeliveryActivity
     private const string TraceParent = "traceparent";
     private const string TraceState = "tracestate";
 
-    private static readonly ActivitySource Source = new(HokusaiTopology.ActivitySourceName);
+    private static readonly ActivitySource Source = new(HokusaiNames.ActivitySourceName);
 
     public static Activity? Start(ConsumeContext context, string endpoint)
     {

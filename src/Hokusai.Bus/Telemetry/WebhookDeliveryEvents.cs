@@ -77,19 +77,6 @@ public sealed record WebhookFiltered(string Url, string IdempotencyKey, string R
 public sealed record WebhookBreakerChanged(string Url, WebhookCircuitState From, WebhookCircuitState To)
     : WebhookDeliveryEvent(Url);
 
-/// <summary>A circuit breaker's state, as <c>webhook_circuit_breaker_state</c> exports it.</summary>
-public enum WebhookCircuitState
-{
-    /// <summary>Requests flow.</summary>
-    Closed = 0,
-
-    /// <summary>No request is sent until the recovery time has passed.</summary>
-    Open = 1,
-
-    /// <summary>One trial request is in flight; its outcome closes or reopens the breaker.</summary>
-    HalfOpen = 2,
-}
-
 /// <summary>
 /// Receives every <see cref="WebhookDeliveryEvent"/>, synchronously, on the delivering thread: keep it quick and never
 /// throw. Register it in DI (<c>services.AddSingleton&lt;IWebhookDeliveryListener, MyListener&gt;()</c>).

@@ -47,7 +47,7 @@ public sealed class ReadmeOtlpTests
         {
             InstrumentPublished = (instrument, _) =>
             {
-                if (instrument.Meter.Name == HokusaiTopology.MeterName)
+                if (instrument.Meter.Name == HokusaiNames.MeterName)
                 {
                     names.Add(instrument.Name);
                 }

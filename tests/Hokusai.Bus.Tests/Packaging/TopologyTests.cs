@@ -13,7 +13,7 @@ public sealed class TopologyTests
         // the contract type would change MassTransit's name and strand both, so this fails first.
         var topology = RabbitMqBusFactory.CreateMessageTopology();
 
-        Assert.Equal(HokusaiTopology.ModelRegisteredExchange, topology.GetMessageTopology<ModelRegistered>().EntityName);
-        Assert.Equal("Hokusai.Bus.Contracts:ModelRegistered", HokusaiTopology.ModelRegisteredExchange);
+        Assert.Equal(HokusaiNames.ModelRegisteredExchange, topology.GetMessageTopology<ModelRegistered>().EntityName);
+        Assert.Equal("Hokusai.Bus.Contracts:ModelRegistered", HokusaiNames.ModelRegisteredExchange);
     }
 }

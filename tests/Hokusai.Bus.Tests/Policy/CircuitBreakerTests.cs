@@ -17,6 +17,10 @@ public sealed class CircuitBreakerTests
     private readonly List<(WebhookCircuitState From, WebhookCircuitState To)> _transitions = [];
     private readonly WebhookCircuitBreaker _breaker;
 
+    /// <summary>A permit with no limit on the wait.</summary>
+    private async ValueTask<WebhookCircuitBreaker.Permit> Acquire(CancellationToken cancellationToken) =>
+        (await _breaker.AcquireAsync(Timeout.InfiniteTimeSpan, cancellationToken))!.Value;
+
     public CircuitBreakerTests()
     {
         _breaker = new WebhookCircuitBreaker(Threshold, Recovery, _time, (from, to) =>
@@ -33,7 +37,7 @@ public sealed class CircuitBreakerTests
     {
         for (var i = 0; i < 10; i++)
         {
-            var acquiring = _breaker.AcquireAsync(CancellationToken.None);
+            var acquiring = Acquire(CancellationToken.None);
 
             Assert.True(acquiring.IsCompletedSuccessfully, "a closed breaker must not make a caller wait");
             Assert.False((await acquiring).IsTrial);
@@ -56,7 +60,7 @@ public sealed class CircuitBreakerTests
 
         Assert.Equal(WebhookCircuitState.Open, _breaker.State);
         Assert.Equal([(WebhookCircuitState.Closed, WebhookCircuitState.Open)], Transitions());
-        Assert.False(_breaker.AcquireAsync(CancellationToken.None).IsCompleted, "an open breaker gave a permit at once");
+        Assert.False(Acquire(CancellationToken.None).IsCompleted, "an open breaker gave a permit at once");
     }
 
     [Fact]
@@ -76,7 +80,7 @@ public sealed class CircuitBreakerTests
         }
 
         Assert.Equal(WebhookCircuitState.Closed, _breaker.State);
-        Assert.True(_breaker.AcquireAsync(CancellationToken.None).IsCompletedSuccessfully);
+        Assert.True(Acquire(CancellationToken.None).IsCompletedSuccessfully);
 
         Fail();
         Assert.Equal(WebhookCircuitState.Open, _breaker.State);
@@ -87,7 +91,7 @@ public sealed class CircuitBreakerTests
     {
         Open();
 
-        var waiting = _breaker.AcquireAsync(CancellationToken.None).AsTask();
+        var waiting = Acquire(CancellationToken.None).AsTask();
         await SettleAsync();
         Assert.False(waiting.IsCompleted, "a permit was given right after the breaker opened");
 
@@ -109,7 +113,7 @@ public sealed class CircuitBreakerTests
         Open();
         _time.Advance(Recovery);
 
-        var acquiring = _breaker.AcquireAsync(CancellationToken.None);
+        var acquiring = Acquire(CancellationToken.None);
 
         Assert.True(acquiring.IsCompletedSuccessfully);
         Assert.True((await acquiring).IsTrial);
@@ -120,8 +124,8 @@ public sealed class CircuitBreakerTests
     {
         var trial = OpenAndTakeTrial();
 
-        var second = _breaker.AcquireAsync(CancellationToken.None).AsTask();
-        var third = _breaker.AcquireAsync(CancellationToken.None).AsTask();
+        var second = Acquire(CancellationToken.None).AsTask();
+        var third = Acquire(CancellationToken.None).AsTask();
         _time.Advance(Recovery * 3);
         await SettleAsync();
 
@@ -143,7 +147,7 @@ public sealed class CircuitBreakerTests
         _breaker.Record(trial, success: true);
 
         Assert.Equal(WebhookCircuitState.Closed, _breaker.State);
-        var next = _breaker.AcquireAsync(CancellationToken.None);
+        var next = Acquire(CancellationToken.None);
         Assert.True(next.IsCompletedSuccessfully);
         Assert.False((await next).IsTrial);
 
@@ -165,7 +169,7 @@ public sealed class CircuitBreakerTests
         var trial = PermitAtOnce();
         Assert.True(trial.IsTrial);
 
-        var waiting = _breaker.AcquireAsync(CancellationToken.None).AsTask();
+        var waiting = Acquire(CancellationToken.None).AsTask();
         _breaker.Record(trial, success: false);
         await SettleAsync();
 
@@ -185,7 +189,7 @@ public sealed class CircuitBreakerTests
     public async Task An_abandoned_trial_lets_the_next_caller_become_the_trial_without_another_recovery_time()
     {
         var trial = OpenAndTakeTrial();
-        var waiting = _breaker.AcquireAsync(CancellationToken.None).AsTask();
+        var waiting = Acquire(CancellationToken.None).AsTask();
         await SettleAsync();
         Assert.False(waiting.IsCompleted);
 
@@ -196,7 +200,7 @@ public sealed class CircuitBreakerTests
         Assert.Equal(WebhookCircuitState.HalfOpen, _breaker.State);
 
         // Still only one trial at a time.
-        var another = _breaker.AcquireAsync(CancellationToken.None).AsTask();
+        var another = Acquire(CancellationToken.None).AsTask();
         await SettleAsync();
         Assert.False(another.IsCompleted, "a second trial was given after an abandoned one");
 
@@ -235,7 +239,7 @@ public sealed class CircuitBreakerTests
     {
         Open();
         using var cancellation = new CancellationTokenSource();
-        var waiting = _breaker.AcquireAsync(cancellation.Token).AsTask();
+        var waiting = Acquire(cancellation.Token).AsTask();
         await SettleAsync();
         Assert.False(waiting.IsCompleted);
 
@@ -250,7 +254,7 @@ public sealed class CircuitBreakerTests
     {
         var trial = OpenAndTakeTrial();
         using var cancellation = new CancellationTokenSource();
-        var waiting = _breaker.AcquireAsync(cancellation.Token).AsTask();
+        var waiting = Acquire(cancellation.Token).AsTask();
         await SettleAsync();
         Assert.False(waiting.IsCompleted);
 
@@ -273,7 +277,7 @@ public sealed class CircuitBreakerTests
     /// <summary>A permit that must be given without waiting (fails instead of hanging on fake time).</summary>
     private WebhookCircuitBreaker.Permit PermitAtOnce()
     {
-        var acquiring = _breaker.AcquireAsync(CancellationToken.None);
+        var acquiring = Acquire(CancellationToken.None);
         Assert.True(acquiring.IsCompletedSuccessfully, $"expected a permit at once; the breaker is {_breaker.State}");
         return acquiring.Result;
     }

@@ -4,42 +4,6 @@ using Spectre.Console;
 
 namespace Hokusai.Bus.Cli;
 
-/// <summary>The tool's exit codes.</summary>
-internal static class ExitCodes
-{
-    /// <summary>Done: delivered, valid, healthy.</summary>
-    public const int Success = 0;
-
-    /// <summary>The command ran and the answer is no: invalid signature, unhealthy, not delivered, an error.</summary>
-    public const int Failure = 1;
-
-    /// <summary>Bad arguments: the message and the usage are printed.</summary>
-    public const int Usage = 2;
-}
-
-/// <summary>Bad arguments found after parsing (e.g. a payload file that is not a registration): exit code 2.</summary>
-internal sealed class UsageException(string message) : Exception(message);
-
-/// <summary>Console set-up shared by every command.</summary>
-internal static class Terminal
-{
-    public static void Configure()
-    {
-        if (Console.IsOutputRedirected)
-        {
-            // Piped or captured output: wide enough that keys and reasons are never wrapped mid-word.
-            AnsiConsole.Profile.Width = 512;
-        }
-    }
-
-    /// <summary>An error line on stderr.</summary>
-    public static void Error(string message) => Console.Error.WriteLine("Error: " + message);
-
-    public static string Seconds(TimeSpan value) => value.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture);
-
-    public static string Ms(double value) => value.ToString("0.0", CultureInfo.InvariantCulture);
-}
-
 /// <summary>Options and parsers shared by several commands.</summary>
 internal static class CommonOptions
 {

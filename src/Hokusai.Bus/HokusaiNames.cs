@@ -2,8 +2,8 @@ using Hokusai.Bus.Contracts;
 
 namespace Hokusai.Bus;
 
-/// <summary>The names ops and producers rely on: the exchange registrations are published to, the meter's and the ActivitySource's names.</summary>
-public static class HokusaiTopology
+/// <summary>The names ops and producers rely on: the exchange registrations are published to, the meter's and the ActivitySource's.</summary>
+public static class HokusaiNames
 {
     /// <summary>
     /// The fanout exchange <see cref="ModelRegistered"/> is published to and every Hokusai queue is bound to: MassTransit's

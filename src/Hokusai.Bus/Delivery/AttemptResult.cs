@@ -13,10 +13,6 @@ internal readonly record struct AttemptResult(WebhookAttemptKind Kind, int? Stat
     /// </summary>
     public bool IsPermanent => StatusCode is 413 or 431;
 
-    /// <summary>No request was made: the breaker stayed open longer than the hold allows.</summary>
-    public static AttemptResult NotSent { get; } =
-        new(WebhookAttemptKind.NotSent, null, null, "not sent: the circuit breaker is open");
-
     public static AttemptResult FromResponse(HttpStatusCode status, TimeSpan? retryAfter) =>
         new((int)status is >= 200 and < 300 ? WebhookAttemptKind.Accepted : WebhookAttemptKind.Refused,
             (int)status, retryAfter, $"HTTP {(int)status} ({status})");

@@ -2,8 +2,8 @@ namespace Hokusai.Bus;
 
 /// <summary>
 /// A consecutive-failure breaker for one webhook destination. Unlike a breaker that fails calls fast, callers
-/// <em>wait</em> for a permit: while it is open no request is made and no retry is used up, and the message stays
-/// unacknowledged in RabbitMQ (the rest stay ready in the queue) until the endpoint recovers.
+/// <em>wait</em> for a permit, for as long as they choose: while it is open no request is made and no retry is used up.
+/// A message waits here no longer than its hold allows, then in a RabbitMQ delay queue (see <see cref="WebhookDelivery"/>).
 /// </summary>
 internal sealed class WebhookCircuitBreaker
 {
@@ -78,15 +78,9 @@ internal sealed class WebhookCircuitBreaker
 
     /// <summary>
     /// Completes when a request may be sent: at once while closed; after the recovery time, for exactly one trial,
-    /// once it is open; otherwise when the trial's outcome is known. The caller must report the outcome of every
-    /// permit through <see cref="Record"/> or give it back with <see cref="Abandon"/>.
-    /// </summary>
-    public async ValueTask<Permit> AcquireAsync(CancellationToken cancellationToken) =>
-        (await AcquireAsync(Timeout.InfiniteTimeSpan, cancellationToken).ConfigureAwait(false))!.Value;
-
-    /// <summary>
-    /// As <see cref="AcquireAsync(CancellationToken)"/>, but waits at most <paramref name="maxWait"/>
-    /// (<see cref="Timeout.InfiniteTimeSpan"/>: no limit); null when no permit came within it.
+    /// once it is open; otherwise when the trial's outcome is known; null when no permit came within
+    /// <paramref name="maxWait"/> (<see cref="Timeout.InfiniteTimeSpan"/>: no limit). The caller must report the outcome
+    /// of every permit through <see cref="Record"/> or give it back with <see cref="Abandon"/>.
     /// </summary>
     public async ValueTask<Permit?> AcquireAsync(TimeSpan maxWait, CancellationToken cancellationToken)
     {

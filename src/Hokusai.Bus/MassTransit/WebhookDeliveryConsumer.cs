@@ -33,8 +33,7 @@ internal sealed class WebhookDeliveryConsumer(WebhookEndpoint endpoint) : IConsu
             case DeliveryDecisionKind.Delivered:
                 return;
             case DeliveryDecisionKind.Later:
-                var history = decision.History with { Redeliveries = decision.History.Redeliveries + 1 };
-                await Redelivery.LaterAsync(context, decision.Delay, history.ToHeaders()).ConfigureAwait(false);
+                await Redelivery.LaterAsync(context, decision.Delay, decision.History.ToHeaders()).ConfigureAwait(false);
                 return;
             default:
                 throw decision.Failure!;

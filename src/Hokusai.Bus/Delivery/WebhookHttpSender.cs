@@ -17,11 +17,10 @@ internal sealed class WebhookHttpSender(IHttpClientFactory httpClients, TimeProv
         .GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0");
 
     /// <summary>
-    /// Sends <paramref name="delivery"/> once, limited to <paramref name="timeout"/>. HTTP failures, time-outs and
-    /// connection errors come back as a failed <see cref="AttemptResult"/>; only the caller's cancellation throws.
+    /// Sends <paramref name="delivery"/> once. HTTP failures and connection errors come back as a failed
+    /// <see cref="AttemptResult"/>; cancellation (the caller's, or the attempt's time-out) throws.
     /// </summary>
-    public async Task<AttemptResult> SendAsync(
-        Uri url, WebhookDeliveryRequest delivery, TimeSpan timeout, CancellationToken cancellationToken)
+    public async Task<AttemptResult> SendAsync(Uri url, WebhookDeliveryRequest delivery, CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, url);
         request.Content = new ReadOnlyMemoryContent(delivery.Body);
@@ -36,21 +35,15 @@ internal sealed class WebhookHttpSender(IHttpClientFactory httpClients, TimeProv
             request.Headers.TryAddWithoutValidation(StandardWebhookHeaders.Signature, standard.Signature);
         }
 
-        using var attemptTimeout = new CancellationTokenSource(timeout, time);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, attemptTimeout.Token);
         try
         {
             var client = httpClients.CreateClient(HttpClientName);
             using var response = await client
-                .SendAsync(request, HttpCompletionOption.ResponseHeadersRead, linked.Token)
+                .SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken)
                 .ConfigureAwait(false);
             return AttemptResult.FromResponse(response.StatusCode, RetryAfter(response));
         }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-            return AttemptResult.TimedOut(timeout);
-        }
-        catch (HttpRequestException e)
+        catch (HttpRequestException e) when (!cancellationToken.IsCancellationRequested)
         {
             return AttemptResult.ConnectionError(e);
         }

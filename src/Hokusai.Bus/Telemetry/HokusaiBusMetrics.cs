@@ -8,7 +8,7 @@ namespace Hokusai.Bus;
 /// </summary>
 internal sealed class HokusaiBusMetrics : IWebhookDeliveryListener
 {
-    public const string MeterName = HokusaiTopology.MeterName;
+    public const string MeterName = HokusaiNames.MeterName;
 
     private readonly Counter<long> _success;
     private readonly Counter<long> _failure;

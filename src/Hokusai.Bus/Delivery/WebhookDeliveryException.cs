@@ -1,8 +1,9 @@
 namespace Hokusai.Bus;
 
 /// <summary>
-/// Every attempt to deliver a registration failed. MassTransit moves the message to the <c>_error</c> queue with this
-/// message (attempt count and last reason) in its <c>MT-Fault-Message</c> header.
+/// A registration goes to <c>_error</c>: its retries are spent while the endpoint accepts other deliveries, or the
+/// endpoint refused the message itself (413, 431). MassTransit moves it there with this message (attempt count and
+/// last reason) in its <c>MT-Fault-Message</c> header.
 /// </summary>
 public sealed class WebhookDeliveryException : Exception
 {
