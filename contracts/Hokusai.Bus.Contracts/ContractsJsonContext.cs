@@ -4,6 +4,9 @@ using System.Text.Json.Serialization;
 
 namespace Hokusai.Bus.Contracts;
 
+[JsonSourceGenerationOptions(
+    WriteIndented = false,
+    NumberHandling = JsonNumberHandling.Strict)]
 [JsonSerializable(typeof(ModelRegistered))]
 internal sealed partial class ContractsJsonContext : JsonSerializerContext
 {

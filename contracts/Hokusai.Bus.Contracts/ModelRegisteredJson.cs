@@ -115,7 +115,3 @@ public static class ModelRegisteredJson
         JsonSerializer.Deserialize(utf8Json, ContractsJsonContext.Body.ModelRegistered)
         ?? throw new JsonException("The payload is JSON null, not a model registration object.");
 }
-
-[JsonSourceGenerationOptions(
-    WriteIndented = false,
-    NumberHandling = JsonNumberHandling.Strict)]
