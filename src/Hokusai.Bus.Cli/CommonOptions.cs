@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using Spectre.Console;
 
 namespace Hokusai.Bus.Cli;
 

@@ -1,7 +1,6 @@
 using System.Net.Mime;
 using Hokusai.Bus.Contracts;
 using MassTransit;
-using MassTransit.Serialization;
 
 namespace Hokusai.Bus;
 

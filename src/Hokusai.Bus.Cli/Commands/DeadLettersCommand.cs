@@ -3,7 +3,6 @@ using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Hokusai.Bus.Operations;
-using Hokusai.Bus.Contracts;
 
 namespace Hokusai.Bus.Cli.Commands;
 

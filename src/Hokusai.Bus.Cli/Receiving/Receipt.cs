@@ -1,4 +1,3 @@
-using System.Net;
 using Hokusai.Bus.Contracts;
 using Hokusai.Bus.Receiver;
 using Microsoft.AspNetCore.Builder;

@@ -1,4 +1,3 @@
-using Hokusai.Bus.Contracts;
 using MassTransit;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
