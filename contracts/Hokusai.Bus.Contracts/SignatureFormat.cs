@@ -1,5 +1,3 @@
-using System.Text;
-
 namespace Hokusai.Bus.Contracts;
 
 /// <summary>How <see cref="WebhookSigner"/> writes the signature header.</summary>

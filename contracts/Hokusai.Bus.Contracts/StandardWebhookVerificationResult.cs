@@ -1,6 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
-
 namespace Hokusai.Bus.Contracts;
 
 /// <summary>The outcome of <see cref="StandardWebhookVerifier.VerifyDetailed"/>.</summary>

@@ -1,5 +1,3 @@
-using System.Text;
-
 namespace Hokusai.Bus.Contracts;
 
 /// <summary>The HTTP headers of a webhook delivery.</summary>

@@ -7,22 +7,8 @@ namespace Hokusai.Bus.Cli;
 internal static class CommonOptions
 {
     /// <summary>An amqp:// or amqps:// URL option, refused with a one-line error naming it otherwise.</summary>
-    public static Option<Uri> Amqp(string name, string description) => new(name)
-    {
-        Description = description,
-        HelpName = "url",
-        CustomParser = result =>
-        {
-            var text = result.Tokens.Count == 1 ? result.Tokens[0].Value : "";
-            if (Uri.TryCreate(text, UriKind.Absolute, out var uri) && uri.Scheme is "amqp" or "amqps")
-            {
-                return uri;
-            }
-
-            result.AddError($"{name} must be an amqp:// or amqps:// URL, e.g. amqp://guest:guest@localhost:5672/; got '{text}'.");
-            return null;
-        },
-    };
+    public static Option<Uri> Amqp(string name, string description) =>
+        UrlOption(name, description, ["amqp", "amqps"], "an amqp:// or amqps:// URL, e.g. amqp://guest:guest@localhost:5672/");
 
     public const string SecretVariable = "WEBHOOK_SECRET";
 
@@ -50,20 +36,26 @@ internal static class CommonOptions
 
     /// <summary>An absolute http(s) URL option.</summary>
     public static Option<Uri> Url(
-        string name, string description, bool required = true, string example = "http://127.0.0.1:8080/api/models/ready") => new(name)
+        string name, string description, bool required = true, string example = "http://127.0.0.1:8080/api/models/ready")
+    {
+        var option = UrlOption(name, description, ["http", "https"], $"an absolute http or https URL, e.g. {example}");
+        option.Required = required;
+        return option;
+    }
+
+    private static Option<Uri> UrlOption(string name, string description, string[] schemes, string expected) => new(name)
     {
         Description = description,
-        Required = required,
         HelpName = "url",
         CustomParser = result =>
         {
             var text = result.Tokens.Count == 1 ? result.Tokens[0].Value : "";
-            if (Uri.TryCreate(text, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https")
+            if (Uri.TryCreate(text, UriKind.Absolute, out var uri) && schemes.Contains(uri.Scheme))
             {
                 return uri;
             }
 
-            result.AddError($"{name} must be an absolute http or https URL, e.g. {example}; got '{text}'.");
+            result.AddError($"{name} must be {expected}; got '{text}'.");
             return null;
         },
     };

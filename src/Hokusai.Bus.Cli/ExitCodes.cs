@@ -1,6 +1,3 @@
-using System.Globalization;
-using Spectre.Console;
-
 namespace Hokusai.Bus.Cli;
 
 /// <summary>The tool's exit codes.</summary>

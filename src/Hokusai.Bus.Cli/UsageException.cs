@@ -1,6 +1,3 @@
-using System.Globalization;
-using Spectre.Console;
-
 namespace Hokusai.Bus.Cli;
 
 /// <summary>Bad arguments found after parsing (e.g. a payload file that is not a registration): exit code 2.</summary>

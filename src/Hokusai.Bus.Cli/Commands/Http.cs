@@ -1,8 +1,3 @@
-using System.Globalization;
-using System.Net.Http.Headers;
-using System.Text;
-using Hokusai.Bus.Contracts;
-
 namespace Hokusai.Bus.Cli.Commands;
 
 /// <summary>HTTP for the probing commands: no redirects followed (a 3xx is an answer), one overall timeout.</summary>

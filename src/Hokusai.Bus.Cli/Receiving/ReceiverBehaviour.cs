@@ -1,11 +1,3 @@
-using Hokusai.Bus.Contracts;
-using Hokusai.Bus.Receiver;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
-
 namespace Hokusai.Bus.Cli.Receiving;
 
 /// <summary>How the local receiver misbehaves on purpose, to watch the sender's retries and circuit breaker.</summary>
