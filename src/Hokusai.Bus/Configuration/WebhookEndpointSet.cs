@@ -18,13 +18,13 @@ internal sealed class WebhookEndpointSet
 
     public WebhookEndpointSet(
         IOptionsMonitor<HokusaiWebhookOptions> options,
-        IConfiguration? configuration,
         WebhookHttpSender sender,
         WebhookDeliveryTelemetry telemetry,
         TimeProvider time,
         HokusaiBusMetrics? metrics = null,
         IHostApplicationLifetime? lifetime = null,
-        HoldLimit? holdLimit = null)
+        HoldLimit? holdLimit = null,
+        IConfiguration? configuration = null)
     {
         HoldLimit = holdLimit ?? new HoldLimit(time);
         _stopping = CancellationTokenSource.CreateLinkedTokenSource(lifetime?.ApplicationStopping ?? CancellationToken.None);

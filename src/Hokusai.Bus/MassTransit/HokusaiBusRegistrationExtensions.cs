@@ -49,15 +49,8 @@ public static class HokusaiBusRegistrationExtensions
             });
 
         services.TryAddSingleton<WebhookHttpSender>();
-        services.TryAddSingleton(sp => new WebhookEndpointSet(
-            sp.GetRequiredService<IOptionsMonitor<HokusaiWebhookOptions>>(),
-            sp.GetService<IConfiguration>(),
-            sp.GetRequiredService<WebhookHttpSender>(),
-            sp.GetRequiredService<WebhookDeliveryTelemetry>(),
-            sp.GetRequiredService<TimeProvider>(),
-            sp.GetRequiredService<HokusaiBusMetrics>(),
-            sp.GetService<Microsoft.Extensions.Hosting.IHostApplicationLifetime>(),
-            new HoldLimit(sp.GetRequiredService<TimeProvider>())));
+        services.TryAddSingleton<HoldLimit>();
+        services.TryAddSingleton<WebhookEndpointSet>();
         services.TryAddSingleton(HokusaiSettingNames.Keys);
         services.TryAddSingleton<AcknowledgementTimeouts>();
         services.TryAddSingleton(sp => sp.GetRequiredService<WebhookEndpointSet>().Default);
