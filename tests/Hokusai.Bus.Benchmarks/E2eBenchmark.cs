@@ -133,27 +133,29 @@ internal static class E2eBenchmark
         return report.Failures.Count == 0 ? 0 : 1;
     }
 
+    /// <summary>Until the broker answers again: its management API, and a connection on its AMQP port.</summary>
     private static async Task WaitForBrokerAsync()
     {
-        var deadline = Stopwatch.StartNew();
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
         http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue(
             "Basic", Convert.ToBase64String("guest:guest"u8.ToArray()));
-        while (deadline.Elapsed < TimeSpan.FromMinutes(2))
+        await RabbitMqManagement.Eventually(async () =>
         {
-            await Task.Delay(2_000);
             try
             {
-                if ((await http.GetAsync(new Uri(Services.ManagementUrl, "api/overview"))).IsSuccessStatusCode)
+                if (!(await http.GetAsync(new Uri(Services.ManagementUrl, "api/overview"))).IsSuccessStatusCode)
                 {
-                    await Task.Delay(3_000);
-                    return;
+                    return false;
                 }
+
+                await using var connection = await new RabbitMQ.Client.ConnectionFactory { Uri = Services.AmqpUrl() }.CreateConnectionAsync();
+                return connection.IsOpen;
             }
-            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException or RabbitMQ.Client.Exceptions.BrokerUnreachableException)
             {
+                return false;
             }
-        }
+        }, TimeSpan.FromMinutes(2), "RabbitMQ to answer again");
     }
 
     private static async Task<LiveResult> RunLiveAsync(
