@@ -213,25 +213,17 @@ public sealed partial class GuideSettings
                 continue;
             }
 
-            try
+            if (!SettingValues.TryReadSecretFile(path, out var text, out var problem))
             {
-                var text = File.ReadAllText(path).TrimEnd('\r', '\n');
-                values[variable] = variable.EndsWith("_ROTATION_SECRETS", StringComparison.Ordinal)
-                    ? string.Join(',', text.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
-                    : text;
-                _fromFiles.Add(variable);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
-            {
-                var reason = e switch
-                {
-                    FileNotFoundException or DirectoryNotFoundException => "it does not exist",
-                    UnauthorizedAccessException => "permission denied",
-                    _ => "it cannot be read (" + e.GetType().Name + ")",
-                };
-                _errors.Add($"{fileVariable} names {Contracts.SafeText.Of(path, 200)}, but {reason}.");
+                _errors.Add($"{fileVariable} names {Contracts.SafeText.Of(path, 200)}, but {problem}.");
                 _unreadableFiles.Add(variable);
+                continue;
             }
+
+            values[variable] = variable.EndsWith("_ROTATION_SECRETS", StringComparison.Ordinal)
+                ? string.Join(',', text.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+                : text;
+            _fromFiles.Add(variable);
         }
 
         return values;

@@ -144,19 +144,13 @@ internal sealed class SettingReader(IConfiguration section, string path, IConfig
             return true;
         }
 
-        try
+        if (SettingValues.TryReadSecretFile(file, out var secret, out var problem))
         {
-            set(File.ReadAllText(file).TrimEnd('\r', '\n'));
+            set(secret);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        else
         {
-            var reason = e switch
-            {
-                FileNotFoundException or DirectoryNotFoundException => "it does not exist",
-                UnauthorizedAccessException => "permission denied",
-                _ => "it cannot be read (" + e.GetType().Name + ")",
-            };
-            errors[key] = $"{at}:{fileKey} names {SafeText.Of(file, 200)}, but {reason}.";
+            errors[key] = $"{at}:{fileKey} names {SafeText.Of(file, 200)}, but {problem}.";
         }
 
         return true;

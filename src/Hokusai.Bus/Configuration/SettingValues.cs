@@ -3,8 +3,9 @@ using System.Globalization;
 namespace Hokusai.Bus;
 
 /// <summary>
-/// How Hokusai settings are written, for hosts and tools that read them: one parser for flags and one for durations,
-/// so <c>ENABLE_REDIS_FALLBACK=yes</c> means the same in the host, the CLI and the plugin.
+/// How Hokusai settings are written, for hosts and tools that read them: one parser for flags, one for durations and one
+/// reader of secret files, so <c>ENABLE_REDIS_FALLBACK=yes</c> or a secret's file means the same in the host, the CLI and
+/// the plugin.
 /// </summary>
 public static class SettingValues
 {
@@ -28,4 +29,29 @@ public static class SettingValues
     /// <summary>A duration in seconds, as the guide writes them (<c>30</c>, <c>0.5</c>); finite, invariant culture.</summary>
     public static bool TryParseSeconds(string? value, out double seconds) =>
         double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out seconds) && double.IsFinite(seconds);
+
+    /// <summary>
+    /// A secret held in a file (Docker and Kubernetes secrets): the whole file, trailing newlines trimmed. When it cannot
+    /// be read, <paramref name="problem"/> says why in words that fit "names &lt;path&gt;, but ..." and never the content.
+    /// </summary>
+    public static bool TryReadSecretFile(string path, out string secret, out string problem)
+    {
+        try
+        {
+            secret = File.ReadAllText(path).TrimEnd('\r', '\n');
+            problem = "";
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            secret = "";
+            problem = e switch
+            {
+                FileNotFoundException or DirectoryNotFoundException => "it does not exist",
+                UnauthorizedAccessException => "permission denied",
+                _ => "it cannot be read (" + e.GetType().Name + ")",
+            };
+            return false;
+        }
+    }
 }
