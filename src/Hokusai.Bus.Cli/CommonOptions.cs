@@ -69,8 +69,7 @@ internal static class CommonOptions
         CustomParser = result =>
         {
             var text = result.Tokens.Count == 1 ? result.Tokens[0].Value : "";
-            if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds)
-                && double.IsFinite(seconds) && seconds >= minimum && seconds <= 86_400)
+            if (SettingValues.TryParseSeconds(text, out var seconds) && seconds >= minimum && seconds <= 86_400)
             {
                 return seconds;
             }

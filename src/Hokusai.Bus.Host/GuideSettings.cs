@@ -76,9 +76,7 @@ public sealed partial class GuideSettings
     private Uri _rabbitMq = new("amqp://guest:guest@localhost:5672/");
 
     /// <summary><c>RABBITMQ_URL</c> as it may be shown: the password masked.</summary>
-    public string ShownRabbitMqUrl => _rabbitMq.UserInfo.Contains(':', StringComparison.Ordinal)
-        ? new UriBuilder(_rabbitMq) { Password = "***" }.Uri.ToString()
-        : _rabbitMq.ToString();
+    public string ShownRabbitMqUrl => SettingValues.WithoutPassword(_rabbitMq);
 
     /// <summary>The user <c>RABBITMQ_URL</c> logs in as.</summary>
     public string RabbitMqUser => _rabbitMq.UserInfo.Split(':', 2)[0] is { Length: > 0 } user ? Uri.UnescapeDataString(user) : "guest";

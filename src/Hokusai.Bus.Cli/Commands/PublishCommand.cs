@@ -134,7 +134,7 @@ internal static class PublishCommand
 
         await using var provider = services.BuildServiceProvider();
         var bus = provider.GetRequiredService<IBusControl>();
-        var shown = Redacted(broker);
+        var shown = SettingValues.WithoutPassword(broker);
         var started = Stopwatch.GetTimestamp();
         try
         {
@@ -281,9 +281,6 @@ internal static class PublishCommand
         DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture,
             DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out value);
 
-    /// <summary>The URL without its password.</summary>
-    public static string Redacted(Uri url) =>
-        string.IsNullOrEmpty(url.UserInfo) ? url.ToString() : url.ToString().Replace(url.UserInfo + "@", url.UserInfo.Split(':')[0] + ":***@", StringComparison.Ordinal);
 
     /// <summary>Keeps MassTransit's last error (e.g. a refused connection), to explain a publish that timed out.</summary>
     private sealed class LastErrorLogger : ILoggerProvider, ILogger

@@ -54,4 +54,13 @@ public static class SettingValues
             return false;
         }
     }
+
+    /// <summary>A broker URL as it may be shown: the user kept, the password masked (<c>amqp://guest:***@host:5672/</c>).</summary>
+    public static string WithoutPassword(Uri url)
+    {
+        ArgumentNullException.ThrowIfNull(url);
+        return url.UserInfo.Contains(':', StringComparison.Ordinal)
+            ? url.ToString().Replace(url.UserInfo + "@", url.UserInfo.Split(':')[0] + ":***@", StringComparison.Ordinal)
+            : url.ToString();
+    }
 }
