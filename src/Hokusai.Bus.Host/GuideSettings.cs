@@ -79,11 +79,29 @@ public sealed partial class GuideSettings
     public string ShownRabbitMqUrl => SettingValues.WithoutPassword(_rabbitMq);
 
     /// <summary>The user <c>RABBITMQ_URL</c> logs in as.</summary>
-    public string RabbitMqUser => _rabbitMq.UserInfo.Split(':', 2)[0] is { Length: > 0 } user ? Uri.UnescapeDataString(user) : "guest";
+    public string RabbitMqUser => Credentials.User;
 
     /// <summary>The virtual host <c>RABBITMQ_URL</c> opens.</summary>
     public string RabbitMqVirtualHost =>
         Uri.UnescapeDataString(_rabbitMq.AbsolutePath.TrimStart('/')) is { Length: > 0 } vhost ? vhost : "/";
+
+    /// <summary>
+    /// The user and password of <c>RABBITMQ_URL</c>: <c>amqp://user:pass@host</c>, <c>amqp://user@host</c> (the password
+    /// from <c>RABBITMQ_PASSWORD</c> or its file), or <c>amqp://host</c> (guest); <c>RABBITMQ_PASSWORD</c> wins.
+    /// </summary>
+    private (string User, string Password) Credentials
+    {
+        get
+        {
+            var (user, password) = _rabbitMq.UserInfo.Split(':', 2) switch
+            {
+                [var u, var p] => (u, p),
+                [{ Length: > 0 } u] => (u, ""),
+                _ => ("guest", "guest"),
+            };
+            return (Uri.UnescapeDataString(user), _rabbitMqPassword ?? Uri.UnescapeDataString(password));
+        }
+    }
 
     /// <summary>Sets MassTransit's RabbitMQ transport options from <c>RABBITMQ_URL</c>.</summary>
     public void CopyRabbitMqTo(RabbitMqTransportOptions options)
@@ -92,17 +110,8 @@ public sealed partial class GuideSettings
         options.UseSsl = uri.Scheme is "amqps" or "rabbitmqs";
         options.Host = uri.Host;
         options.Port = (ushort)(uri.IsDefaultPort || uri.Port < 0 ? (options.UseSsl ? 5671 : 5672) : uri.Port);
-        var vhost = Uri.UnescapeDataString(uri.AbsolutePath.TrimStart('/'));
-        options.VHost = vhost.Length == 0 ? "/" : vhost;
-        // amqp://user:pass@host, amqp://user@host (the password from RABBITMQ_PASSWORD or its file), or amqp://host (guest).
-        var (user, password) = uri.UserInfo.Split(':', 2) switch
-        {
-            [var u, var p] => (u, p),
-            [{ Length: > 0 } u] => (u, ""),
-            _ => ("guest", "guest"),
-        };
-        options.User = Uri.UnescapeDataString(user);
-        options.Pass = _rabbitMqPassword ?? Uri.UnescapeDataString(password);
+        options.VHost = RabbitMqVirtualHost;
+        (options.User, options.Pass) = Credentials;
     }
 
     /// <summary>

@@ -15,22 +15,14 @@ internal sealed class HoldLimit(TimeProvider time)
     /// <summary>The longest hold that ended lately: the timed-out message may be released just before the fault is seen.</summary>
     private (TimeSpan Held, long EndedAt) _lastLongest;
 
-    private TimeSpan? _cap;
+    /// <summary>The cap in ticks, <see cref="long.MaxValue"/> until an acknowledgement timeout: read on every delivery without the lock.</summary>
+    private long _capTicks = long.MaxValue;
 
     /// <summary>Lowered after an acknowledgement timeout; <see langword="null"/> until one.</summary>
-    public TimeSpan? Cap
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _cap;
-            }
-        }
-    }
+    public TimeSpan? Cap => Volatile.Read(ref _capTicks) is var ticks and not long.MaxValue ? TimeSpan.FromTicks(ticks) : null;
 
     /// <summary>The hold for an endpoint whose setting is <paramref name="configured"/>.</summary>
-    public TimeSpan Of(TimeSpan configured) => Cap is { } cap && cap < configured ? cap : configured;
+    public TimeSpan Of(TimeSpan configured) => Volatile.Read(ref _capTicks) is var ticks && ticks < configured.Ticks ? TimeSpan.FromTicks(ticks) : configured;
 
     /// <summary>Marks a message as held until the returned scope is disposed.</summary>
     public Scope Hold()
@@ -55,15 +47,16 @@ internal sealed class HoldLimit(TimeProvider time)
                 held = _lastLongest.Held;
             }
 
-            var current = _cap is { } cap && cap < configured ? cap : configured;
+            var current = Of(configured);
             if (held <= TimeSpan.Zero || held > current)
             {
                 held = current; // nothing seen held: take the limit itself as what was held
             }
 
             var limit = held / 2 < TimeSpan.FromSeconds(1) ? TimeSpan.FromSeconds(1) : held / 2;
-            _cap = limit < current ? limit : current;
-            return (held, _cap.Value);
+            var cap = limit < current ? limit : current;
+            Volatile.Write(ref _capTicks, cap.Ticks);
+            return (held, cap);
         }
     }
 
