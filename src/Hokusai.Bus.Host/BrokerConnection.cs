@@ -10,7 +10,7 @@ namespace Hokusai.Bus.Host;
 /// readiness answers 503 until it connects. MassTransit's own lines about the same retries are left out of the console
 /// (<see cref="HostConsoleFormatter"/>), so the console says it once, plainly.
 /// </summary>
-internal sealed class BrokerConnection(ILogger<BrokerConnection> logger, GuideSettings settings) : IReceiveEndpointObserver
+internal sealed class BrokerConnection(ILogger<BrokerConnection> logger, HostSettings settings) : IReceiveEndpointObserver
 {
     private string? _reported;
 

@@ -1,5 +1,5 @@
 // The Hokusai.Bus consumer host: delivers ModelRegistered messages from RabbitMQ as signed webhooks.
-// Settings: the guide's variables (WEBHOOK_URL, WEBHOOK_SECRET, ...) and RABBITMQ_URL, mapped in GuideSettings; see README.md.
+// Settings: the guide's variables (WEBHOOK_URL, WEBHOOK_SECRET, ...) and RABBITMQ_URL, mapped in HostSettings; see README.md.
 using Hokusai.Bus;
 using Hokusai.Bus.Host;
 using Hokusai.Bus.Host.Ingest;
@@ -12,13 +12,12 @@ if (args is ["probe", var probeUrl])
 }
 
 var builder = WebApplication.CreateBuilder(args);
-var settings = GuideSettings.Apply(builder.Configuration);
+var settings = HostSettings.Apply(builder.Configuration);
 builder.Services.AddSingleton(settings);
 builder.Logging.AddConsoleFormatter<HostConsoleFormatter, Microsoft.Extensions.Logging.Console.ConsoleFormatterOptions>();
 builder.Logging.AddConsole(o => o.FormatterName ??= HostConsoleFormatter.FormatterName); // MassTransit without stack traces
 
 builder.Services.AddHealthChecks();
-builder.Services.AddSingleton(new HokusaiSettingNames(settings.NameOf)); // log lines name WEBHOOK_MAX_HOLD, not its key
 builder.Services.AddHokusaiIngest(settings.Ingest); // POST /ingest when INGEST_SECRET is set
 builder.Services.AddOptions<RabbitMqTransportOptions>().Configure(o => settings.CopyRabbitMqTo(o));
 builder.Services.AddMassTransit(bus =>

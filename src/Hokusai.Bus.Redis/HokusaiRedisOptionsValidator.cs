@@ -2,8 +2,8 @@ using Microsoft.Extensions.Options;
 
 namespace Hokusai.Bus;
 
-/// <summary>Stops the host at start-up when a Redis setting is bad; each message starts with the key to fix.</summary>
-internal sealed class HokusaiRedisOptionsValidator : IValidateOptions<HokusaiRedisOptions>
+/// <summary>Stops the host at start-up when a Redis setting is bad; each message starts with the name of the setting to fix.</summary>
+internal sealed class HokusaiRedisOptionsValidator(HokusaiSettingNames names) : IValidateOptions<HokusaiRedisOptions>
 {
     public ValidateOptionsResult Validate(string? name, HokusaiRedisOptions options)
     {
@@ -12,18 +12,18 @@ internal sealed class HokusaiRedisOptionsValidator : IValidateOptions<HokusaiRed
         {
             if (!options.ReadErrors.ContainsKey(member))
             {
-                errors.Add($"{HokusaiRedisOptions.SectionName}:{member} {message}");
+                errors.Add($"{NameOf(member)} {message}");
             }
         }
 
         try
         {
-            RedisSettings.Parse(options.Url);
+            RedisUrl.Parse(options.Url);
         }
         catch (Exception e) when (e is FormatException or ArgumentException or UriFormatException or InvalidOperationException)
         {
             // Never e.Message: a URL that does not parse may still hold the password.
-            Fail(nameof(options.Url), RedisSettings.UrlShape);
+            Fail(nameof(options.Url), RedisUrl.Shape);
         }
 
         if (options.DedupTtl < TimeSpan.FromSeconds(1) || options.DedupTtl > TimeSpan.FromDays(365))
@@ -43,7 +43,7 @@ internal sealed class HokusaiRedisOptionsValidator : IValidateOptions<HokusaiRed
 
         if (options.ListEnabled && string.IsNullOrWhiteSpace(options.ListKey))
         {
-            Fail(nameof(options.ListKey), $"must not be empty while {HokusaiRedisOptions.SectionName}:ListEnabled is true.");
+            Fail(nameof(options.ListKey), $"must not be empty while {NameOf(nameof(options.ListEnabled))} is true.");
         }
 
         if (options.MaxRetries is < 0 or > 50)
@@ -58,4 +58,6 @@ internal sealed class HokusaiRedisOptionsValidator : IValidateOptions<HokusaiRed
 
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
+
+    private string NameOf(string member) => names.Of($"{HokusaiRedisOptions.SectionName}:{member}");
 }

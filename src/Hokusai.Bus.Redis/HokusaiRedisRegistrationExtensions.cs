@@ -24,8 +24,9 @@ public static class HokusaiRedisRegistrationExtensions
 
         services.AddMetrics();
         services.AddOptions<HokusaiRedisOptions>().ValidateOnStart();
-        services.AddSingleton<IConfigureOptions<HokusaiRedisOptions>>(sp =>
-            new RedisSettings(sp.GetService<IConfiguration>() ?? new ConfigurationBuilder().Build()));
+        services.TryAddSingleton(HokusaiSettingNames.Keys);
+        services.AddSingleton<IConfigureOptions<HokusaiRedisOptions>>(sp => new RedisOptionsSetup(
+            sp.GetService<IConfiguration>() ?? new ConfigurationBuilder().Build(), sp.GetRequiredService<HokusaiSettingNames>()));
         if (configure is not null)
         {
             services.Configure(configure);

@@ -99,7 +99,7 @@ internal sealed class RedisConnection(IOptions<HokusaiRedisOptions> options, Tim
 
     private async Task<ConnectionMultiplexer> ConnectAsync()
     {
-        var configuration = RedisSettings.Parse(options.Value.Url);
+        var configuration = RedisUrl.Parse(options.Value.Url);
         if (options.Value.Password is { Length: > 0 } password)
         {
             configuration.Password = password;

@@ -33,9 +33,9 @@ public sealed class IngestOptions
     public bool Enabled => !string.IsNullOrEmpty(Secret);
 
     /// <summary>
-    /// Reads the section; problems are returned worded with their configuration key (the host names the variable).
+    /// Reads the section; problems are returned naming each setting as <paramref name="nameOf"/> gives its key.
     /// </summary>
-    public static IngestOptions Read(IConfiguration configuration, List<string> errors)
+    public static IngestOptions Read(IConfiguration configuration, List<string> errors, Func<string, string> nameOf)
     {
         var section = configuration.GetSection(SectionName);
         var options = new IngestOptions();
@@ -43,7 +43,7 @@ public sealed class IngestOptions
         {
             if (string.IsNullOrWhiteSpace(secret))
             {
-                errors.Add($"{SectionName}:Secret must not be empty or only spaces.");
+                errors.Add($"{nameOf(SectionName + ":Secret")} must not be empty or only spaces.");
             }
             else
             {
@@ -56,7 +56,7 @@ public sealed class IngestOptions
             options.RotationSecrets = rotation.Split([',', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             if (options.Secret is null)
             {
-                errors.Add($"{SectionName}:RotationSecrets is set without {SectionName}:Secret; set the current secret too.");
+                errors.Add($"{nameOf(SectionName + ":RotationSecrets")} is set without {nameOf(SectionName + ":Secret")}; set the current secret too.");
             }
         }
 
@@ -69,7 +69,7 @@ public sealed class IngestOptions
             }
             else
             {
-                errors.Add($"{SectionName}:MaxBodyBytes must be a whole number of bytes from 1024 to {MaxBodyBytesLimit}; "
+                errors.Add($"{nameOf(SectionName + ":MaxBodyBytes")} must be a whole number of bytes from 1024 to {MaxBodyBytesLimit}; "
                     + $"got '{Contracts.SafeText.Of(max, 40)}'.");
             }
         }

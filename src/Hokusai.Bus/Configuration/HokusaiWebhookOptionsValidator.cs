@@ -9,9 +9,10 @@ internal sealed partial class HokusaiWebhookOptionsAttributeValidator : IValidat
 /// <summary>
 /// Stops the host at start-up when a setting is missing, out of range or inconsistent with another. Runs the generated
 /// attribute rules, then the rules attributes cannot say (durations in seconds, the hold against the timeout, the
-/// URL's scheme, rotation secrets). Every message starts with the configuration key to fix and never contains a secret.
+/// URL's scheme, rotation secrets). Every message starts with the name of the setting to fix (<see cref="HokusaiSettingNames"/>)
+/// and never contains a secret.
 /// </summary>
-internal sealed class HokusaiWebhookOptionsValidator : IValidateOptions<HokusaiWebhookOptions>
+internal sealed class HokusaiWebhookOptionsValidator(HokusaiSettingNames names) : IValidateOptions<HokusaiWebhookOptions>
 {
     /// <summary>The longest <c>WEBHOOK_MAX_HOLD</c>: a margin below RabbitMQ's default 30 min consumer (ack) timeout.</summary>
     internal static readonly TimeSpan MaxHoldTime = TimeSpan.FromMinutes(20);
@@ -25,13 +26,22 @@ internal sealed class HokusaiWebhookOptionsValidator : IValidateOptions<HokusaiW
     {
         // What could not be read is reported as read; no other rule is applied to that setting.
         var errors = new List<string>(options.ReadErrors.Values);
-        errors.AddRange(AttributeFailures(name, options).Where(f => !options.ReadErrors.ContainsKey(f.Member)).Select(f => f.Message));
+        string NameOf(string member) => names.Of(options.KeyOf(member));
         void Fail(string member, string message)
         {
             if (!options.ReadErrors.ContainsKey(member))
             {
-                errors.Add($"{options.KeyOf(member)} {message}");
+                errors.Add($"{NameOf(member)} {message}");
             }
+        }
+
+        // The attributes' rules. A failure reads "Member: <message>"; a [Range] message starts "The field <display name> "
+        // (the generator's copy of [Range] ignores ErrorMessage), which is cut: the setting's name replaces it.
+        foreach (var failure in Attributes.Validate(name, options).Failures ?? [])
+        {
+            var (member, message) = failure.Split(": ", 2) is [var m, var text] ? (m, text) : ("", failure);
+            var display = $"The field {(string.IsNullOrEmpty(name) ? nameof(HokusaiWebhookOptions) : name)}.{member} ";
+            Fail(member, message.StartsWith(display, StringComparison.Ordinal) ? message[display.Length..] : message);
         }
 
         if (options.Url is { } url && (!url.IsAbsoluteUri || url.Scheme is not ("http" or "https")))
@@ -41,7 +51,7 @@ internal sealed class HokusaiWebhookOptionsValidator : IValidateOptions<HokusaiW
         else if (options.Url is { Scheme: "http", IsLoopback: false } plain && !options.AllowHttp)
         {
             Fail(nameof(options.Url), $"is plain http:// to {WebhookUrl.Redact(plain)}, which is not loopback: use https://, "
-                + $"or set {options.KeyOf(nameof(options.AllowHttp))}=true to send signed registrations unencrypted (a private network).");
+                + $"or set {NameOf(nameof(options.AllowHttp))}=true to send signed registrations unencrypted (a private network).");
         }
 
         if (options.Timeout <= TimeSpan.Zero)
@@ -62,15 +72,15 @@ internal sealed class HokusaiWebhookOptionsValidator : IValidateOptions<HokusaiW
         {
             if (options.MaxHoldConfigured)
             {
-                Fail(nameof(options.MaxHold), $"must be longer than {options.KeyOf(nameof(options.Timeout))}: one attempt has to fit in the hold.");
+                Fail(nameof(options.MaxHold), $"must be longer than {NameOf(nameof(options.Timeout))}: one attempt has to fit in the hold.");
             }
             else
             {
                 // The user set only the timeout: name it, and the default it collides with, and the fix.
                 var fix = options.Timeout < MaxHoldTime
-                    ? $"set {options.KeyOf(nameof(options.MaxHold))} above {options.Timeout.TotalSeconds:0.###} (at most {MaxHoldTime.TotalSeconds:0}), or lower the timeout."
+                    ? $"set {NameOf(nameof(options.MaxHold))} above {options.Timeout.TotalSeconds:0.###} (at most {MaxHoldTime.TotalSeconds:0}), or lower the timeout."
                     : $"the timeout must be under {MaxHoldTime.TotalSeconds:0} seconds, the longest hold.";
-                Fail(nameof(options.Timeout), $"({options.Timeout.TotalSeconds:0.###} s) must be shorter than {options.KeyOf(nameof(options.MaxHold))}, "
+                Fail(nameof(options.Timeout), $"({options.Timeout.TotalSeconds:0.###} s) must be shorter than {NameOf(nameof(options.MaxHold))}, "
                     + $"whose default is {options.MaxHold.TotalSeconds:0} s, since one attempt has to fit in the hold: {fix}");
             }
         }
@@ -91,35 +101,5 @@ internal sealed class HokusaiWebhookOptionsValidator : IValidateOptions<HokusaiW
         }
 
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
-    }
-
-    /// <summary>
-    /// The generated validator's failures (<c>"Member: The field Type.Member must be ..."</c>), reworded to start with
-    /// the member's configuration key, as every other settings message does.
-    /// </summary>
-    private static IEnumerable<(string Member, string Message)> AttributeFailures(string? name, HokusaiWebhookOptions options)
-    {
-        var result = Attributes.Validate(name, options);
-        if (!result.Failed)
-        {
-            yield break;
-        }
-
-        var owner = string.IsNullOrEmpty(name) ? nameof(HokusaiWebhookOptions) : name;
-        foreach (var failure in result.Failures ?? [])
-        {
-            var colon = failure.IndexOf(": ", StringComparison.Ordinal);
-            var member = colon < 0 ? "" : failure[..colon];
-            var text = colon < 0 ? failure : failure[(colon + 2)..];
-            foreach (var prefix in new[] { $"The field {owner}.{member} ", $"{owner}.{member} " })
-            {
-                if (text.StartsWith(prefix, StringComparison.Ordinal))
-                {
-                    text = text[prefix.Length..];
-                }
-            }
-
-            yield return (member, $"{options.KeyOf(member)} {text}");
-        }
     }
 }

@@ -31,26 +31,40 @@ public static class SettingValues
         double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out seconds) && double.IsFinite(seconds);
 
     /// <summary>
-    /// A secret held in a file (Docker and Kubernetes secrets): the whole file, trailing newlines trimmed. When it cannot
-    /// be read, <paramref name="problem"/> says why in words that fit "names &lt;path&gt;, but ..." and never the content.
+    /// A secret given either as a value (setting <paramref name="name"/>) or as the path of a file that holds it (setting
+    /// <paramref name="fileName"/>; Docker and Kubernetes secrets): the whole file, trailing newlines trimmed. Both set, or
+    /// a file that cannot be read, is a <paramref name="problem"/> naming the settings and the path, never the content.
     /// </summary>
-    public static bool TryReadSecretFile(string path, out string secret, out string problem)
+    public static bool TryReadSecret(string name, string? value, string fileName, string? path, out string secret, out string problem)
     {
+        problem = "";
+        if (string.IsNullOrEmpty(path))
+        {
+            secret = value ?? "";
+            return true;
+        }
+
+        secret = "";
+        if (value is not null)
+        {
+            problem = $"{name} and {fileName} are both set; set one of them.";
+            return false;
+        }
+
         try
         {
             secret = File.ReadAllText(path).TrimEnd('\r', '\n');
-            problem = "";
             return true;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
         {
-            secret = "";
-            problem = e switch
+            var why = e switch
             {
                 FileNotFoundException or DirectoryNotFoundException => "it does not exist",
                 UnauthorizedAccessException => "permission denied",
                 _ => "it cannot be read (" + e.GetType().Name + ")",
             };
+            problem = $"{fileName} names {Contracts.SafeText.Of(path, 200)}, but {why}.";
             return false;
         }
     }

@@ -27,8 +27,9 @@ public static class HokusaiBusRegistrationExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.AddMetrics();
         services.AddOptions<HokusaiWebhookOptions>().ValidateOnStart();
-        services.AddSingleton<IConfigureOptions<HokusaiWebhookOptions>>(sp =>
-            new WebhookSettings(sp.GetService<IConfiguration>() ?? new ConfigurationBuilder().Build()));
+        services.TryAddSingleton(HokusaiSettingNames.Keys);
+        services.AddSingleton<IConfigureOptions<HokusaiWebhookOptions>>(sp => new WebhookOptionsSetup(
+            sp.GetService<IConfiguration>() ?? new ConfigurationBuilder().Build(), sp.GetRequiredService<HokusaiSettingNames>()));
         if (configure is not null)
         {
             services.Configure(configure);
@@ -51,7 +52,6 @@ public static class HokusaiBusRegistrationExtensions
         services.TryAddSingleton<WebhookHttpSender>();
         services.TryAddSingleton<HoldLimit>();
         services.TryAddSingleton<WebhookEndpointSet>();
-        services.TryAddSingleton(HokusaiSettingNames.Keys);
         services.TryAddSingleton<AcknowledgementTimeouts>();
         services.TryAddSingleton(sp => sp.GetRequiredService<WebhookEndpointSet>().Default);
         services.TryAddSingleton(sp => sp.GetRequiredService<WebhookEndpointSet>().Default.Breaker);

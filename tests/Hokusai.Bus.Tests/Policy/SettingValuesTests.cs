@@ -18,16 +18,20 @@ public sealed class SettingValuesTests
         try
         {
             File.WriteAllText(file, "line one\nline two\r\n\n");
-            Assert.True(SettingValues.TryReadSecretFile(file, out var secret, out _));
+            Assert.True(SettingValues.TryReadSecret("S", null, "S_FILE", file, out var secret, out _));
             Assert.Equal("line one\nline two", secret);
+            Assert.False(SettingValues.TryReadSecret("S", "inline", "S_FILE", file, out _, out var both));
+            Assert.Equal("S and S_FILE are both set; set one of them.", both);
         }
         finally
         {
             File.Delete(file);
         }
 
-        Assert.False(SettingValues.TryReadSecretFile(file, out var none, out var problem));
+        Assert.False(SettingValues.TryReadSecret("S", null, "S_FILE", file, out var none, out var problem));
         Assert.Equal("", none);
-        Assert.Equal("it does not exist", problem);
+        Assert.Equal($"S_FILE names {file}, but it does not exist.", problem);
+        Assert.True(SettingValues.TryReadSecret("S", "inline", "S_FILE", "", out var given, out _));
+        Assert.Equal("inline", given);
     }
 }

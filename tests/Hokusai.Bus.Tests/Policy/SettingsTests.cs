@@ -371,12 +371,12 @@ public sealed partial class SettingsTests
     /// A host configured only from <paramref name="settings"/> (no machine environment variables, which could hold a
     /// real WEBHOOK_URL), with the guide's variables mapped and the plugin added as Hokusai.Bus.Host does it.
     /// </summary>
-    private static (IHost Host, GuideSettings Guide) Build(IDictionary<string, string?> settings)
+    private static (IHost Host, HostSettings Guide) Build(IDictionary<string, string?> settings)
     {
         var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(
             new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Configuration.AddInMemoryCollection(settings);
-        var guide = GuideSettings.Apply(builder.Configuration);
+        var guide = HostSettings.Apply(builder.Configuration);
         builder.Services.AddMassTransitTestHarness(x =>
         {
             x.DisableUsageTelemetry();

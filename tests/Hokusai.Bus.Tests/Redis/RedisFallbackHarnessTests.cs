@@ -93,7 +93,7 @@ public sealed class RedisFallbackHarnessTests
         // The host maps the guide's variable onto the plugin's key.
         var configuration = new ConfigurationManager();
         configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["ENABLE_REDIS_FALLBACK"] = flag });
-        var guide = Host.GuideSettings.Apply(configuration);
+        var guide = Host.HostSettings.Apply(configuration);
         var services = new ServiceCollection();
 
         services.AddMassTransitTestHarness(x =>

@@ -1,4 +1,3 @@
-using System.Text.RegularExpressions;
 using Hokusai.Bus;
 using MassTransit;
 using Microsoft.Extensions.Options;
@@ -11,7 +10,7 @@ namespace Hokusai.Bus.Host;
 /// <c>RABBITMQ_QUORUM_QUEUES</c>) are read here, and every bad setting is reported at once under the name it was
 /// given by (exit 2). A guide variable wins over the same key set another way.
 /// </summary>
-public sealed partial class GuideSettings
+public sealed class HostSettings
 {
     private static readonly (string Variable, string Key)[] Variables =
     [
@@ -61,7 +60,7 @@ public sealed partial class GuideSettings
     /// <summary><c>RABBITMQ_PASSWORD</c> (or <c>_FILE</c>): replaces the password in <c>RABBITMQ_URL</c> when set.</summary>
     private string? _rabbitMqPassword;
 
-    private GuideSettings(IConfiguration configuration) => _configuration = configuration;
+    private HostSettings(IConfiguration configuration) => _configuration = configuration;
 
     /// <summary><c>ENABLE_REDIS_FALLBACK</c> (key <c>Hokusai:Redis:Enabled</c>): also feed the legacy Redis list and channel.</summary>
     public bool RedisFallback { get; private set; }
@@ -118,9 +117,9 @@ public sealed partial class GuideSettings
     /// Maps the guide's variables in <paramref name="configuration"/> onto the plugin's keys (as a source added last,
     /// so they win) and reads the host's own settings; what does not parse is kept for <see cref="Failures"/>.
     /// </summary>
-    public static GuideSettings Apply(IConfigurationManager configuration)
+    public static HostSettings Apply(IConfigurationManager configuration)
     {
-        var settings = new GuideSettings(configuration);
+        var settings = new HostSettings(configuration);
         configuration.AddInMemoryCollection(settings.ReadSecretFiles());
         var mapped = Variables
             .Where(v => configuration[v.Variable] is not null)
@@ -139,11 +138,11 @@ public sealed partial class GuideSettings
         const string enabledKey = HokusaiRedisOptions.SectionName + ":Enabled";
         if (!SettingValues.TryParseFlag(configuration[enabledKey], out var redis))
         {
-            settings._errors.Add($"{enabledKey} must be true or false; got '{Contracts.SafeText.Of(configuration[enabledKey] ?? "", 40)}'.");
+            settings._errors.Add($"{settings.NameOf(enabledKey)} must be true or false; got '{Contracts.SafeText.Of(configuration[enabledKey] ?? "", 40)}'.");
         }
 
         settings.RedisFallback = redis;
-        settings.Ingest = Hokusai.Bus.Host.Ingest.IngestOptions.Read(configuration, settings._errors);
+        settings.Ingest = Hokusai.Bus.Host.Ingest.IngestOptions.Read(configuration, settings._errors, settings.NameOf);
         return settings;
     }
 
@@ -153,6 +152,8 @@ public sealed partial class GuideSettings
     /// </summary>
     public void AddHokusai(IBusRegistrationConfigurator bus)
     {
+        // The plugin's messages and log lines name each setting as it was given: WEBHOOK_MAX_HOLD, not its key.
+        bus.AddSingleton(new HokusaiSettingNames(NameOf));
         bus.AddHokusaiWebhooks();
         if (RedisFallback)
         {
@@ -169,12 +170,8 @@ public sealed partial class GuideSettings
         var failures = new List<string>(_errors);
         Validate<HokusaiWebhookOptions>(services, failures, WebhookEndpointNames.In(_configuration));
         Validate<HokusaiRedisOptions>(services, failures);
-        return [.. failures.Select(Named).Distinct()
-            .Where(f => !_unreadableFiles.Any(v => f.StartsWith(v + " ", StringComparison.Ordinal)))];
+        return [.. failures.Distinct().Where(f => !_unreadableFiles.Any(v => f.StartsWith(v + " ", StringComparison.Ordinal)))];
     }
-
-    /// <summary>A message from the plugin with each configuration key it names put as the user wrote it.</summary>
-    public string Named(string message) => ConfigurationKey().Replace(message, key => NameOf(key.Value));
 
     /// <summary>The name a configuration key was set by: the guide's variable, a <c>_FILE</c> variable, or the key's own.</summary>
     public string NameOf(string key)
@@ -214,16 +211,14 @@ public sealed partial class GuideSettings
                 continue;
             }
 
-            if (_configuration[variable] is not null)
+            if (!SettingValues.TryReadSecret(variable, _configuration[variable], fileVariable, path, out var text, out var problem))
             {
-                _errors.Add($"{variable} and {fileVariable} are both set; set one of them.");
-                continue;
-            }
+                _errors.Add(problem);
+                if (_configuration[variable] is null)
+                {
+                    _unreadableFiles.Add(variable); // else it is set twice, and the value itself is checked as usual
+                }
 
-            if (!SettingValues.TryReadSecretFile(path, out var text, out var problem))
-            {
-                _errors.Add($"{fileVariable} names {Contracts.SafeText.Of(path, 200)}, but {problem}.");
-                _unreadableFiles.Add(variable);
                 continue;
             }
 
@@ -270,7 +265,4 @@ public sealed partial class GuideSettings
             }
         }
     }
-
-    [GeneratedRegex(@"\bHokusai(:[A-Za-z0-9_\-]+)+")]
-    private static partial Regex ConfigurationKey();
 }

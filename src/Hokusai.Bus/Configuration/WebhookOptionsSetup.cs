@@ -7,9 +7,11 @@ namespace Hokusai.Bus;
 /// <summary>
 /// Binds <see cref="HokusaiWebhookOptions"/> from configuration section <c>Hokusai:Webhook</c> (the default endpoint) or
 /// <c>Hokusai:Webhook:Endpoints:&lt;name&gt;</c> (a named one, inheriting every key it does not set from the default).
-/// Values that do not parse are left for <see cref="HokusaiWebhookOptionsValidator"/> to report.
+/// Values that do not parse are left for <see cref="HokusaiWebhookOptionsValidator"/> to report, already worded with the
+/// setting's name (<see cref="HokusaiSettingNames"/>).
 /// </summary>
-internal sealed class WebhookSettings(IConfiguration configuration) : IConfigureNamedOptions<HokusaiWebhookOptions>
+internal sealed class WebhookOptionsSetup(IConfiguration configuration, HokusaiSettingNames names)
+    : IConfigureNamedOptions<HokusaiWebhookOptions>
 {
     private static readonly Dictionary<string, SignatureFormat> Formats = new()
     {
@@ -32,25 +34,27 @@ internal sealed class WebhookSettings(IConfiguration configuration) : IConfigure
         var defaults = configuration.GetSection(HokusaiWebhookOptions.SectionName);
         var isDefault = string.IsNullOrEmpty(name);
         var own = isDefault ? defaults : defaults.GetSection($"{WebhookEndpointNames.SectionKey}:{name}");
-        var read = isDefault
-            ? new SettingReader(defaults, defaults.Path, null, null, options.ReadErrors)
-            : Named(defaults, own, name!, options);
-        ReadFilter(own.GetSection(nameof(options.Filter)), options);
+        var read = new SettingsBinder(own, isDefault ? null : defaults, names, options.ReadErrors);
+        if (!isDefault)
+        {
+            options.SectionPath = own.Path;
+            CheckNamed(own, name!, read);
+        }
+
+        ReadFilter(own.GetSection(nameof(options.Filter)), options, read);
 
         // A named endpoint's URL is its own: inheriting the default's would post every registration there twice.
-        var url = isDefault ? read.Read(nameof(options.Url))
-            : own[nameof(options.Url)] is { } ownUrl ? ($"{own.Path}:{nameof(options.Url)}", ownUrl) : null;
-        if (url is not null)
+        if (own[nameof(options.Url)] is { } url)
         {
-            if (Uri.TryCreate(url.Value.Value, UriKind.Absolute, out var uri))
+            if (Uri.TryCreate(url, UriKind.Absolute, out var uri))
             {
                 options.Url = uri;
             }
             else
             {
                 // Shown without user info and query: a URL that does not parse may still carry a token there.
-                options.ReadErrors[nameof(options.Url)] =
-                    $"{url.Value.Path} must be an absolute http or https URL; got '{WebhookUrl.RedactText(url.Value.Value)}'.";
+                read.Fail(nameof(options.Url),
+                    $"{read.NameOf(nameof(options.Url))} must be an absolute http or https URL; got '{WebhookUrl.RedactText(url)}'.");
             }
         }
 
@@ -71,29 +75,26 @@ internal sealed class WebhookSettings(IConfiguration configuration) : IConfigure
         read.Choice(nameof(options.PayloadFormat), PayloadFormats, "'guide' or 'mlflow'", v => options.PayloadFormat = v);
     }
 
-    private static SettingReader Named(IConfigurationSection defaults, IConfigurationSection section, string name,
-        HokusaiWebhookOptions options)
+    /// <summary>A named endpoint's own checks: its name makes a queue name, and a typo in a key must not pass silently.</summary>
+    private void CheckNamed(IConfigurationSection section, string name, SettingsBinder read)
     {
-        options.SectionPath = section.Path;
         if (!WebhookEndpointNames.IsValid(name))
         {
-            options.ReadErrors["Name"] = $"{section.Path} is not a valid endpoint name: use 1 to 40 lowercase letters, "
+            read.Fail("Name", $"{names.Of(section.Path)} is not a valid endpoint name: use 1 to 40 lowercase letters, "
                 + $"digits and '-', starting with a letter or digit, and not '{WebhookEndpointNames.Default}' (it names the queue "
-                + $"{HokusaiQueues.WebhookDelivery}-<name>).";
+                + $"{HokusaiQueues.WebhookDelivery}-<name>).");
         }
 
         // A typo (Ulr, Secrte) would otherwise be an inherited value used silently.
         var unknown = section.GetChildren().Select(c => c.Key).Where(k => !Keys.Contains(k)).Order(StringComparer.Ordinal).ToList();
         if (unknown.Count > 0)
         {
-            options.ReadErrors["Keys"] = $"{section.Path}:{unknown[0]} is not a setting of an endpoint; use "
-                + string.Join(", ", Keys.Order(StringComparer.Ordinal)) + ".";
+            read.Fail("Keys", $"{read.NameOf(unknown[0])} is not a setting of an endpoint; use "
+                + string.Join(", ", Keys.Order(StringComparer.Ordinal)) + ".");
         }
-
-        return new SettingReader(section, section.Path, defaults, defaults.Path, options.ReadErrors);
     }
 
-    private static void ReadFilter(IConfigurationSection section, HokusaiWebhookOptions options)
+    private void ReadFilter(IConfigurationSection section, HokusaiWebhookOptions options, SettingsBinder read)
     {
         var filter = new WebhookFilter();
         foreach (var child in section.GetChildren())
@@ -107,7 +108,7 @@ internal sealed class WebhookSettings(IConfiguration configuration) : IConfigure
                         : [.. child.GetChildren().Select(c => c.Value?.Trim()).OfType<string>().Where(v => v.Length > 0)];
                     if (symbols.Length == 0)
                     {
-                        options.ReadErrors[nameof(options.Filter)] = $"{child.Path} must list at least one token symbol.";
+                        read.Fail(nameof(options.Filter), $"{names.Of(child.Path)} must list at least one token symbol.");
                     }
 
                     filter.TokenSymbols = symbols;
@@ -116,14 +117,14 @@ internal sealed class WebhookSettings(IConfiguration configuration) : IConfigure
                     var tags = child.GetChildren().Where(t => t.Value is not null).ToDictionary(t => t.Key, t => t.Value!, StringComparer.Ordinal);
                     if (tags.Count == 0)
                     {
-                        options.ReadErrors[nameof(options.Filter)] = $"{child.Path} must give at least one tag as Tags:<name>=<value>.";
+                        read.Fail(nameof(options.Filter), $"{names.Of(child.Path)} must give at least one tag as Tags:<name>=<value>.");
                     }
 
                     filter.Tags = tags;
                     break;
                 default:
-                    options.ReadErrors[nameof(options.Filter)] =
-                        $"{child.Path} is not a filter; use {section.Path}:TokenSymbols or {section.Path}:Tags:<name>.";
+                    read.Fail(nameof(options.Filter), $"{names.Of(child.Path)} is not a filter; use "
+                        + $"{names.Of(section.Path + ":TokenSymbols")} or {names.Of(section.Path + ":Tags")}:<name>.");
                     break;
             }
         }
@@ -142,7 +143,7 @@ internal sealed class WebhookSettings(IConfiguration configuration) : IConfigure
         nameof(HokusaiWebhookOptions.StandardSignatures), nameof(HokusaiWebhookOptions.RotationSecrets),
         nameof(HokusaiWebhookOptions.SignatureFormat), nameof(HokusaiWebhookOptions.PayloadFormat), nameof(HokusaiWebhookOptions.Filter),
         // SecretOrFile's file forms: Secret and RotationSecrets from files.
-        nameof(HokusaiWebhookOptions.Secret) + SettingReader.FileSuffix,
-        nameof(HokusaiWebhookOptions.RotationSecrets) + SettingReader.FileSuffix,
+        nameof(HokusaiWebhookOptions.Secret) + SettingsBinder.FileSuffix,
+        nameof(HokusaiWebhookOptions.RotationSecrets) + SettingsBinder.FileSuffix,
     };
 }

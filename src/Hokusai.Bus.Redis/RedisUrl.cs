@@ -1,37 +1,12 @@
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 
 namespace Hokusai.Bus;
 
-/// <summary>Binds <see cref="HokusaiRedisOptions"/> from configuration section <c>Hokusai:Redis</c>.</summary>
-internal sealed class RedisSettings(IConfiguration configuration) : IConfigureOptions<HokusaiRedisOptions>
+/// <summary>The Redis address setting (<c>REDIS_URL</c>, <c>Hokusai:Redis:Url</c>) as StackExchange.Redis options.</summary>
+internal static class RedisUrl
 {
-    private static readonly Dictionary<string, RedisMessageFormat> Formats = new()
-    {
-        ["legacy"] = RedisMessageFormat.Legacy,
-        ["webhook"] = RedisMessageFormat.Webhook,
-        ["token-service"] = RedisMessageFormat.TokenService,
-    };
-
-    public void Configure(HokusaiRedisOptions options)
-    {
-        var section = configuration.GetSection(HokusaiRedisOptions.SectionName);
-        var read = new SettingReader(section, section.Path, null, null, options.ReadErrors);
-        read.String(nameof(options.Url), v => options.Url = v);
-        read.String(nameof(options.Password), v => options.Password = v);
-        read.String(nameof(options.Channel), v => options.Channel = v);
-        read.Flag(nameof(options.ListEnabled), v => options.ListEnabled = v);
-        read.String(nameof(options.ListKey), v => options.ListKey = v);
-        read.Integer(nameof(options.MaxRetries), v => options.MaxRetries = v);
-        read.Seconds(nameof(options.RetryDelay), v => options.RetryDelay = v);
-        read.Integer(nameof(options.Concurrency), v => options.Concurrency = v);
-        read.Integer(nameof(options.DedupTtl), v => options.DedupTtl = TimeSpan.FromSeconds(v));
-        read.Choice(nameof(options.MessageFormat), Formats, "'legacy', 'webhook' or 'token-service'", v => options.MessageFormat = v);
-    }
-
     /// <summary>What <see cref="Parse"/> accepts, for error messages.</summary>
-    internal const string UrlShape = "must look like redis://host:6379/0 or host:6379.";
+    internal const string Shape = "must look like redis://host:6379/0 or host:6379.";
 
     /// <summary>
     /// StackExchange.Redis options from <c>redis://[user:password@]host[:port][/db]</c> (the Python pipeline's form) or
@@ -46,7 +21,7 @@ internal sealed class RedisSettings(IConfiguration configuration) : IConfigureOp
         {
             if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || string.IsNullOrEmpty(uri.Host))
             {
-                throw new FormatException($"{HokusaiRedisOptions.SectionName}:Url {UrlShape}");
+                throw new FormatException($"{HokusaiRedisOptions.SectionName}:Url {Shape}");
             }
 
             options = new ConfigurationOptions { Ssl = uri.Scheme == "rediss" };
@@ -64,7 +39,7 @@ internal sealed class RedisSettings(IConfiguration configuration) : IConfigureOp
         }
         else if (url.Contains("://", StringComparison.Ordinal))
         {
-            throw new FormatException($"{HokusaiRedisOptions.SectionName}:Url {UrlShape}");
+            throw new FormatException($"{HokusaiRedisOptions.SectionName}:Url {Shape}");
         }
         else
         {
@@ -74,12 +49,12 @@ internal sealed class RedisSettings(IConfiguration configuration) : IConfigureOp
             }
             catch (ArgumentException)
             {
-                throw new FormatException($"{HokusaiRedisOptions.SectionName}:Url {UrlShape}");
+                throw new FormatException($"{HokusaiRedisOptions.SectionName}:Url {Shape}");
             }
 
             if (options.EndPoints.Count == 0)
             {
-                throw new FormatException($"{HokusaiRedisOptions.SectionName}:Url {UrlShape}");
+                throw new FormatException($"{HokusaiRedisOptions.SectionName}:Url {Shape}");
             }
         }
 
