@@ -55,7 +55,8 @@ internal static class CommonOptions
                 return uri;
             }
 
-            result.AddError($"{name} must be {expected}; got '{text}'.");
+            // Shown as the host shows a URL: a token in its user info or query stays out of the terminal.
+            result.AddError($"{name} must be {expected}; got '{WebhookUrl.RedactText(text)}'.");
             return null;
         },
     };

@@ -44,6 +44,20 @@ public sealed class BadArgumentTests
         }
     }
 
+    [Theory]
+    [InlineData("health --timeout 2 --url ftp://ops:t0ken-5ecret@example.com/hook?key=t0ken-5ecret", "ftp://***@example.com/hook?***")]
+    [InlineData("health --timeout 2 --url http://127.0.0.1:1/health?key=t0ken-5ecret", "http://127.0.0.1:1/health?***")]
+    [InlineData("send-test --secret s --timeout 2 --url http://ops:t0ken-5ecret@127.0.0.1:1/hook?key=t0ken-5ecret", "http://***@127.0.0.1:1/hook?***")]
+    public async Task A_url_is_never_printed_with_its_user_info_or_query(string args, string shown)
+    {
+        // A URL that does not parse (exit 2) and one nothing listens on (exit 1): either way the token stays out.
+        var result = await CliProcess.RunAsync(args.Split(' '));
+
+        Assert.True(result.ExitCode is 1 or 2, result.ToString());
+        Assert.DoesNotContain("t0ken-5ecret", result.Output + result.Error, StringComparison.Ordinal);
+        Assert.Contains(shown, result.Output + result.Error, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Help_is_not_an_error()
     {

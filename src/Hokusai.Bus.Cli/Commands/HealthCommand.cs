@@ -33,7 +33,7 @@ internal static class HealthCommand
             {
                 Console.WriteLine($"Status: none ({error})");
                 Console.WriteLine($"Latency: {latency} ms");
-                Console.WriteLine($"Unhealthy: {target} did not answer.");
+                Console.WriteLine($"Unhealthy: {WebhookUrl.Redact(target)} did not answer.");
                 return ExitCodes.Failure;
             }
 
@@ -44,11 +44,11 @@ internal static class HealthCommand
                 Console.WriteLine($"Latency: {latency} ms");
                 if (response.IsSuccessStatusCode)
                 {
-                    Console.WriteLine($"Healthy: {target} answered {status}.");
+                    Console.WriteLine($"Healthy: {WebhookUrl.Redact(target)} answered {status}.");
                     return ExitCodes.Success;
                 }
 
-                Console.WriteLine($"Unhealthy: {target} answered {status}, not 2xx.");
+                Console.WriteLine($"Unhealthy: {WebhookUrl.Redact(target)} answered {status}, not 2xx.");
                 return ExitCodes.Failure;
             }
         });

@@ -47,7 +47,7 @@ internal static class SendTestCommand
             var (response, error) = await Http.SendAsync(http, request, cancellationToken);
             if (response is null)
             {
-                Terminal.Error($"cannot POST to {target}: {error}");
+                Terminal.Error($"cannot POST to {WebhookUrl.Redact(target)}: {error}");
                 return ExitCodes.Failure;
             }
 
