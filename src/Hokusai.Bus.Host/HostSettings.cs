@@ -1,4 +1,3 @@
-using Hokusai.Bus;
 using MassTransit;
 using Microsoft.Extensions.Options;
 

@@ -1,4 +1,3 @@
-using Hokusai.Bus;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;

@@ -1,5 +1,3 @@
-using Microsoft.Extensions.Logging;
-
 namespace Hokusai.Bus.Host;
 
 /// <summary>Every log line of the host. Secrets never reach a message; values from requests are sanitized first.</summary>

@@ -1,6 +1,5 @@
 // The Hokusai.Bus consumer host: delivers ModelRegistered messages from RabbitMQ as signed webhooks.
 // Settings: the guide's variables (WEBHOOK_URL, WEBHOOK_SECRET, ...) and RABBITMQ_URL, mapped in HostSettings; see README.md.
-using Hokusai.Bus;
 using Hokusai.Bus.Host;
 using Hokusai.Bus.Host.Ingest;
 using MassTransit;

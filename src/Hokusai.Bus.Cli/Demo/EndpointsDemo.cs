@@ -4,10 +4,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using Hokusai.Bus.Cli.Receiving;
 using MassTransit;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 using Spectre.Console;
 
 namespace Hokusai.Bus.Cli.Demo;
@@ -56,22 +53,7 @@ internal sealed class EndpointsDemo(int endpoints, string? down, int count, IRea
                     + (name == down ? " [red](down: 503 to everything, --down)[/]" : ""));
             }
 
-            var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
-            builder.Configuration.AddInMemoryCollection(configuration);
-            builder.Logging.SetMinimumLevel(LogLevel.None);
-            builder.Services.AddSingleton<IWebhookDeliveryListener>(this);
-            builder.Services.AddMassTransit(x =>
-            {
-                x.DisableUsageTelemetry();
-                x.AddHokusaiWebhooks();
-                x.UsingInMemory((context, bus) => bus.ConfigureEndpoints(context));
-            });
-            builder.Services.Configure<MassTransitHostOptions>(o =>
-            {
-                o.ConsumerStopTimeout = TimeSpan.FromSeconds(1);
-                o.StopTimeout = TimeSpan.FromSeconds(3);
-            });
-            using var host = builder.Build();
+            using var host = DemoHost.Build(configuration, this);
             await host.StartAsync(cancellationToken);
             var finished = true;
             try
@@ -97,15 +79,7 @@ internal sealed class EndpointsDemo(int endpoints, string? down, int count, IRea
             }
             finally
             {
-                using var stopping = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-                try
-                {
-                    await host.StopAsync(stopping.Token);
-                }
-                catch (OperationCanceledException)
-                {
-                    // Deliveries still waiting for the down endpoint's breaker are abandoned with the in-memory bus.
-                }
+                await DemoHost.StopAsync(host);
             }
 
             var table = new Table().Title("Endpoints").AddColumns("endpoint", "queue", "delivered", "attempts", "breaker opens", "receiver processed");
