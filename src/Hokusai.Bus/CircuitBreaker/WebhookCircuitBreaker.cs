@@ -4,6 +4,9 @@ namespace Hokusai.Bus;
 /// A consecutive-failure breaker for one webhook destination. Unlike a breaker that fails calls fast, callers
 /// <em>wait</em> for a permit, for as long as they choose: while it is open no request is made and no retry is used up.
 /// A message waits here no longer than its hold allows, then in a RabbitMQ delay queue (see <see cref="WebhookDelivery"/>).
+/// With a fleet (<see cref="BreakerFleet"/>), what happens here is told to the other hosts and what they tell is applied
+/// (<see cref="Heard"/>): failures count toward one threshold, and while open only the host that opened it makes the
+/// trial; the others follow for the recovery time plus <c>followGrace</c>, then try themselves if they heard nothing.
 /// </summary>
 internal sealed class WebhookCircuitBreaker
 {
@@ -12,6 +15,8 @@ internal sealed class WebhookCircuitBreaker
     private readonly TimeSpan _recoveryTime;
     private readonly TimeProvider _time;
     private readonly Action<WebhookCircuitState, WebhookCircuitState>? _onTransition;
+    private readonly TimeSpan _followGrace;
+    private Action<WebhookBreakerSignalKind, TimeSpan>? _tell;
 
     private WebhookCircuitState _state = WebhookCircuitState.Closed;
     private int _consecutiveFailures;
@@ -20,13 +25,18 @@ internal sealed class WebhookCircuitBreaker
     private DateTimeOffset? _lastSuccessAt;
     private int _waiting;
 
+    /// <summary>Open because another host opened it: that host makes the trial, this one waits to hear how it went.</summary>
+    private bool _following;
+
     public WebhookCircuitBreaker(
         int failureThreshold,
         TimeSpan recoveryTime,
         TimeProvider time,
-        Action<WebhookCircuitState, WebhookCircuitState>? onTransition = null)
+        Action<WebhookCircuitState, WebhookCircuitState>? onTransition = null,
+        TimeSpan followGrace = default)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(failureThreshold, 1);
+        _followGrace = followGrace;
         _threshold = failureThreshold;
         _recoveryTime = recoveryTime;
         _time = time;
@@ -100,6 +110,8 @@ internal sealed class WebhookCircuitBreaker
                         case WebhookCircuitState.Closed:
                             return new Permit(IsTrial: false);
                         case WebhookCircuitState.Open when now >= _openUntil:
+                            // A follower that heard nothing in time tries itself, and so leads from here.
+                            _following = false;
                             MoveTo(WebhookCircuitState.HalfOpen);
                             return new Permit(IsTrial: true);
                     }
@@ -153,6 +165,7 @@ internal sealed class WebhookCircuitBreaker
                 if (_state != WebhookCircuitState.Closed)
                 {
                     MoveTo(WebhookCircuitState.Closed);
+                    _tell?.Invoke(WebhookBreakerSignalKind.Closed, TimeSpan.Zero);
                 }
 
                 return;
@@ -163,6 +176,48 @@ internal sealed class WebhookCircuitBreaker
                 case WebhookCircuitState.Closed when ++_consecutiveFailures >= _threshold:
                 case WebhookCircuitState.HalfOpen when permit.IsTrial:
                     Open();
+                    break;
+                case WebhookCircuitState.Closed:
+                    _tell?.Invoke(WebhookBreakerSignalKind.Failed, TimeSpan.Zero);
+                    break;
+            }
+        }
+    }
+
+    /// <summary>Where this breaker tells the fleet what happened here (<see cref="BreakerFleet"/>); unset, it acts alone.</summary>
+    public void TellTo(Action<WebhookBreakerSignalKind, TimeSpan> tell) => _tell = tell;
+
+    /// <summary>
+    /// Applies what another host said: its failure counts here too; its opening is followed (for
+    /// <paramref name="openFor"/> plus the grace), unless this host opened it too and <paramref name="senderLeads"/> is
+    /// false, since one of the two must make the trial; its success closes the breaker; a newcomer's question is answered.
+    /// </summary>
+    public void Heard(WebhookBreakerSignalKind kind, TimeSpan openFor, bool senderLeads)
+    {
+        lock (_gate)
+        {
+            var now = _time.GetUtcNow();
+            switch (kind)
+            {
+                case WebhookBreakerSignalKind.Failed when _state == WebhookCircuitState.Closed && ++_consecutiveFailures >= _threshold:
+                    Open();
+                    break;
+                case WebhookBreakerSignalKind.Opened when _state == WebhookCircuitState.Closed
+                    || (_state == WebhookCircuitState.Open && (_following || senderLeads)):
+                    var until = now + openFor + _followGrace;
+                    _openUntil = _following && _openUntil > until ? _openUntil : until;
+                    _following = true;
+                    if (_state != WebhookCircuitState.Open)
+                    {
+                        MoveTo(WebhookCircuitState.Open);
+                    }
+
+                    break;
+                case WebhookBreakerSignalKind.Closed when _state != WebhookCircuitState.Closed:
+                    MoveTo(WebhookCircuitState.Closed);
+                    break;
+                case WebhookBreakerSignalKind.Asked when _state == WebhookCircuitState.Open && !_following && _openUntil > now:
+                    _tell?.Invoke(WebhookBreakerSignalKind.Opened, _openUntil - now);
                     break;
             }
         }
@@ -182,10 +237,13 @@ internal sealed class WebhookCircuitBreaker
         }
     }
 
+    /// <summary>Opens for the recovery time, leading: this host makes the next trial, and tells the others.</summary>
     private void Open()
     {
         _openUntil = _time.GetUtcNow() + _recoveryTime;
+        _following = false;
         MoveTo(WebhookCircuitState.Open);
+        _tell?.Invoke(WebhookBreakerSignalKind.Opened, _recoveryTime);
     }
 
     private void MoveTo(WebhookCircuitState next)
@@ -195,6 +253,7 @@ internal sealed class WebhookCircuitBreaker
         if (next == WebhookCircuitState.Closed)
         {
             _consecutiveFailures = 0;
+            _following = false;
         }
 
         var signal = _changed;

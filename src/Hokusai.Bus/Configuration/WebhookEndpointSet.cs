@@ -24,7 +24,8 @@ internal sealed class WebhookEndpointSet
         HokusaiBusMetrics? metrics = null,
         IHostApplicationLifetime? lifetime = null,
         HoldLimit? holdLimit = null,
-        IConfiguration? configuration = null)
+        IConfiguration? configuration = null,
+        BreakerFleet? fleet = null)
     {
         HoldLimit = holdLimit ?? new HoldLimit(time);
         _stopping = CancellationTokenSource.CreateLinkedTokenSource(lifetime?.ApplicationStopping ?? CancellationToken.None);
@@ -34,9 +35,12 @@ internal sealed class WebhookEndpointSet
             var settings = options.Get(optionsName); // validates: a bad setting throws, naming its key
             var endpointTelemetry = telemetry.For(name);
             var url = WebhookUrl.Redact(settings.Url);
+            // A host following another's opening waits one attempt's timeout (the leader's trial) and 2 s more to hear how it went.
             var breaker = new WebhookCircuitBreaker(settings.CircuitBreakerFailureThreshold, settings.CircuitBreakerRecoveryTime,
-                time, (from, to) => endpointTelemetry.Write(new WebhookBreakerChanged(url, from, to)));
+                time, (from, to) => endpointTelemetry.Write(new WebhookBreakerChanged(url, from, to)),
+                followGrace: settings.Timeout + TimeSpan.FromSeconds(2));
             metrics?.Track(name, breaker);
+            fleet?.Add(name, breaker);
             return new WebhookEndpoint(name, settings,
                 new WebhookDelivery(sender, breaker, endpointTelemetry, settings, time, stopping, HoldLimit), breaker);
         }

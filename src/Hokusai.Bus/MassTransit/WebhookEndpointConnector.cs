@@ -8,7 +8,8 @@ namespace Hokusai.Bus;
 /// test harness alike: queue <c>hokusai-webhook-delivery-&lt;name&gt;</c>, bound to the <c>ModelRegistered</c> exchange,
 /// with the same <see cref="WebhookEndpointPolicy"/> as the default endpoint and the application's endpoint callbacks
 /// (quorum queues, for example). MassTransit registers one endpoint per consumer type, so named endpoints, whose number
-/// only configuration knows, are connected here rather than by <c>ConfigureEndpoints</c>.
+/// only configuration knows, are connected here rather than by <c>ConfigureEndpoints</c>. Also connects this host's
+/// temporary queue for the fleet's breaker signals (<see cref="BreakerFleet"/>) and publishes its own.
 /// </summary>
 internal sealed class WebhookEndpointConnector(IServiceProvider services) : IBusObserver
 {
@@ -25,6 +26,9 @@ internal sealed class WebhookEndpointConnector(IServiceProvider services) : IBus
     /// <summary>Resolved when the bus starts: by the time it stops, a disposed service provider resolves nothing.</summary>
     private WebhookEndpointSet? _endpoints;
 
+    /// <summary>Stops publishing this host's breaker signals when the bus stops.</summary>
+    private readonly CancellationTokenSource _stopping = new();
+
     public async Task PostStart(IBus bus, Task<BusReady> busReady)
     {
         var endpoints = _endpoints = services.GetRequiredService<WebhookEndpointSet>();
@@ -37,10 +41,16 @@ internal sealed class WebhookEndpointConnector(IServiceProvider services) : IBus
             WebhookEndpointPolicy.Apply(e, endpoint.Settings.Concurrency, services);
             e.Consumer(() => new WebhookDeliveryConsumer(endpoint));
         })).ToList();
+        // This host's own temporary queue (auto-deleted, never a quorum queue) for the other hosts' breaker signals.
+        var fleet = services.GetRequiredService<BreakerFleet>();
+        handles.Add(bus.ConnectReceiveEndpoint(new TemporaryEndpointDefinition("hokusai-breaker"), KebabCaseEndpointNameFormatter.Instance,
+            e => e.Consumer(() => new BreakerSignalConsumer(fleet))));
         foreach (var handle in handles)
         {
             await handle.Ready.ConfigureAwait(false);
         }
+
+        _ = fleet.RunAsync(bus, _stopping.Token);
     }
 
     public Task StartFaulted(IBus bus, Exception exception) => Task.CompletedTask;
@@ -48,6 +58,7 @@ internal sealed class WebhookEndpointConnector(IServiceProvider services) : IBus
     public Task PreStop(IBus bus)
     {
         _endpoints?.BusStopping();
+        _stopping.Cancel();
         return Task.CompletedTask;
     }
 
