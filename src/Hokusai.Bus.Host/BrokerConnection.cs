@@ -18,7 +18,7 @@ internal sealed class BrokerConnection(ILogger<BrokerConnection> logger, HostSet
     {
         if (Interlocked.Exchange(ref _reported, null) is not null)
         {
-            Log.BrokerConnected(logger, settings.ShownRabbitMqUrl);
+            Log.BrokerConnected(logger, settings.RabbitMq.Shown);
         }
 
         return Task.CompletedTask;
@@ -33,7 +33,7 @@ internal sealed class BrokerConnection(ILogger<BrokerConnection> logger, HostSet
         if (IsConnectionFailure(faulted.Exception) && Problem(faulted.Exception) is var problem
             && Interlocked.Exchange(ref _reported, problem) != problem)
         {
-            Log.BrokerUnreachable(logger, settings.ShownRabbitMqUrl, problem);
+            Log.BrokerUnreachable(logger, settings.RabbitMq.Shown, problem);
         }
 
         return Task.CompletedTask;
@@ -53,14 +53,14 @@ internal sealed class BrokerConnection(ILogger<BrokerConnection> logger, HostSet
         var chain = Chain(exception).ToList();
         if (chain.Any(e => e is AuthenticationFailureException || e.Message.Contains("ACCESS_REFUSED", StringComparison.Ordinal)))
         {
-            return $"it refused the login of user '{Contracts.SafeText.Of(settings.RabbitMqUser, 60)}' (ACCESS_REFUSED): "
+            return $"it refused the login of user '{Contracts.SafeText.Of(settings.RabbitMq.User, 60)}' (ACCESS_REFUSED): "
                    + "check the user and password in RABBITMQ_URL, or RABBITMQ_PASSWORD / RABBITMQ_PASSWORD_FILE";
         }
 
         if (chain.Any(e => e.Message.Contains("NOT_ALLOWED", StringComparison.Ordinal)))
         {
-            return $"the user '{Contracts.SafeText.Of(settings.RabbitMqUser, 60)}' may not open virtual host "
-                   + $"'{Contracts.SafeText.Of(settings.RabbitMqVirtualHost, 60)}' (NOT_ALLOWED): create it, give the user "
+            return $"the user '{Contracts.SafeText.Of(settings.RabbitMq.User, 60)}' may not open virtual host "
+                   + $"'{Contracts.SafeText.Of(settings.RabbitMq.VirtualHost, 60)}' (NOT_ALLOWED): create it, give the user "
                    + "permissions on it, or fix the path of RABBITMQ_URL";
         }
 

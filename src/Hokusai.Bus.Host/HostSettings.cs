@@ -5,9 +5,10 @@ namespace Hokusai.Bus.Host;
 
 /// <summary>
 /// The integration guide's environment variables, in the one place that knows them: each is mapped onto the plugin's
-/// configuration key (<c>WEBHOOK_TIMEOUT</c> onto <c>Hokusai:Webhook:Timeout</c>), the host's own (<c>RABBITMQ_URL</c>,
-/// <c>RABBITMQ_QUORUM_QUEUES</c>) are read here, and every bad setting is reported at once under the name it was
-/// given by (exit 2). A guide variable wins over the same key set another way.
+/// configuration key (<c>WEBHOOK_TIMEOUT</c> onto <c>Hokusai:Webhook:Timeout</c>, <c>RABBITMQ_QUORUM_QUEUES</c> onto
+/// <c>Hokusai:QuorumQueues</c>), the host's own (<c>RABBITMQ_URL</c>, <c>RABBITMQ_PASSWORD</c>) are read here, and every
+/// bad setting is reported at once under the name it was given by (exit 2). A guide variable wins over the same key set
+/// another way.
 /// </summary>
 public sealed class HostSettings
 {
@@ -38,6 +39,7 @@ public sealed class HostSettings
         ("REDIS_CONCURRENCY", "Hokusai:Redis:Concurrency"),
         ("REDIS_DEDUP_TTL", "Hokusai:Redis:DedupTtl"),
         ("REDIS_MESSAGE_FORMAT", "Hokusai:Redis:MessageFormat"),
+        ("RABBITMQ_QUORUM_QUEUES", "Hokusai:QuorumQueues"),
         ("INGEST_SECRET", "Hokusai:Ingest:Secret"),
         ("INGEST_ROTATION_SECRETS", "Hokusai:Ingest:RotationSecrets"),
         ("INGEST_MAX_BODY_BYTES", "Hokusai:Ingest:MaxBodyBytes"),
@@ -56,9 +58,6 @@ public sealed class HostSettings
     /// <summary>The secrets whose <c>_FILE</c> could not be read: that failure says it all, not "X is required" too.</summary>
     private readonly HashSet<string> _unreadableFiles = [];
 
-    /// <summary><c>RABBITMQ_PASSWORD</c> (or <c>_FILE</c>): replaces the password in <c>RABBITMQ_URL</c> when set.</summary>
-    private string? _rabbitMqPassword;
-
     private HostSettings(IConfiguration configuration) => _configuration = configuration;
 
     /// <summary><c>ENABLE_REDIS_FALLBACK</c> (key <c>Hokusai:Redis:Enabled</c>): also feed the legacy Redis list and channel.</summary>
@@ -67,50 +66,8 @@ public sealed class HostSettings
     /// <summary><c>INGEST_SECRET</c> and the rest of <c>INGEST_*</c>: <c>POST /ingest</c>, on when a secret is set.</summary>
     public Hokusai.Bus.Host.Ingest.IngestOptions Ingest { get; private set; } = new();
 
-    /// <summary><c>RABBITMQ_QUORUM_QUEUES</c>: declare replicated quorum queues (clustered RabbitMQ). Default false.</summary>
-    public bool QuorumQueues { get; private set; }
-
-    /// <summary><c>RABBITMQ_URL</c>, checked. Default <c>amqp://guest:guest@localhost:5672/</c>.</summary>
-    private Uri _rabbitMq = new("amqp://guest:guest@localhost:5672/");
-
-    /// <summary><c>RABBITMQ_URL</c> as it may be shown: the password masked.</summary>
-    public string ShownRabbitMqUrl => SettingValues.WithoutPassword(_rabbitMq);
-
-    /// <summary>The user <c>RABBITMQ_URL</c> logs in as.</summary>
-    public string RabbitMqUser => Credentials.User;
-
-    /// <summary>The virtual host <c>RABBITMQ_URL</c> opens.</summary>
-    public string RabbitMqVirtualHost =>
-        Uri.UnescapeDataString(_rabbitMq.AbsolutePath.TrimStart('/')) is { Length: > 0 } vhost ? vhost : "/";
-
-    /// <summary>
-    /// The user and password of <c>RABBITMQ_URL</c>: <c>amqp://user:pass@host</c>, <c>amqp://user@host</c> (the password
-    /// from <c>RABBITMQ_PASSWORD</c> or its file), or <c>amqp://host</c> (guest); <c>RABBITMQ_PASSWORD</c> wins.
-    /// </summary>
-    private (string User, string Password) Credentials
-    {
-        get
-        {
-            var (user, password) = _rabbitMq.UserInfo.Split(':', 2) switch
-            {
-                [var u, var p] => (u, p),
-                [{ Length: > 0 } u] => (u, ""),
-                _ => ("guest", "guest"),
-            };
-            return (Uri.UnescapeDataString(user), _rabbitMqPassword ?? Uri.UnescapeDataString(password));
-        }
-    }
-
-    /// <summary>Sets MassTransit's RabbitMQ transport options from <c>RABBITMQ_URL</c>.</summary>
-    public void CopyRabbitMqTo(RabbitMqTransportOptions options)
-    {
-        var uri = _rabbitMq;
-        options.UseSsl = uri.Scheme is "amqps" or "rabbitmqs";
-        options.Host = uri.Host;
-        options.Port = (ushort)(uri.IsDefaultPort || uri.Port < 0 ? (options.UseSsl ? 5671 : 5672) : uri.Port);
-        options.VHost = RabbitMqVirtualHost;
-        (options.User, options.Pass) = Credentials;
-    }
+    /// <summary><c>RABBITMQ_URL</c> (one node or a cluster's) with <c>RABBITMQ_PASSWORD</c>, checked. Default <c>amqp://guest:guest@localhost:5672/</c>.</summary>
+    public RabbitMqBroker RabbitMq { get; private set; } = RabbitMqBroker.Default;
 
     /// <summary>
     /// Maps the guide's variables in <paramref name="configuration"/> onto the plugin's keys (as a source added last,
@@ -125,14 +82,22 @@ public sealed class HostSettings
             .Select(v => KeyValuePair.Create(v.Key, configuration[v.Variable]));
         configuration.AddInMemoryCollection(mapped.ToList());
 
-        settings.ReadRabbitMq(configuration["RABBITMQ_URL"] ?? "amqp://guest:guest@localhost:5672/");
-        settings._rabbitMqPassword = configuration["RABBITMQ_PASSWORD"] is { Length: > 0 } rabbitPassword ? rabbitPassword : null;
-        if (!SettingValues.TryParseFlag(configuration["RABBITMQ_QUORUM_QUEUES"], out var quorum))
+        var rabbitPassword = configuration["RABBITMQ_PASSWORD"] is { Length: > 0 } password ? password : null;
+        if (RabbitMqBroker.TryParse(configuration["RABBITMQ_URL"] ?? "amqp://guest:guest@localhost:5672/", rabbitPassword, out var broker))
         {
-            settings._errors.Add("RABBITMQ_QUORUM_QUEUES must be true or false.");
+            settings.RabbitMq = broker;
         }
-
-        settings.QuorumQueues = quorum;
+        else
+        {
+            settings._errors.Add("RABBITMQ_URL must be an absolute amqp:// or amqps:// URL, e.g. amqp://guest:guest@localhost:5672/, "
+                + "or for a cluster amqp://user:password@node1:5672,node2:5672,node3:5672/vhost.");
+        }
+        // RABBITMQ_QUORUM_QUEUES: the plugins declare every queue as a replicated quorum queue (a clustered RabbitMQ).
+        const string quorumKey = "Hokusai:QuorumQueues";
+        if (!SettingValues.TryParseFlag(configuration[quorumKey], out _))
+        {
+            settings._errors.Add($"{settings.NameOf(quorumKey)} must be true or false.");
+        }
 
         const string enabledKey = HokusaiRedisOptions.SectionName + ":Enabled";
         if (!SettingValues.TryParseFlag(configuration[enabledKey], out var redis))
@@ -228,18 +193,6 @@ public sealed class HostSettings
         }
 
         return values;
-    }
-
-    private void ReadRabbitMq(string value)
-    {
-        if (!Uri.TryCreate(value, UriKind.Absolute, out var uri) || uri.Scheme is not ("amqp" or "amqps" or "rabbitmq" or "rabbitmqs")
-            || string.IsNullOrEmpty(uri.Host))
-        {
-            _errors.Add("RABBITMQ_URL must be an absolute amqp:// or amqps:// URL, e.g. amqp://guest:guest@localhost:5672/.");
-            return;
-        }
-
-        _rabbitMq = uri;
     }
 
     /// <summary>Resolves (and so validates) the default options and each named one, collecting every failure.</summary>

@@ -18,20 +18,17 @@ builder.Logging.AddConsole(o => o.FormatterName ??= HostConsoleFormatter.Formatt
 
 builder.Services.AddHealthChecks();
 builder.Services.AddHokusaiIngest(settings.Ingest); // POST /ingest when INGEST_SECRET is set
-builder.Services.AddOptions<RabbitMqTransportOptions>().Configure(o => settings.CopyRabbitMqTo(o));
 builder.Services.AddMassTransit(bus =>
 {
     bus.DisableUsageTelemetry();
     bus.AddReceiveEndpointObserver<BrokerConnection>(); // a connection problem named once, e.g. a wrong password
     settings.AddHokusai(bus); // webhooks, plus the Redis feed when ENABLE_REDIS_FALLBACK=true
-    if (settings.QuorumQueues)
+    // RABBITMQ_URL's node or nodes; every endpoint's policy (quorum queues too) is in the plugins' definitions.
+    bus.UsingRabbitMq((context, rabbit) =>
     {
-        // Clustered RabbitMQ: replicated quorum queues (set before the queues are first declared).
-        bus.AddConfigureEndpointsCallback((_, _, endpoint) => (endpoint as IRabbitMqReceiveEndpointConfigurator)?.SetQuorumQueue());
-    }
-
-    // The broker comes from RabbitMqTransportOptions; every endpoint's policy is in the plugin's definitions.
-    bus.UsingRabbitMq((context, rabbit) => rabbit.ConfigureEndpoints(context));
+        settings.RabbitMq.ConfigureHost(rabbit);
+        rabbit.ConfigureEndpoints(context);
+    });
 });
 builder.Services.Configure<MassTransitHostOptions>(o =>
 {

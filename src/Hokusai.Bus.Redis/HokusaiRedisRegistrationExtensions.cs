@@ -25,6 +25,7 @@ public static class HokusaiRedisRegistrationExtensions
         services.AddMetrics();
         services.AddOptions<HokusaiRedisOptions>().ValidateOnStart();
         services.TryAddSingleton(HokusaiSettingNames.Keys);
+        services.TryAddSingleton(sp => QueueKind.From(sp.GetService<IConfiguration>()));
         services.AddSingleton<IConfigureOptions<HokusaiRedisOptions>>(sp => new RedisOptionsSetup(
             sp.GetService<IConfiguration>() ?? new ConfigurationBuilder().Build(), sp.GetRequiredService<HokusaiSettingNames>()));
         if (configure is not null)

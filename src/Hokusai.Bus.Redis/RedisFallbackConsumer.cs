@@ -15,6 +15,7 @@ internal sealed class RedisFallbackConsumer(
     RedisConnection redis,
     IOptions<HokusaiRedisOptions> options,
     RedisFallbackMetrics metrics,
+    QueueKind queues,
     ILogger<RedisFallbackConsumer> logger) : IConsumer<ModelRegistered>
 {
     public async Task Consume(ConsumeContext<ModelRegistered> context)
@@ -51,7 +52,7 @@ internal sealed class RedisFallbackConsumer(
             RedisLog.RedisDeferred(logger, key, delay.TotalMilliseconds, reason);
             metrics.Deferred();
             history = history with { Redeliveries = history.Redeliveries + 1, LastReason = reason };
-            await Redelivery.LaterAsync(context, delay, history.ToHeaders()).ConfigureAwait(false);
+            await Redelivery.LaterAsync(context, delay, history.ToHeaders(), queues).ConfigureAwait(false);
         }
         catch (Exception e) when (e is RedisException or TimeoutException)
         {

@@ -3,7 +3,7 @@ using Microsoft.Extensions.Options;
 
 namespace Hokusai.Bus;
 
-/// <summary>Redis endpoint policy: queue <c>hokusai-redis-fallback</c>, raw JSON, exponential retries, then <c>_error</c>.</summary>
+/// <summary>Redis endpoint policy: queue <c>hokusai-redis-fallback</c> (quorum with the rest), raw JSON, exponential retries, then <c>_error</c>.</summary>
 internal sealed class RedisFallbackConsumerDefinition : ConsumerDefinition<RedisFallbackConsumer>
 {
     private readonly HokusaiRedisOptions _options;
@@ -21,6 +21,7 @@ internal sealed class RedisFallbackConsumerDefinition : ConsumerDefinition<Redis
         IRegistrationContext context)
     {
         endpointConfigurator.ConfigureRawJson();
+        endpointConfigurator.ConfigureQueueKind(context);
         endpointConfigurator.PrefetchCount = _options.Concurrency;
         if (_options.MaxRetries > 0)
         {

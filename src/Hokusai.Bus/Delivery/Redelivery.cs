@@ -15,8 +15,10 @@ namespace Hokusai.Bus;
 /// <c>&lt;queue&gt;_delay_&lt;ms&gt;ms</c>, whose <c>x-message-ttl</c> dead-letters it back to <c>&lt;queue&gt;</c> (the
 /// technique NServiceBus's transport uses). Every message in one such queue has the same TTL, so they expire in order.
 /// Delays are rounded up to two significant digits to keep the queues few; an unused delay queue deletes itself
-/// (<c>x-expires</c>) ten minutes after its last message could have expired. Other transports (the in-memory test
-/// harness) use their own delayed delivery.
+/// (<c>x-expires</c>) ten minutes after its last message could have expired. With quorum queues (<see cref="QueueKind"/>)
+/// the delay queue is a quorum queue too, dead-lettering at least once (<c>x-dead-letter-strategy</c>, which needs
+/// <c>x-overflow=reject-publish</c>): RabbitMQ keeps an expired message until the delivery queue has confirmed it, so
+/// a node lost in between loses nothing. Other transports (the in-memory test harness) use their own delayed delivery.
 /// </para>
 /// </summary>
 internal static class Redelivery
@@ -27,7 +29,7 @@ internal static class Redelivery
 
     /// <summary>Sends the copy and waits for the broker's confirm.</summary>
     public static async Task LaterAsync<T>(
-        ConsumeContext<T> context, TimeSpan delay, IEnumerable<KeyValuePair<string, string>> headers)
+        ConsumeContext<T> context, TimeSpan delay, IEnumerable<KeyValuePair<string, string>> headers, QueueKind queues)
         where T : class
     {
         var cancellationToken = context.CancellationToken;
@@ -35,7 +37,7 @@ internal static class Redelivery
         if (context.ReceiveContext is RabbitMqReceiveContext received
             && context.ReceiveContext.TryGetPayload<ChannelContext>(out var channel))
         {
-            await ToDelayQueueAsync(context, received, channel, milliseconds, headers, cancellationToken).ConfigureAwait(false);
+            await ToDelayQueueAsync(context, received, channel, milliseconds, headers, queues.Quorum, cancellationToken).ConfigureAwait(false);
             return;
         }
 
@@ -75,6 +77,7 @@ internal static class Redelivery
         ChannelContext channel,
         long milliseconds,
         IEnumerable<KeyValuePair<string, string>> headers,
+        bool quorum,
         CancellationToken cancellationToken)
         where T : class
     {
@@ -87,6 +90,12 @@ internal static class Redelivery
             ["x-dead-letter-routing-key"] = queue,
             ["x-expires"] = milliseconds + (long)Unused.TotalMilliseconds,
         };
+        if (quorum)
+        {
+            arguments["x-queue-type"] = "quorum";
+            arguments["x-dead-letter-strategy"] = "at-least-once";
+            arguments["x-overflow"] = "reject-publish";
+        }
 
         // Declared before every copy: idempotent, and it restarts the queue's x-expires clock.
         await channel.QueueDeclare(delayQueue, true, false, false, arguments!, cancellationToken).ConfigureAwait(false);

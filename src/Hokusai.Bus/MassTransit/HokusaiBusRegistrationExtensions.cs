@@ -52,6 +52,7 @@ public static class HokusaiBusRegistrationExtensions
         services.TryAddSingleton<WebhookHttpSender>();
         services.TryAddSingleton<HoldLimit>();
         services.TryAddSingleton<BreakerFleet>();
+        services.TryAddSingleton(sp => QueueKind.From(sp.GetService<IConfiguration>()));
         services.TryAddSingleton<WebhookEndpointSet>();
         services.TryAddSingleton<AcknowledgementTimeouts>();
         services.TryAddSingleton(sp => sp.GetRequiredService<WebhookEndpointSet>().Default);

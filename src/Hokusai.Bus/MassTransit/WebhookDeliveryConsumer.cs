@@ -10,7 +10,7 @@ namespace Hokusai.Bus;
 /// the endpoint refuses for its size, or whose retries are spent while the endpoint accepts others, faults and goes to
 /// the endpoint's <c>_error</c> queue with the reason.
 /// </summary>
-internal sealed class WebhookDeliveryConsumer(WebhookEndpoint endpoint) : IConsumer<ModelRegistered>
+internal sealed class WebhookDeliveryConsumer(WebhookEndpoint endpoint, QueueKind queues) : IConsumer<ModelRegistered>
 {
     public async Task Consume(ConsumeContext<ModelRegistered> context)
     {
@@ -33,7 +33,7 @@ internal sealed class WebhookDeliveryConsumer(WebhookEndpoint endpoint) : IConsu
             case DeliveryDecisionKind.Delivered:
                 return;
             case DeliveryDecisionKind.Later:
-                await Redelivery.LaterAsync(context, decision.Delay, decision.History.ToHeaders()).ConfigureAwait(false);
+                await Redelivery.LaterAsync(context, decision.Delay, decision.History.ToHeaders(), queues).ConfigureAwait(false);
                 return;
             default:
                 throw decision.Failure!;

@@ -34,12 +34,13 @@ internal sealed class WebhookEndpointConnector(IServiceProvider services) : IBus
         var endpoints = _endpoints = services.GetRequiredService<WebhookEndpointSet>();
         // The application's AddConfigureEndpointsCallback callbacks (quorum queues, for example), as ConfigureEndpoints applies them.
         var callbacks = services.GetRequiredService<IBusRegistrationContext>().GetConfigureReceiveEndpoints();
+        var queues = services.GetRequiredService<QueueKind>();
         var handles = endpoints.Named.Select(endpoint => bus.ConnectReceiveEndpoint(endpoint.Queue, e =>
         {
             callbacks.Configure(endpoint.Queue, e);
 
             WebhookEndpointPolicy.Apply(e, endpoint.Settings.Concurrency, services);
-            e.Consumer(() => new WebhookDeliveryConsumer(endpoint));
+            e.Consumer(() => new WebhookDeliveryConsumer(endpoint, queues));
         })).ToList();
         // This host's own temporary queue (auto-deleted, never a quorum queue) for the other hosts' breaker signals.
         var fleet = services.GetRequiredService<BreakerFleet>();

@@ -13,6 +13,7 @@ internal static class WebhookEndpointPolicy
     public static void Apply(IReceiveEndpointConfigurator endpoint, int concurrency, IServiceProvider services)
     {
         endpoint.ConfigureRawJson();
+        endpoint.ConfigureQueueKind(services);
         if (endpoint is IRabbitMqReceiveEndpointConfigurator rabbit && services.GetService(typeof(AcknowledgementTimeouts)) is AcknowledgementTimeouts timeouts)
         {
             // A channel RabbitMQ closes for an acknowledgement timeout is named, counted, and shortens the hold.
@@ -23,6 +24,19 @@ internal static class WebhookEndpointPolicy
         // delay queue); the rest stay ready in the queue.
         endpoint.PrefetchCount = concurrency;
         endpoint.ConcurrentMessageLimit = concurrency;
+    }
+
+    /// <summary>
+    /// On RabbitMQ with <see cref="QueueKind.Quorum"/>: the queue, its <c>_error</c> and its <c>_skipped</c> queue are
+    /// replicated quorum queues (the delay queues follow in <see cref="Redelivery"/>).
+    /// </summary>
+    public static void ConfigureQueueKind(this IReceiveEndpointConfigurator endpoint, IServiceProvider services)
+    {
+        if (endpoint is IRabbitMqReceiveEndpointConfigurator rabbit && services.GetService(typeof(QueueKind)) is QueueKind { Quorum: true })
+        {
+            // MassTransit declares _error and _skipped with the queue's own x-queue-type.
+            rabbit.SetQuorumQueue();
+        }
     }
 
     /// <summary>

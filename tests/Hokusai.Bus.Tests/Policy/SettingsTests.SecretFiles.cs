@@ -35,9 +35,8 @@ public sealed partial class SettingsTests
         using var _ = host;
         Assert.Empty(guide.Failures(host.Services));
 
-        var rabbit = new RabbitMqTransportOptions();
-        guide.CopyRabbitMqTo(rabbit);
-        Assert.Equal(("hokusai", "rabbit-from-file-77e0", "rabbit.internal", "prod"), (rabbit.User, rabbit.Pass, rabbit.Host, rabbit.VHost));
+        var rabbit = guide.RabbitMq;
+        Assert.Equal(("hokusai", "rabbit-from-file-77e0", "rabbit.internal", "prod"), (rabbit.User, rabbit.Password, rabbit.Nodes[0].Host, rabbit.VirtualHost));
         Assert.Equal("redis-from-file-3f9b", host.Services.GetRequiredService<IOptions<HokusaiRedisOptions>>().Value.Password);
     }
 
@@ -67,10 +66,9 @@ public sealed partial class SettingsTests
         var monitor = host.Services.GetRequiredService<IOptionsMonitor<HokusaiWebhookOptions>>();
         Assert.Equal("webhook_secret-from-its-file", monitor.Get(Options.DefaultName).Secret);
         Assert.Equal("token_secret-from-its-file", monitor.Get("token").Secret);
-        var rabbit = new RabbitMqTransportOptions();
-        guide.CopyRabbitMqTo(rabbit);
+        var rabbit = guide.RabbitMq;
         Assert.Equal(("hokusai", "rabbitmq_password-from-its-file", "rabbit.internal", (ushort)5671, "prod", true),
-            (rabbit.User, rabbit.Pass, rabbit.Host, rabbit.Port, rabbit.VHost, rabbit.UseSsl));
+            (rabbit.User, rabbit.Password, rabbit.Nodes[0].Host, rabbit.Nodes[0].Port, rabbit.VirtualHost, rabbit.UseSsl));
     }
 
     [Fact]
