@@ -13,7 +13,7 @@
 #                                   all three run and are clustered
 #   scripts/cluster.sh kill N       kill -9 node N's Erlang VM (beam.smp), as a crash would
 #   scripts/cluster.sh restart N    start node N again on its data and wait until it runs in the cluster again
-#   scripts/cluster.sh leader Q [V] the node that leads quorum queue Q in vhost V (default /)
+#   scripts/cluster.sh leader Q [V] the node that leads quorum queue (or stream) Q in vhost V (default /)
 #   scripts/cluster.sh ctl N ARGS   rabbitmqctl against node N, e.g. `ctl 1 cluster_status`
 #   scripts/cluster.sh stop         stop the three nodes and the port mapper (only what this script started)
 #   scripts/cluster.sh env          print the settings below as shell assignments, and the nodes' AMQP URLs
@@ -308,7 +308,7 @@ cmd_leader() { # QUEUE [VHOST]
         select_node "$n"
         beam_pid >/dev/null && amqp_up || continue
         leader=$(ctl "$n" -q list_queues -p "$vhost" name type leader --no-table-headers 2>/dev/null |
-            awk -F'\t' -v q="$queue" '$1 == q { print ($2 == "quorum" ? $3 : "not a quorum queue (" $2 ")") }') || continue
+            awk -F'\t' -v q="$queue" '$1 == q { print ($2 == "quorum" || $2 == "stream" ? $3 : "not replicated (a " $2 " queue)") }') || continue
         if [ -z "$leader" ]; then
             log "no queue '$queue' in vhost '$vhost'"
             return 1
