@@ -286,6 +286,9 @@ cmd_restart() { # N
         exit 1
     fi
     [ -d "$RABBIT_DIR/mnesia" ] || { log "node $NODE has no data; use 'start' for a fresh cluster"; exit 1; }
+    # Alone, a node that was clustered waits (minutes) for its peers' tables at boot; 'start' makes a fresh cluster.
+    [ "$(alive_count)" -gt 0 ] || { log "no other node of the cluster runs; use 'start' for a fresh cluster"; exit 1; }
+    select_node "$1"
     t0=$(date +%s.%N)
     launch_node "$1"
     # Rejoined: its VM runs, and it and every other live node see each other running.
