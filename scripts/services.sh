@@ -212,6 +212,9 @@ cmd_status() {
     return $rc
 }
 
+# Sourced (scripts/cluster.sh reuses the functions above for its three nodes): define them, run nothing.
+if [ "${BASH_SOURCE[0]}" != "$0" ]; then return 0; fi
+
 case "${1:-}" in
     start) cmd_start ;;
     wait) cmd_wait ;;
