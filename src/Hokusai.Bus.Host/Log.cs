@@ -22,4 +22,8 @@ internal static partial class Log
     [LoggerMessage(EventId = 105, EventName = "BrokerConnected", Level = LogLevel.Information,
         Message = "Connected to RabbitMQ at {Url}")]
     public static partial void BrokerConnected(ILogger logger, string url);
+
+    [LoggerMessage(EventId = 106, EventName = "BrokerNode", Level = LogLevel.Information,
+        Message = "Connected to RabbitMQ node {Node} (before: {Previous})")]
+    public static partial void BrokerNode(ILogger logger, string node, string previous);
 }

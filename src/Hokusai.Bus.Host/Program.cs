@@ -17,11 +17,15 @@ builder.Logging.AddConsoleFormatter<HostConsoleFormatter, Microsoft.Extensions.L
 builder.Logging.AddConsole(o => o.FormatterName ??= HostConsoleFormatter.FormatterName); // MassTransit without stack traces
 
 builder.Services.AddHealthChecks();
+builder.Services.AddSingleton<BrokerNode>();
 builder.Services.AddHokusaiIngest(settings.Ingest); // POST /ingest when INGEST_SECRET is set
 builder.Services.AddMassTransit(bus =>
 {
     bus.DisableUsageTelemetry();
     bus.AddReceiveEndpointObserver<BrokerConnection>(); // a connection problem named once, e.g. a wrong password
+    // Which of RABBITMQ_URL's nodes each endpoint's channel reached: /health/ready's Hokusai-RabbitMQ-Node header.
+    bus.AddConfigureEndpointsCallback((context, _, endpoint) =>
+        (endpoint as IRabbitMqReceiveEndpointConfigurator)?.ConfigureChannel(c => c.UseFilter(new BrokerNodeFilter(context.GetRequiredService<BrokerNode>()))));
     settings.AddHokusai(bus); // webhooks, plus the Redis feed when ENABLE_REDIS_FALLBACK=true
     // RABBITMQ_URL's node or nodes; every endpoint's policy (quorum queues too) is in the plugins' definitions.
     bus.UsingRabbitMq((context, rabbit) =>
@@ -53,7 +57,16 @@ if (settings.Failures(app.Services) is { Count: > 0 } failures)
 }
 
 app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
-app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") });
+app.MapHealthChecks("/health/ready", new HealthCheckOptions
+{
+    Predicate = check => check.Tags.Contains("ready"),
+    ResponseWriter = async (http, report) =>
+    {
+        http.Response.ContentType = "text/plain";
+        http.Response.Headers[BrokerNode.Header] = http.RequestServices.GetRequiredService<BrokerNode>().Current ?? "none";
+        await http.Response.WriteAsync(report.Status.ToString());
+    },
+});
 app.MapPrometheusScrapingEndpoint("/metrics");
 app.MapHokusaiIngest();
 await app.RunAsync();
