@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Run all tests: start RabbitMQ + Redis (scripts/services.sh), build the solution in Release while
+# Run all tests: start RabbitMQ + Redis (scripts/services.sh) and a three-node cluster (scripts/cluster.sh, stopped
+# again at the end), build the solution in Release while
 # they boot, run `dotnet test` with TRX output, and print one summary line:
 #
 #   tests: N passed, N failed, N skipped
@@ -19,12 +20,16 @@ SOLUTION=Hokusai.Bus.sln
 RESULTS_DIR=artifacts/test-results
 
 bash scripts/services.sh start
+# The three-node cluster of the cluster test (issue 25), booting while the solution builds; stopped when this ends.
+bash scripts/cluster.sh start
+trap 'bash scripts/cluster.sh stop >/dev/null 2>&1 || true' EXIT
 # The Node receivers the tests run (the guide's snippet, the official Standard Webhooks library), from npm.
 if [ ! -d tests/node/node_modules ]; then
     (cd tests/node && npm ci --no-audit --no-fund --loglevel=error)
 fi
 dotnet build "$SOLUTION" -c Release
 bash scripts/services.sh wait
+bash scripts/cluster.sh wait
 
 rm -rf "$RESULTS_DIR" artifacts/fault-suite.md artifacts/soak.md
 mkdir -p "$RESULTS_DIR"
