@@ -7,6 +7,8 @@
 #   scripts/bench.sh [e2e options]   e.g. --scenarios sweep --sweep 16,32,64, --host-env KEY=VALUE; --help lists them
 #   scripts/bench.sh micro           BenchmarkDotNet: contracts serialize+sign and verify (about a minute)
 #   scripts/bench.sh ingest          POST /ingest to the receiver against raw HTTP POSTs, 1 KB at concurrency 16
+#   scripts/bench.sh scale           one host against two on the three-node cluster (scripts/cluster.sh, started and
+#                                    stopped here if it is not up), quorum queues; about 2 minutes
 #
 # Loopback only; nothing here asserts absolute numbers: the table prints ratios against the limits and the peer.
 set -euo pipefail
@@ -27,6 +29,9 @@ if [ "${1:-}" = micro ]; then
 elif [ "${1:-}" = ingest ]; then
     mode=ingest
     shift
+elif [ "${1:-}" = scale ]; then
+    mode=scale
+    shift
 elif [ "${1:-}" = e2e ]; then
     shift
 fi
@@ -43,4 +48,10 @@ else
     dotnet build "$PROJECT" -c Release -nologo -v quiet
 fi
 
-exec dotnet run -c Release --no-build --project "$PROJECT" -- "$mode" "$@"
+if [ "$mode" = scale ] && ! bash scripts/cluster.sh status >/dev/null 2>&1; then
+    bash scripts/cluster.sh start
+    trap 'bash scripts/cluster.sh stop >/dev/null 2>&1 || true' EXIT
+    bash scripts/cluster.sh wait
+fi
+
+dotnet run -c Release --no-build --project "$PROJECT" -- "$mode" "$@"

@@ -184,6 +184,17 @@ internal sealed class Phase
 
     public long FirstArrival => Min(_arrived);
 
+    /// <summary>
+    /// Messages per second between the arrival of the <paramref name="from"/> and the <paramref name="to"/> fraction of
+    /// them (the steady middle of a drain, without the start-up of the consumers and the tail).
+    /// </summary>
+    public double SteadyRate(double from = 0.2, double to = 0.8)
+    {
+        var arrivals = _arrived.Where(t => t != 0).Order().ToArray();
+        var (first, last) = ((int)(arrivals.Length * from), (int)(arrivals.Length * to) - 1);
+        return (last - first) / Stopwatch.GetElapsedTime(arrivals[first], arrivals[last]).TotalSeconds;
+    }
+
     /// <summary>Messages per second from the first send to the last arrival.</summary>
     public double Rate() => Count / Stopwatch.GetElapsedTime(FirstSent, LastArrival).TotalSeconds;
 

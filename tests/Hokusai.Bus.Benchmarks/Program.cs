@@ -2,6 +2,7 @@
 //
 //   dotnet run -c Release --project tests/Hokusai.Bus.Benchmarks -- e2e [--full] [options]   end to end, see E2eOptions
 //   dotnet run -c Release --project tests/Hokusai.Bus.Benchmarks -- micro [BenchmarkDotNet args]
+//   dotnet run -c Release --project tests/Hokusai.Bus.Benchmarks -- scale [--count N]   1 host against 2 on the cluster
 //
 // scripts/bench.sh builds Release, starts RabbitMQ if needed and runs `e2e`.
 using Hokusai.Bus.Benchmarks;
@@ -11,6 +12,8 @@ switch (args)
 {
     case ["bridge", .. var rest]:
         return await RawBridge.ServeAsync(rest);
+    case ["scale", .. var rest]:
+        return await ScaleBenchmark.RunAsync([.. rest]);
     case ["ingest", .. var rest]:
         return await IngestBenchmark.RunAsync([.. rest]);
     case ["micro", .. var rest]:
