@@ -1,33 +1,30 @@
 using System.Buffers;
-using System.Net;
 using Hokusai.Bus.Contracts;
+using Hokusai.Bus.TestSupport;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Logging;
 
 namespace Hokusai.Bus.Benchmarks;
 
 /// <summary>
-/// A fast webhook receiver: Kestrel on 127.0.0.1, the whole body read into a pooled buffer, the signature verified
-/// over the raw bytes with the contracts' verifier (as the README tells receivers to), the arrival recorded against the
-/// current <see cref="Phase"/> by the idempotency-key header, then 200 with a small JSON answer (401 for a bad
-/// signature). Unlike the test receiver it keeps no bodies, so 100k deliveries of 256 KB cost no memory here.
-/// The same receiver serves the host, the raw HTTP baseline and the sequential peer.
+/// A fast webhook receiver on TestSupport's <see cref="LoopbackServer"/> (Kestrel on 127.0.0.1): the whole body read
+/// into a pooled buffer, the signature verified over the raw bytes with the contracts' verifier (as the README tells
+/// receivers to), the arrival recorded against the current <see cref="Phase"/> by the idempotency-key header, then
+/// 200 with a small JSON answer (401 for a bad signature). Unlike the test receiver it keeps no bodies, so 100k
+/// deliveries of 256 KB cost no memory here. The same receiver serves the host, the raw HTTP baseline and the
+/// sequential peer. The server only starts it: each request goes straight to <see cref="HandleAsync"/> (<c>app.Run</c>,
+/// no routing), so what is measured is unchanged.
 /// </summary>
 internal sealed class BenchReceiver : IAsyncDisposable
 {
     private static readonly byte[] Ok = """{"status":"success"}"""u8.ToArray();
-    private readonly WebApplication _app;
     private readonly WebhookVerifier _verifier;
+    private LoopbackServer _server = null!;
     private Phase? _phase;
     private long _stray;
 
-    private BenchReceiver(WebApplication app, string secret)
-    {
-        _app = app;
-        _verifier = new WebhookVerifier(secret);
-    }
+    private BenchReceiver(string secret) => _verifier = new WebhookVerifier(secret);
 
     public Uri Url { get; private set; } = null!;
 
@@ -45,27 +42,19 @@ internal sealed class BenchReceiver : IAsyncDisposable
 
     public static async Task<BenchReceiver> StartAsync(string secret)
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(k =>
-        {
-            k.AddServerHeader = false;
-            k.Limits.MaxRequestBodySize = 8 * 1024 * 1024;
-            k.Listen(IPAddress.Loopback, 0);
-        });
-        var app = builder.Build();
-        var receiver = new BenchReceiver(app, secret);
-        app.Run(receiver.HandleAsync);
-        await app.StartAsync();
-        receiver.Url = new Uri(app.Urls.First().TrimEnd('/') + "/api/models/ready");
+        var receiver = new BenchReceiver(secret);
+        receiver._server = await LoopbackServer.StartAsync(
+            app => app.Run(receiver.HandleAsync),
+            builder => builder.WebHost.ConfigureKestrel(k =>
+            {
+                k.AddServerHeader = false;
+                k.Limits.MaxRequestBodySize = 8 * 1024 * 1024;
+            }));
+        receiver.Url = receiver._server.At("api/models/ready");
         return receiver;
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        await _app.StopAsync();
-        await _app.DisposeAsync();
-    }
+    public ValueTask DisposeAsync() => _server.DisposeAsync();
 
     private async Task HandleAsync(HttpContext context)
     {

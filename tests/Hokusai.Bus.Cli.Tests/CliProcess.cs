@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
+using Hokusai.Bus.TestSupport;
 
 namespace Hokusai.Bus.Cli.Tests;
 
@@ -22,35 +23,20 @@ public sealed class CliProcess : IAsyncDisposable
     private readonly Process _process;
     private readonly StringBuilder _output = new();
     private readonly StringBuilder _error = new();
-    private readonly Lock _gate = new();
-    private readonly List<(Func<string, bool> Match, TaskCompletionSource<string> Found)> _waiters = [];
     private readonly List<string> _lines = [];
+    private readonly Recorded _recorded;
 
-    private CliProcess(Process process) => _process = process;
+    private CliProcess(Process process)
+    {
+        _process = process;
+        _recorded = new Recorded(() => $"\n--- stdout ---\n{_output}\n--- stderr ---\n{_error}");
+    }
 
     public int Id => _process.Id;
 
-    public string Output
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _output.ToString();
-            }
-        }
-    }
+    public string Output => _recorded.Read(_output.ToString);
 
-    public string Error
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _error.ToString();
-            }
-        }
-    }
+    public string Error => _recorded.Read(_error.ToString);
 
     /// <summary>Runs the tool to its end and returns what it printed.</summary>
     public static async Task<CliResult> RunAsync(IEnumerable<string> args, byte[]? stdin = null, TimeSpan? timeout = null)
@@ -108,25 +94,8 @@ public sealed class CliProcess : IAsyncDisposable
     }
 
     /// <summary>The first stdout line that matches, already printed or still to come.</summary>
-    public Task<string> WaitForLineAsync(Func<string, bool> match, TimeSpan timeout, string what)
-    {
-        var found = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
-        lock (_gate)
-        {
-            if (_lines.FirstOrDefault(match) is { } line)
-            {
-                return Task.FromResult(line);
-            }
-
-            _waiters.Add((match, found));
-        }
-
-        return found.Task.WaitAsync(timeout).ContinueWith(
-            t => t.IsFaulted && t.Exception!.InnerException is TimeoutException
-                ? throw new TimeoutException($"No line '{what}' within {timeout.TotalSeconds} s.\n--- stdout ---\n{Output}\n--- stderr ---\n{Error}")
-                : t.Result,
-            TaskScheduler.Default);
-    }
+    public Task<string> WaitForLineAsync(Func<string, bool> match, TimeSpan timeout, string what) =>
+        _recorded.WaitAsync(() => _lines.FirstOrDefault(match), timeout, $"a line '{what}'");
 
     /// <summary>Waits for the exit (and the end of its output); kills it and fails after <paramref name="timeout"/>.</summary>
     public async Task<int> WaitForExitAsync(TimeSpan timeout)
@@ -169,25 +138,15 @@ public sealed class CliProcess : IAsyncDisposable
             return;
         }
 
-        lock (_gate)
+        _recorded.Record(() =>
         {
             (isError ? _error : _output).AppendLine(line);
-            if (isError)
+            if (!isError)
             {
-                return;
+                _lines.Add(line);
             }
-
-            _lines.Add(line);
-            for (var i = _waiters.Count - 1; i >= 0; i--)
-            {
-                if (_waiters[i].Match(line))
-                {
-                    _waiters[i].Found.TrySetResult(line);
-                    _waiters.RemoveAt(i);
-                }
-            }
-        }
+        });
     }
 
-    private static string CliDll() => Hokusai.Bus.TestSupport.BuildOutput.Dll("Hokusai.Bus.Cli", "hokusai-bus.dll");
+    private static string CliDll() => BuildOutput.Dll("Hokusai.Bus.Cli", "hokusai-bus.dll");
 }

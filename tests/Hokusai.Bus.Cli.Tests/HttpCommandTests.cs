@@ -1,4 +1,3 @@
-using System.Net.Sockets;
 using System.Text;
 using System.Text.Json.Nodes;
 using Hokusai.Bus.TestSupport;
@@ -84,20 +83,12 @@ public sealed class HttpCommandTests
     [Fact]
     public async Task Health_is_unhealthy_when_nothing_listens()
     {
-        var closedPort = ClosedPort();
+        var closedPort = LoopbackPort.Free();
 
         var result = await CliProcess.RunAsync("health", "--url", $"http://127.0.0.1:{closedPort}/health", "--timeout", "5");
 
         Assert.True(result.ExitCode == 1, result.ToString());
         Assert.Contains("Unhealthy", result.Output, StringComparison.Ordinal);
         Assert.Contains("Latency:", result.Output, StringComparison.Ordinal);
-    }
-
-    /// <summary>A loopback port that was free a moment ago and has no listener.</summary>
-    private static int ClosedPort()
-    {
-        using var listener = new TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -294,8 +294,7 @@ public sealed class DeliveryTests
         await using var host = await HostProcess.StartAsync(environment, waitForBus: false);
         using var http = new HttpClient { BaseAddress = host.BaseUrl };
 
-        await RabbitMqManagement.Eventually(() => Task.FromResult(host.Output.Contains("Cannot connect to RabbitMQ", StringComparison.Ordinal)),
-            Wait, "the host to name the problem");
+        await host.WaitForOutputAsync("Cannot connect to RabbitMQ", Wait, "the host to name the problem");
         // Through several of MassTransit's reconnection attempts, the host keeps running, unready, and says it once.
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(12);
         while (DateTime.UtcNow < deadline)

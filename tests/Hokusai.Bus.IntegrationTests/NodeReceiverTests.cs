@@ -109,23 +109,18 @@ public sealed class NodeReceiverTests
 internal sealed class NodeProcess : IAsyncDisposable
 {
     private readonly Process _process;
-    private readonly object _gate = new();
     private readonly Dictionary<string, int> _first = [];
+    private readonly Recorded _recorded;
 
-    private NodeProcess(Process process) => _process = process;
+    private NodeProcess(Process process)
+    {
+        _process = process;
+        _recorded = new Recorded(() => "first statuses: " + string.Join(", ", _first.Select(f => $"{f.Key} {f.Value}")));
+    }
 
     public int Port { get; private set; }
 
-    public IReadOnlyDictionary<string, int> FirstStatus
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return new Dictionary<string, int>(_first);
-            }
-        }
-    }
+    public IReadOnlyDictionary<string, int> FirstStatus => _recorded.Read(() => new Dictionary<string, int>(_first));
 
     public static async Task<NodeProcess> StartAsync(string script, params string[] arguments)
     {
@@ -158,8 +153,9 @@ internal sealed class NodeProcess : IAsyncDisposable
         return node;
     }
 
+    /// <summary>Completes when <paramref name="condition"/> holds, checked on every answer the receiver printed.</summary>
     public Task WaitForAsync(Func<bool> condition, TimeSpan timeout) =>
-        RabbitMqManagement.Eventually(() => Task.FromResult(condition()), timeout, "the node receiver's answers");
+        _recorded.WaitAsync(condition, timeout, "the node receiver's answers");
 
     public async ValueTask DisposeAsync()
     {
@@ -176,10 +172,7 @@ internal sealed class NodeProcess : IAsyncDisposable
     {
         if (line?.Split(' ') is [var key, var status] && int.TryParse(status, out var code))
         {
-            lock (_gate)
-            {
-                _first.TryAdd(key, code);
-            }
+            _recorded.Record(() => _first.TryAdd(key, code));
         }
     }
 }

@@ -4,8 +4,6 @@ using Hokusai.Bus.Contracts;
 using Hokusai.Bus.Receiver;
 using Hokusai.Bus.TestSupport;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.Extensions.Logging;
 
 namespace Hokusai.Bus.IntegrationTests;
 
@@ -17,41 +15,34 @@ public sealed class ReceiverLibraryTests
     {
         await using var scenario = await Scenario.StartAsync();
         var handled = new ConcurrentQueue<ModelRegistered>();
-        var allHandled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
-        builder.Services.AddHokusaiWebhookReceiver(o =>
-        {
-            o.Secret = Scenario.Secret;
-            o.RequireStandardWebhooks = true;
-        });
-        await using var app = builder.Build();
         var answered = 0;
-        var allAnswered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        app.Use(async (context, next) =>
-        {
-            await next(context);
-            if (context.Response.StatusCode == 200 && Interlocked.Increment(ref answered) == 4)
+        var recorded = new Recorded(() => $"{handled.Count} handled, {answered} answered 200");
+        await using var server = await LoopbackServer.StartAsync(
+            app =>
             {
-                allAnswered.TrySetResult();
-            }
-        });
-        app.MapHokusaiWebhook("/api/models/ready", (registration, _, _) =>
-        {
-            handled.Enqueue(registration);
-            if (handled.Count == 3)
+                app.Use(async (context, next) =>
+                {
+                    await next(context);
+                    if (context.Response.StatusCode == 200)
+                    {
+                        recorded.Record(() => answered++);
+                    }
+                });
+                app.MapHokusaiWebhook("/api/models/ready", (registration, _, _) =>
+                {
+                    recorded.Record(() => handled.Enqueue(registration));
+                    return Task.CompletedTask;
+                });
+            },
+            builder => builder.Services.AddHokusaiWebhookReceiver(o =>
             {
-                allHandled.TrySetResult();
-            }
-
-            return Task.CompletedTask;
-        });
-        await app.StartAsync();
+                o.Secret = Scenario.Secret;
+                o.RequireStandardWebhooks = true;
+            }));
 
         await scenario.StartHostAsync(new Dictionary<string, string>
         {
-            ["WEBHOOK_URL"] = app.Urls.First() + "/api/models/ready",
+            ["WEBHOOK_URL"] = server.At("api/models/ready").ToString(),
             ["WEBHOOK_STANDARD_SIGNATURES"] = "true",
         });
         var keys = new[] { "k-1", "k-2", "k-3" };
@@ -61,13 +52,12 @@ public sealed class ReceiverLibraryTests
         }
 
         await scenario.PublishAsync(Payloads.Registration("k-1")); // a re-published registration
-        await allHandled.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        await recorded.WaitAsync(() => handled.Count >= 3, TimeSpan.FromSeconds(30), "three registrations handled");
         // Four deliveries answered 200; the fourth, a duplicate, as already_processed without the handler.
-        await allAnswered.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        await recorded.WaitAsync(() => answered >= 4, TimeSpan.FromSeconds(30), "four deliveries answered 200");
 
         Assert.Equal(keys, handled.Select(r => r.IdempotencyKey).Order());
         Assert.Empty(await scenario.ErrorsAsync());
-        await app.StopAsync();
     }
 
     [Fact]

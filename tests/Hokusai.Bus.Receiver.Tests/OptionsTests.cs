@@ -1,8 +1,7 @@
 using Hokusai.Bus.Contracts;
+using Hokusai.Bus.TestSupport;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace Hokusai.Bus.Receiver.Tests;
@@ -20,14 +19,9 @@ public sealed class OptionsTests
     [Fact]
     public async Task A_missing_secret_stops_the_host_at_start()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(System.Net.IPAddress.Loopback, 0));
-        builder.Services.AddHokusaiWebhookReceiver(_ => { });
-        await using var app = builder.Build();
-        app.MapHokusaiWebhook("/hook", (_, _, _) => Task.CompletedTask);
-
-        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => app.StartAsync());
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => LoopbackServer.StartAsync(
+            app => app.MapHokusaiWebhook("/hook", (_, _, _) => Task.CompletedTask),
+            builder => builder.Services.AddHokusaiWebhookReceiver(_ => { })));
 
         Assert.Contains("Secret is required", error.Message, StringComparison.Ordinal);
     }

@@ -1,10 +1,8 @@
 using System.Collections.Concurrent;
-using System.Net;
 using System.Text.Json.Nodes;
 using Hokusai.Bus.Contracts;
+using Hokusai.Bus.TestSupport;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Testing;
@@ -12,23 +10,20 @@ using Microsoft.Extensions.Logging.Testing;
 namespace Hokusai.Bus.Receiver.Tests;
 
 /// <summary>
-/// The receiver library in a real host: Kestrel on 127.0.0.1 with an ephemeral port, <c>MapHokusaiWebhook</c> at
-/// <see cref="Path"/>, a handler that records each registration and then does whatever <see cref="OnHandle"/> says,
-/// and every log line kept in <see cref="Logs"/>.
+/// The receiver library in a real host: TestSupport's <see cref="LoopbackServer"/> (Kestrel on 127.0.0.1) with
+/// <c>MapHokusaiWebhook</c> at <see cref="Path"/>, a handler that records each registration and then does whatever
+/// <see cref="OnHandle"/> says, and every log line kept in <see cref="Logs"/>.
 /// </summary>
 internal sealed class ReceiverHost : IAsyncDisposable
 {
     public const string Path = "/api/models/ready";
     public const string Secret = "your_shared_secret_here";
 
-    private readonly WebApplication _app;
     private readonly ConcurrentQueue<ModelRegistered> _handled = new();
-    private int _disposed;
+    private LoopbackServer _server = null!;
 
-    private ReceiverHost(WebApplication app, LogSink logs)
+    private ReceiverHost()
     {
-        _app = app;
-        Logs = logs;
     }
 
     /// <summary>Runs after the registration is recorded; throw to fail the delivery. Default: nothing.</summary>
@@ -37,38 +32,37 @@ internal sealed class ReceiverHost : IAsyncDisposable
     /// <summary>Registrations the handler was called with, in order.</summary>
     public IReadOnlyList<ModelRegistered> Handled => _handled.ToArray();
 
-    public LogSink Logs { get; }
+    public LogSink Logs { get; private set; } = null!;
 
     public HttpClient Client { get; } = new();
 
     public Uri Url { get; private set; } = null!;
 
-    public IServiceProvider Services => _app.Services;
+    public IServiceProvider Services => _server.Services;
 
     public static async Task<ReceiverHost> StartAsync(
         Action<HokusaiReceiverOptions>? configure = null,
         Action<IServiceCollection>? services = null)
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
-        builder.Logging.ClearProviders().AddFakeLogging().SetMinimumLevel(LogLevel.Debug);
-        services?.Invoke(builder.Services);
-        builder.Services.AddHokusaiWebhookReceiver(o =>
-        {
-            o.Secret = Secret;
-            configure?.Invoke(o);
-        });
-
-        var app = builder.Build();
-        var host = new ReceiverHost(app, new LogSink(app.Services.GetFakeLogCollector()));
-        app.MapHokusaiWebhook(Path, async (registration, _, token) =>
-        {
-            host._handled.Enqueue(registration);
-            await host.OnHandle(registration, token);
-        });
-
-        await app.StartAsync();
-        host.Url = new Uri(app.Urls.First().TrimEnd('/') + Path);
+        var host = new ReceiverHost();
+        host._server = await LoopbackServer.StartAsync(
+            app => app.MapHokusaiWebhook(Path, async (registration, _, token) =>
+            {
+                host._handled.Enqueue(registration);
+                await host.OnHandle(registration, token);
+            }),
+            builder =>
+            {
+                builder.Logging.AddFakeLogging().SetMinimumLevel(LogLevel.Debug);
+                services?.Invoke(builder.Services);
+                builder.Services.AddHokusaiWebhookReceiver(o =>
+                {
+                    o.Secret = Secret;
+                    configure?.Invoke(o);
+                });
+            });
+        host.Logs = new LogSink(host._server.Services.GetFakeLogCollector());
+        host.Url = host._server.At(Path);
         return host;
     }
 
@@ -92,16 +86,10 @@ internal sealed class ReceiverHost : IAsyncDisposable
     public Task<HttpResponseMessage> PostSignedAsync(byte[] body, string secret = Secret) =>
         PostAsync(body, (WebhookHeaders.Signature, new WebhookSigner(secret).Sign(body)));
 
-    public async ValueTask DisposeAsync()
+    public ValueTask DisposeAsync()
     {
-        if (Interlocked.Exchange(ref _disposed, 1) == 1)
-        {
-            return;
-        }
-
         Client.Dispose();
-        await _app.StopAsync();
-        await _app.DisposeAsync();
+        return _server.DisposeAsync();
     }
 }
 

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using Microsoft.Extensions.DependencyInjection;
 using Hokusai.Bus.TestSupport;
 using StackExchange.Redis;
@@ -179,10 +178,7 @@ public sealed class RedisUnavailableTests
     public async Task When_redis_is_unreachable_deliveries_get_503_and_the_handler_is_not_called()
     {
         // A loopback port nobody listens on: connection refused at once, and the store fails fast.
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
+        var port = LoopbackPort.Free();
         await using var host = await ReceiverHost.StartAsync(services: s =>
             s.AddHokusaiRedisIdempotencyStore($"127.0.0.1:{port},connectTimeout=1000", HokusaiReceiverRedisExtensions.DefaultRedisKeyPrefix));
 

@@ -9,30 +9,25 @@ namespace Hokusai.Bus.TestSupport;
 /// </summary>
 public sealed class HostProcess : IAsyncDisposable
 {
+    private const string BusStarted = "Bus started";
     private readonly Process _process;
     private readonly StringBuilder _output = new();
-    private readonly TaskCompletionSource _busStarted = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Recorded _recorded;
+    private bool _exited;
 
     private HostProcess(Process process, int port)
     {
         _process = process;
         Port = port;
+        _recorded = new Recorded(() =>
+            "the output's end:\n" + _output.ToString(Math.Max(0, _output.Length - 4000), Math.Min(4000, _output.Length)));
     }
 
     public int Port { get; }
 
     public Uri BaseUrl => new($"http://127.0.0.1:{Port}/");
 
-    public string Output
-    {
-        get
-        {
-            lock (_output)
-            {
-                return _output.ToString();
-            }
-        }
-    }
+    public string Output => _recorded.Read(_output.ToString);
 
     public bool HasExited => _process.HasExited;
 
@@ -68,19 +63,26 @@ public sealed class HostProcess : IAsyncDisposable
         var host = new HostProcess(process, port);
         process.OutputDataReceived += (_, e) => host.Append(e.Data);
         process.ErrorDataReceived += (_, e) => host.Append(e.Data);
-        process.Exited += (_, _) => host._busStarted.TrySetException(
-            new InvalidOperationException("The host exited before its bus started:\n" + host.Output));
+        process.Exited += (_, _) => host._recorded.Record(() => host._exited = true);
         process.Start();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
 
         if (waitForBus)
         {
-            await host._busStarted.Task.WaitAsync(TimeSpan.FromSeconds(60));
+            await host._recorded.WaitAsync(() => host._exited || host.HasPrinted(BusStarted), TimeSpan.FromSeconds(60), "the bus to start");
+            if (!host.HasPrinted(BusStarted))
+            {
+                throw new InvalidOperationException("The host exited before its bus started:\n" + host.Output);
+            }
         }
 
         return host;
     }
+
+    /// <summary>Waits until the host has printed a line containing <paramref name="text"/>.</summary>
+    public Task WaitForOutputAsync(string text, TimeSpan timeout, string what) =>
+        _recorded.WaitAsync(() => HasPrinted(text), timeout, $"{what} ('{text}' in the host's output)");
 
     /// <summary>SIGTERM, as docker stop or Kubernetes send, then waits for a graceful exit.</summary>
     public async Task<int> StopAsync(TimeSpan? timeout = null)
@@ -123,16 +125,10 @@ public sealed class HostProcess : IAsyncDisposable
             return;
         }
 
-        lock (_output)
-        {
-            _output.AppendLine(line);
-        }
-
-        if (line.Contains("Bus started", StringComparison.Ordinal))
-        {
-            _busStarted.TrySetResult();
-        }
+        _recorded.Record(() => _output.AppendLine(line));
     }
+
+    private bool HasPrinted(string text) => Output.Contains(text, StringComparison.Ordinal);
 
     private static int Kill(int pid, string signal)
     {

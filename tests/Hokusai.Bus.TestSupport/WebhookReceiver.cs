@@ -1,12 +1,8 @@
 using System.Collections.Concurrent;
-using System.Net;
 using Hokusai.Bus.Contracts;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Server.Kestrel.Core;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace Hokusai.Bus.TestSupport;
 
@@ -26,24 +22,23 @@ public sealed record ReceivedRequest(
 }
 
 /// <summary>
-/// A real webhook receiver: Kestrel on 127.0.0.1 with an ephemeral port. It verifies the signature with the contracts'
-/// verifier, records every request, answers with whatever <see cref="Respond"/> decides, and lets a test await the
-/// n-th request or the n-th distinct idempotency key instead of sleeping.
+/// A real webhook receiver on a <see cref="LoopbackServer"/>. It verifies the signature with the contracts' verifier,
+/// records every request, answers with whatever <see cref="Respond"/> decides, and lets a test await the n-th request
+/// or the n-th distinct idempotency key instead of sleeping.
 /// </summary>
 public sealed class WebhookReceiver : IAsyncDisposable
 {
-    private readonly WebApplication _app;
     private readonly WebhookVerifier _verifier;
     private readonly ConcurrentQueue<ReceivedRequest> _requests = new();
     private readonly ConcurrentDictionary<string, int> _accepted = new();
-    private readonly object _waitersGate = new();
+    private readonly Recorded _recorded;
+    private LoopbackServer _server = null!;
     private int _arrivals;
-    private readonly List<(Func<WebhookReceiver, bool> Condition, TaskCompletionSource Done)> _waiters = [];
 
-    private WebhookReceiver(WebApplication app, string secret)
+    private WebhookReceiver(string secret)
     {
-        _app = app;
         _verifier = new WebhookVerifier(secret);
+        _recorded = new Recorded(() => $"{RequestCount} requests, {_accepted.Count} distinct keys accepted");
     }
 
     /// <summary>Decides the status of each request; by default 200 for a valid signature, else 401.</summary>
@@ -65,46 +60,21 @@ public sealed class WebhookReceiver : IAsyncDisposable
     /// <summary>How often each key was answered with a 2xx (more than once = a duplicate delivery).</summary>
     public IReadOnlyDictionary<string, int> AcceptedCounts => new Dictionary<string, int>(_accepted);
 
+    /// <summary>Starts on an ephemeral port, or on <paramref name="port"/> for a test whose client has it fixed.</summary>
     public static async Task<WebhookReceiver> StartAsync(string secret, int port = 0)
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(k =>
-        {
-            k.Listen(IPAddress.Loopback, port);
-            k.Limits.MaxRequestBodySize = 8 * 1024 * 1024;
-        });
-        var app = builder.Build();
-        var receiver = new WebhookReceiver(app, secret);
-        app.MapPost("/{**path}", receiver.HandleAsync);
-        await app.StartAsync();
-        var address = app.Urls.First();
-        receiver.Url = new Uri(address.TrimEnd('/') + "/api/models/ready");
+        var receiver = new WebhookReceiver(secret);
+        receiver._server = await LoopbackServer.StartAsync(
+            app => app.MapPost("/{**path}", receiver.HandleAsync),
+            builder => builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = 8 * 1024 * 1024),
+            port);
+        receiver.Url = receiver._server.At("api/models/ready");
         return receiver;
     }
 
     /// <summary>Completes when <paramref name="condition"/> holds, checked on every request; fails after <paramref name="timeout"/>.</summary>
-    public Task WaitUntilAsync(Func<WebhookReceiver, bool> condition, TimeSpan timeout, string? what = null)
-    {
-        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        lock (_waitersGate)
-        {
-            if (condition(this))
-            {
-                return Task.CompletedTask;
-            }
-
-            _waiters.Add((condition, done));
-        }
-
-        return done.Task.WaitAsync(timeout).ContinueWith(
-            t => t.IsFaulted && t.Exception!.InnerException is TimeoutException
-                ? throw new TimeoutException(
-                    $"Receiver: '{what ?? "condition"}' not met within {timeout.TotalSeconds} s; "
-                    + $"{RequestCount} requests, {_accepted.Count} distinct keys accepted.")
-                : t,
-            TaskScheduler.Default).Unwrap();
-    }
+    public Task WaitUntilAsync(Func<WebhookReceiver, bool> condition, TimeSpan timeout, string? what = null) =>
+        _recorded.WaitAsync(() => condition(this), timeout, $"receiver: {what ?? "condition"}");
 
     /// <summary>Waits until <paramref name="count"/> requests have arrived.</summary>
     public Task WaitForRequestsAsync(int count, TimeSpan timeout) =>
@@ -114,11 +84,7 @@ public sealed class WebhookReceiver : IAsyncDisposable
     public Task WaitForAcceptedAsync(int count, TimeSpan timeout) =>
         WaitUntilAsync(r => r._accepted.Count >= count, timeout, $"{count} distinct keys accepted");
 
-    public async ValueTask DisposeAsync()
-    {
-        await _app.StopAsync();
-        await _app.DisposeAsync();
-    }
+    public ValueTask DisposeAsync() => _server.DisposeAsync();
 
     private async Task HandleAsync(HttpContext context)
     {
@@ -172,25 +138,16 @@ public sealed class WebhookReceiver : IAsyncDisposable
             Headers = context.Request.Headers.ToDictionary(h => h.Key.ToLowerInvariant(), h => h.Value.ToString()),
         };
 
-        // One lock for the request list, the accepted keys and the waiters: a waiter released on "n accepted" sees
-        // all n requests in Requests.
-        lock (_waitersGate)
+        // One record for the request list and the accepted keys: a waiter released on "n accepted" sees all n
+        // requests in Requests.
+        _recorded.Record(() =>
         {
             _requests.Enqueue(request);
             if (status is >= 200 and < 300)
             {
                 _accepted.AddOrUpdate(key, 1, static (_, n) => n + 1);
             }
-
-            for (var i = _waiters.Count - 1; i >= 0; i--)
-            {
-                if (_waiters[i].Condition(this))
-                {
-                    _waiters[i].Done.TrySetResult();
-                    _waiters.RemoveAt(i);
-                }
-            }
-        }
+        });
     }
 
     /// <summary>What a response decision can see.</summary>

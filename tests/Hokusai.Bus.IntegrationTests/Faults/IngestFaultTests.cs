@@ -32,7 +32,7 @@ public sealed class IngestFaultTests(FaultReport report)
             refused = await client.Http.SendAsync(IngestTests.Post(Encoding.UTF8.GetBytes(Payloads.Registration("during-outage"))));
             var sending = client.SendAllAsync(keys.Skip(10), concurrency: 4); // retries through the outage, as the pipeline does
             // The broker stays down until every sender has had a 503 (each publish waits 10 s for a confirm first).
-            await RabbitMqManagement.Eventually(() => Task.FromResult(client.Refusals >= 4), Wait, "a 503 for every sender");
+            await client.WaitForRefusalsAsync(4, Wait);
             await RabbitMqBroker.RabbitMqCtlAsync("start_app");
             await sending.WaitAsync(Wait);
         }
@@ -80,17 +80,25 @@ public sealed class IngestFaultTests(FaultReport report)
     }
 
     /// <summary>POSTs registrations to /ingest and, like the pipeline's publisher, retries each until it is accepted.</summary>
-    private sealed class PipelineClient(Uri baseUrl)
+    private sealed class PipelineClient
     {
         private readonly ConcurrentDictionary<string, bool> _accepted = new();
+        private readonly Recorded _recorded;
         private int _refusals;
-        private volatile Uri _baseUrl = baseUrl;
+        private volatile Uri _baseUrl;
 
-        public HttpClient Http { get; } = new(new SocketsHttpHandler { MaxConnectionsPerServer = 64 })
+        public PipelineClient(Uri baseUrl)
         {
-            BaseAddress = baseUrl,
-            Timeout = TimeSpan.FromSeconds(30),
-        };
+            _baseUrl = baseUrl;
+            Http = new(new SocketsHttpHandler { MaxConnectionsPerServer = 64 })
+            {
+                BaseAddress = baseUrl,
+                Timeout = TimeSpan.FromSeconds(30),
+            };
+            _recorded = new Recorded(() => $"{_accepted.Count} ingests accepted, {_refusals} refusals");
+        }
+
+        public HttpClient Http { get; }
 
         public Uri BaseUrl
         {
@@ -98,7 +106,9 @@ public sealed class IngestFaultTests(FaultReport report)
             set => _baseUrl = value;
         }
 
-        public int Refusals => Volatile.Read(ref _refusals);
+        /// <summary>Waits until <paramref name="count"/> sends were refused (a 5xx or no answer), retries included.</summary>
+        public Task WaitForRefusalsAsync(int count, TimeSpan timeout) =>
+            _recorded.WaitAsync(() => _refusals >= count, timeout, $"{count} refusals");
 
         public async Task SendAllAsync(IEnumerable<string> keys, int concurrency)
         {
@@ -112,8 +122,8 @@ public sealed class IngestFaultTests(FaultReport report)
             }));
         }
 
-        public Task WaitForAcceptedAsync(int count, TimeSpan timeout) => RabbitMqManagement.Eventually(
-            () => Task.FromResult(_accepted.Count >= count), timeout, $"{count} ingests accepted");
+        public Task WaitForAcceptedAsync(int count, TimeSpan timeout) =>
+            _recorded.WaitAsync(() => _accepted.Count >= count, timeout, $"{count} ingests accepted");
 
         private async Task SendAsync(string key)
         {
@@ -127,7 +137,7 @@ public sealed class IngestFaultTests(FaultReport report)
                     using var response = await Http.SendAsync(request);
                     if (response.IsSuccessStatusCode)
                     {
-                        _accepted[key] = true;
+                        _recorded.Record(() => _accepted[key] = true);
                         return;
                     }
 
@@ -141,7 +151,7 @@ public sealed class IngestFaultTests(FaultReport report)
                 {
                 }
 
-                Interlocked.Increment(ref _refusals);
+                _recorded.Record(() => _refusals++);
                 Assert.True(attempt < 600, $"{key} not accepted after {attempt} attempts");
                 await Task.Delay(TimeSpan.FromMilliseconds(200));
             }

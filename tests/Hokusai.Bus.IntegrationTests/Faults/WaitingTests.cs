@@ -92,8 +92,7 @@ public sealed class WaitingTests
             await scenario.PublishAsync(Payloads.Registration(keys[^1]));
         }
 
-        await RabbitMqManagement.Eventually(() => Task.FromResult(host.Output.Contains("RabbitMQ closed the channel", StringComparison.Ordinal)),
-            Wait, "the host to log the broker's acknowledgement timeout");
+        await host.WaitForOutputAsync("RabbitMQ closed the channel", Wait, "the host to log the broker's acknowledgement timeout");
         await RabbitMqManagement.Eventually(() => Task.FromResult(RabbitMqBroker.AckTimeoutClosures() > closuresBefore),
             Wait, "the broker's log line about the timeout"); // its log is written a moment after the close
         var closures = RabbitMqBroker.AckTimeoutClosures() - closuresBefore;

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using Hokusai.Bus.Contracts;
 using Hokusai.Bus.TestSupport;
 using MassTransit;
@@ -136,32 +137,16 @@ public sealed class DeliveryEventTests : IAsyncLifetime
     private sealed class Recording : IWebhookDeliveryListener
     {
         private readonly ConcurrentQueue<WebhookDeliveryEvent> _events = new();
-        private readonly ConcurrentBag<(Func<WebhookDeliveryEvent, bool> Match, TaskCompletionSource Done)> _waiters = [];
+        private readonly Recorded _recorded;
+
+        public Recording() => _recorded = new Recorded(() => string.Join(", ", _events.Select(Describe)));
 
         public IEnumerable<WebhookDeliveryEvent> Events => _events;
 
-        public void Write(WebhookDeliveryEvent deliveryEvent)
-        {
-            _events.Enqueue(deliveryEvent);
-            foreach (var (match, done) in _waiters)
-            {
-                if (match(deliveryEvent))
-                {
-                    done.TrySetResult();
-                }
-            }
-        }
+        public void Write(WebhookDeliveryEvent deliveryEvent) => _recorded.Record(() => _events.Enqueue(deliveryEvent));
 
-        public Task WaitForAsync(Func<WebhookDeliveryEvent, bool> match, TimeSpan timeout)
-        {
-            var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            _waiters.Add((match, done));
-            if (_events.Any(match))
-            {
-                done.TrySetResult();
-            }
-
-            return done.Task.WaitAsync(timeout);
-        }
+        public Task WaitForAsync(
+            Func<WebhookDeliveryEvent, bool> match, TimeSpan timeout, [CallerArgumentExpression(nameof(match))] string what = "") =>
+            _recorded.WaitAsync(() => _events.Any(match), timeout, what);
     }
 }

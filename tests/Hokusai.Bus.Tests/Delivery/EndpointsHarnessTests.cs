@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using Hokusai.Bus.Contracts;
 using Hokusai.Bus.TestSupport;
 using MassTransit;
@@ -82,45 +83,29 @@ public sealed class EndpointsHarnessTests : IAsyncLifetime
 
     private sealed class Events : IWebhookDeliveryListener
     {
-        private readonly Lock _gate = new();
-        private readonly List<(Func<Events, bool> Condition, TaskCompletionSource Done)> _waiters = [];
+        private readonly Recorded _recorded;
+
+        public Events() => _recorded = new Recorded(() => $"{Filtered.Count} filtered, {Delivered.Count} delivered");
 
         public ConcurrentQueue<WebhookFiltered> Filtered { get; } = new();
 
         public ConcurrentQueue<WebhookDelivered> Delivered { get; } = new();
 
-        public void Write(WebhookDeliveryEvent deliveryEvent)
+        public void Write(WebhookDeliveryEvent deliveryEvent) => _recorded.Record(() =>
         {
-            lock (_gate)
+            switch (deliveryEvent)
             {
-                switch (deliveryEvent)
-                {
-                    case WebhookFiltered filtered:
-                        Filtered.Enqueue(filtered);
-                        break;
-                    case WebhookDelivered delivered:
-                        Delivered.Enqueue(delivered);
-                        break;
-                }
-
-                _waiters.RemoveAll(w => w.Condition(this) && w.Done.TrySetResult());
+                case WebhookFiltered filtered:
+                    Filtered.Enqueue(filtered);
+                    break;
+                case WebhookDelivered delivered:
+                    Delivered.Enqueue(delivered);
+                    break;
             }
-        }
+        });
 
-        public Task WaitUntilAsync(Func<Events, bool> condition, TimeSpan timeout)
-        {
-            var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            lock (_gate)
-            {
-                if (condition(this))
-                {
-                    return Task.CompletedTask;
-                }
-
-                _waiters.Add((condition, done));
-            }
-
-            return done.Task.WaitAsync(timeout);
-        }
+        public Task WaitUntilAsync(
+            Func<Events, bool> condition, TimeSpan timeout, [CallerArgumentExpression(nameof(condition))] string what = "") =>
+            _recorded.WaitAsync(() => condition(this), timeout, what);
     }
 }
