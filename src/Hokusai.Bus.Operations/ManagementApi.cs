@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 
 namespace Hokusai.Bus.Operations;
@@ -89,7 +90,28 @@ public sealed class ManagementApi : IDisposable
         }
 
         await EnsureAsync(response, $"GET queue {queue}", cancellationToken).ConfigureAwait(false);
-        return await response.Content.ReadFromJsonAsync<JsonObject>(cancellationToken).ConfigureAwait(false);
+        return LastWins(await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false));
+    }
+
+    /// <summary>
+    /// A JSON object whose keys may repeat, the last one kept: RabbitMQ 3.10 writes <c>"online"</c> twice for a quorum
+    /// queue while one of its members is down, which <see cref="JsonObject"/> refuses.
+    /// </summary>
+    private static JsonObject? LastWins(Stream json)
+    {
+        using var document = JsonDocument.Parse(json);
+        if (document.RootElement.ValueKind != JsonValueKind.Object)
+        {
+            return null;
+        }
+
+        var result = new JsonObject();
+        foreach (var property in document.RootElement.EnumerateObject())
+        {
+            result[property.Name] = JsonNode.Parse(property.Value.GetRawText());
+        }
+
+        return result;
     }
 
     /// <summary>Every queue of the virtual host with its message count (ready plus unacknowledged).</summary>

@@ -94,25 +94,41 @@ public sealed class ScaleOutTests
         Assert.True(byFirst > 0 && bySecond > 0, $"first delivered {byFirst}, second {bySecond}");
     }
 
-    [RabbitFact]
+    [RabbitRedisFact]
     public async Task RABBITMQ_QUORUM_QUEUES_declares_replicated_quorum_queues_that_deliver()
     {
         await using var scenario = await Scenario.StartAsync();
         await using var token = await WebhookReceiver.StartAsync("token-secret-quorum");
+        // The first answer asks for 2 s, longer than the 1 s hold: that wait is in a delay queue.
+        scenario.Receiver.Respond = info => ValueTask.FromResult(info.Number == 1
+            ? new WebhookReceiver.Response(503, RetryAfterSeconds: 2)
+            : WebhookReceiver.Response.Ok);
         await scenario.StartHostAsync(new Dictionary<string, string>
         {
             ["RABBITMQ_QUORUM_QUEUES"] = "true",
+            ["WEBHOOK_MAX_HOLD"] = "1",
+            ["WEBHOOK_TIMEOUT"] = "0.5",
             ["Hokusai__Webhook__Endpoints__token__Url"] = token.Url.ToString(),
             ["Hokusai__Webhook__Endpoints__token__Secret"] = "token-secret-quorum",
+            ["ENABLE_REDIS_FALLBACK"] = "true",
+            ["REDIS_URL"] = Services.RedisAddress,
+            ["REDIS_LIST_KEY"] = $"hokusai-quorum-test:{Guid.NewGuid():N}",
+            ["REDIS_CHANNEL"] = $"hokusai-quorum-test:{Guid.NewGuid():N}",
         });
         await RabbitMqManagement.Eventually(async () => (await scenario.Rabbit.QueuesAsync()).ContainsKey("hokusai-webhook-delivery-token"),
             TimeSpan.FromSeconds(30), "the named endpoint's queue");
 
         await scenario.PublishAsync(Payloads.Registration());
+        await scenario.PublishAsync("{\"model_id\": 42}"); // malformed: to _error
         await scenario.Receiver.WaitForAcceptedAsync(1, TimeSpan.FromSeconds(30));
         await token.WaitForAcceptedAsync(1, TimeSpan.FromSeconds(30));
+        await RabbitMqManagement.Eventually(async () => (await scenario.Rabbit.QueuesAsync()).ContainsKey(Scenario.ErrorQueue),
+            TimeSpan.FromSeconds(30), "the error queue");
 
         Assert.Equal("quorum", await scenario.Rabbit.QueueTypeAsync(Scenario.Queue));
         Assert.Equal("quorum", await scenario.Rabbit.QueueTypeAsync("hokusai-webhook-delivery-token")); // named endpoints too
+        Assert.Equal("quorum", await scenario.Rabbit.QueueTypeAsync(Scenario.ErrorQueue));
+        Assert.Equal("quorum", await scenario.Rabbit.QueueTypeAsync("hokusai-webhook-delivery_delay_2000ms"));
+        Assert.Equal("quorum", await scenario.Rabbit.QueueTypeAsync("hokusai-redis-fallback"));
     }
 }

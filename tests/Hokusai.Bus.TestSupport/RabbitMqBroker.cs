@@ -69,9 +69,12 @@ public sealed class RabbitMqBroker : IAsyncDisposable
     /// Runs <c>rabbitmqctl</c> against the private node (e.g. <c>stop_app</c>, <c>start_app</c>) through
     /// <c>scripts/services.sh ctl</c>, which gives it that node's name and cookie; throws if it fails.
     /// </summary>
-    public static async Task RabbitMqCtlAsync(params string[] arguments)
+    public static async Task RabbitMqCtlAsync(params string[] arguments) => await RunScriptAsync("services.sh", ["ctl", .. arguments]);
+
+    /// <summary>Runs <c>scripts/&lt;script&gt;</c> with <paramref name="arguments"/>; its output, or an exception saying how it failed.</summary>
+    internal static async Task<string> RunScriptAsync(string script, string[] arguments)
     {
-        var start = new ProcessStartInfo("bash", [Path.Combine(BuildOutput.RepositoryRoot, "scripts", "services.sh"), "ctl", .. arguments])
+        var start = new ProcessStartInfo("bash", [Path.Combine(BuildOutput.RepositoryRoot, "scripts", script), .. arguments])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -80,10 +83,12 @@ public sealed class RabbitMqBroker : IAsyncDisposable
         using var process = Process.Start(start)!;
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(90));
+        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(120));
         if (process.ExitCode != 0)
         {
-            throw new InvalidOperationException($"rabbitmqctl {string.Join(' ', arguments)} failed ({process.ExitCode}): {await output} {await error}");
+            throw new InvalidOperationException($"{script} {string.Join(' ', arguments)} failed ({process.ExitCode}): {await output} {await error}");
         }
+
+        return await output;
     }
 }

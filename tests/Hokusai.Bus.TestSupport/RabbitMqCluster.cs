@@ -1,6 +1,3 @@
-using System.Diagnostics;
-using System.Net.Sockets;
-
 namespace Hokusai.Bus.TestSupport;
 
 /// <summary>
@@ -23,7 +20,7 @@ public static class RabbitMqCluster
         new($"amqp://guest:guest@127.0.0.1:{AmqpPort(node)}/{Uri.EscapeDataString(virtualHost)}");
 
     /// <summary>Why a cluster test cannot run here, or null: in CI the cluster must be up, so a missing one fails the test.</summary>
-    public static string? SkipReason => Services.InCi || Answers(AmqpPort(1))
+    public static string? SkipReason => Services.InCi || Services.Answers(AmqpPort(1))
         ? null
         : "no RabbitMQ cluster on 127.0.0.1:" + AmqpPort(1) + " (bash scripts/cluster.sh start && bash scripts/cluster.sh wait)";
 
@@ -40,41 +37,9 @@ public static class RabbitMqCluster
         return leader.Contains("hokusai-c1", StringComparison.Ordinal) ? 1 : leader.Contains("hokusai-c2", StringComparison.Ordinal) ? 2 : 3;
     }
 
-    private static async Task<string> RunAsync(params string[] arguments)
-    {
-        var start = new ProcessStartInfo("bash", [Path.Combine(BuildOutput.RepositoryRoot, "scripts", "cluster.sh"), .. arguments])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(120));
-        if (process.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"cluster.sh {string.Join(' ', arguments)} failed ({process.ExitCode}): {await output} {await error}");
-        }
+    private static Task<string> RunAsync(params string[] arguments) => RabbitMqBroker.RunScriptAsync("cluster.sh", arguments);
 
-        return await output;
-    }
-
-    private static int Port(string variable, int fallback) =>
-        int.TryParse(Environment.GetEnvironmentVariable(variable), out var port) ? port : fallback;
-
-    private static bool Answers(int port)
-    {
-        try
-        {
-            using var client = new TcpClient();
-            return client.ConnectAsync("127.0.0.1", port).Wait(TimeSpan.FromSeconds(1)) && client.Connected;
-        }
-        catch (AggregateException)
-        {
-            return false;
-        }
-    }
+    private static int Port(string variable, int fallback) => Services.Port(variable, fallback);
 }
 
 /// <summary>A fact that needs the three-node cluster; see <see cref="RabbitMqCluster"/>.</summary>

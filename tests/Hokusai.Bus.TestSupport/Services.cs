@@ -52,10 +52,12 @@ public static class Services
         ? null
         : $"Redis is not reachable on 127.0.0.1:{RedisPort}; run `bash scripts/test.sh` (or `bash scripts/services.sh start`), which starts a private one.";
 
-    private static int Port(string variable, int fallback) =>
+    /// <summary>A port from <paramref name="variable"/>, or <paramref name="fallback"/>.</summary>
+    internal static int Port(string variable, int fallback) =>
         int.TryParse(Environment.GetEnvironmentVariable(variable), out var port) ? port : fallback;
 
-    private static bool Answers(int port)
+    /// <summary>Whether something accepts TCP connections on 127.0.0.1:<paramref name="port"/> within a second.</summary>
+    internal static bool Answers(int port)
     {
         try
         {

@@ -57,8 +57,10 @@ public sealed class ClusterTests(FaultReport report)
 
             // (a) Publish through a node that stays up; kill the node that leads the queue once deliveries are under way.
             var leader = await RabbitMqCluster.LeaderAsync(Queue, vhost);
+            var survivor = leader == 3 ? 2 : 3;
+            using var surviving = new ManagementApi(RabbitMqCluster.ManagementUrl(survivor), "guest", "guest", vhost, TimeSpan.FromSeconds(30));
             var keys = Enumerable.Range(0, Count).Select(_ => Guid.NewGuid().ToString()).ToList();
-            await using var publisher = new ConfirmingPublisher(RabbitMqCluster.NodeUrl(leader == 3 ? 2 : 3, vhost));
+            await using var publisher = new ConfirmingPublisher(RabbitMqCluster.NodeUrl(survivor, vhost));
             var publishing = PublishAsync(publisher, keys.Take(1_200));
             await receiver.WaitUntilAsync(r => r.AcceptedKeys.Count >= 300, Wait, "300 delivered before the kill");
             await RabbitMqCluster.KillAsync(leader);
@@ -66,12 +68,22 @@ public sealed class ClusterTests(FaultReport report)
             await receiver.WaitUntilAsync(r => r.AcceptedKeys.Count >= deliveredAtKill + 300, Wait, "300 more delivered with the node dead");
             var newLeader = await RabbitMqCluster.LeaderAsync(Queue, vhost);
             Assert.NotEqual(leader, newLeader);
+
             foreach (var host in new[] { first, second })
             {
                 Assert.NotEqual($"127.0.0.1:{RabbitMqCluster.AmqpPort(leader)}", await NodeOfAsync(host));
             }
 
+            // What the management UI shows meanwhile: the queue led from another node, one consumer per host again, and
+            // the lost node still a member but not online.
+            await RabbitMqManagement.Eventually(async () => await surviving.QueueAsync(Queue) is { } q
+                && q["consumers"]?.GetValue<long>() == 2 && q["members"]?.AsArray().Count == 3 && q["online"]?.AsArray().Count == 2,
+                Wait, "2 consumers, 3 members, 2 online");
+            Assert.Equal(new[] { false }, await RunningAsync(survivor, $"hokusai-c{leader}@localhost")); // Overview: the node not running
             await RabbitMqCluster.RestartAsync(leader);
+            await RabbitMqManagement.Eventually(async () => (await surviving.QueueAsync(Queue))?["online"]?.AsArray().Count == 3,
+                Wait, "the restarted node a member online again");
+            Assert.Equal(newLeader, await RabbitMqCluster.LeaderAsync(Queue, vhost)); // leaders do not move back
 
             // (b) The receiver down for several recovery periods while the other 800 are published (the outage is the
             // fault, so it is timed, not awaited).
@@ -129,6 +141,15 @@ public sealed class ClusterTests(FaultReport report)
         {
             await publisher.PublishAsync(Payloads.Registration(key), Wait);
         }
+    }
+
+    /// <summary>Whether the management API (Overview, Nodes) says node <paramref name="name"/> is running.</summary>
+    private static async Task<bool[]> RunningAsync(int askedNode, string name)
+    {
+        using var http = new HttpClient { BaseAddress = RabbitMqCluster.ManagementUrl(askedNode) };
+        http.DefaultRequestHeaders.Authorization = new("Basic", Convert.ToBase64String("guest:guest"u8));
+        var nodes = System.Text.Json.Nodes.JsonNode.Parse(await http.GetStringAsync("api/nodes"))!.AsArray();
+        return [.. nodes.Where(n => n?["name"]?.ToString() == name).Select(n => n!["running"]!.GetValue<bool>())];
     }
 
     /// <summary>The node a host says it is connected to (<c>/health/ready</c>'s header), once it says one.</summary>

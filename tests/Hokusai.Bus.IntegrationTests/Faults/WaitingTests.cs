@@ -27,15 +27,18 @@ public sealed class WaitingTests
     [RabbitFact]
     public async Task An_outage_longer_than_the_brokers_ack_timeout_delivers_everything_with_nothing_in_error_and_no_channel_closed()
     {
+        // The broker's consumer_timeout at 20 s, checked each second (channel_tick_interval, one minute by default, would
+        // let a hold overrun it unseen), standing in for the default 30 minutes.
         await using var broker = new RabbitMqBroker();
-        await broker.SetConsumerTimeoutAsync(TimeSpan.FromSeconds(60));
+        await broker.SetConsumerTimeoutAsync(TimeSpan.FromSeconds(20));
+        await broker.SetChannelTickIntervalAsync(TimeSpan.FromSeconds(1));
         var closuresBefore = RabbitMqBroker.AckTimeoutClosures();
         await using var scenario = await Scenario.StartAsync();
         var down = true;
         scenario.Receiver.Respond = _ => ValueTask.FromResult(down ? WebhookReceiver.Response.Down : WebhookReceiver.Response.Ok);
         var host = await scenario.StartHostAsync(new Dictionary<string, string>(Fractional)
         {
-            ["WEBHOOK_MAX_HOLD"] = "15", // well under the 60 s ack timeout
+            ["WEBHOOK_MAX_HOLD"] = "5", // well under the 20 s ack timeout
         });
         using var http = new HttpClient { BaseAddress = host.BaseUrl };
 
@@ -47,8 +50,8 @@ public sealed class WaitingTests
             await scenario.PublishAsync(Payloads.Registration(keys[^1]));
         }
 
-        // Down for 100 s: longer than the ack timeout, many breaker cycles (2 s each), many holds (15 s each).
-        var outage = Task.Delay(TimeSpan.FromSeconds(100));
+        // Down for 35 s: longer than the ack timeout, many breaker cycles (2 s each), many holds (5 s each).
+        var outage = Task.Delay(TimeSpan.FromSeconds(35));
         var rssEarly = host.ResidentMegabytes;
         await RabbitMqManagement.Eventually(
             async () => (await http.GetStringAsync("health/ready")).StartsWith("Degraded", StringComparison.Ordinal),
