@@ -120,14 +120,19 @@ public sealed class ScaleOutTests
 
         await scenario.PublishAsync(Payloads.Registration());
         await scenario.PublishAsync("{\"model_id\": 42}"); // malformed: to _error
+        // A MassTransit envelope of another message type: kept in _skipped.
+        await scenario.PublishAsync("""{"messageId":"6f1c0000-0000-0000-0000-000000000002","messageType":["urn:message:Shop:OrderPlaced"],"message":{"order_id":42}}""",
+            contentType: "application/vnd.masstransit+json");
         await scenario.Receiver.WaitForAcceptedAsync(1, TimeSpan.FromSeconds(30));
         await token.WaitForAcceptedAsync(1, TimeSpan.FromSeconds(30));
-        await RabbitMqManagement.Eventually(async () => (await scenario.Rabbit.QueuesAsync()).ContainsKey(Scenario.ErrorQueue),
-            TimeSpan.FromSeconds(30), "the error queue");
+        await RabbitMqManagement.Eventually(async () => (await scenario.Rabbit.QueuesAsync()) is var queues
+            && queues.ContainsKey(Scenario.ErrorQueue) && queues.ContainsKey(Scenario.Queue + "_skipped"),
+            TimeSpan.FromSeconds(30), "the error and skipped queues");
 
         Assert.Equal("quorum", await scenario.Rabbit.QueueTypeAsync(Scenario.Queue));
         Assert.Equal("quorum", await scenario.Rabbit.QueueTypeAsync("hokusai-webhook-delivery-token")); // named endpoints too
         Assert.Equal("quorum", await scenario.Rabbit.QueueTypeAsync(Scenario.ErrorQueue));
+        Assert.Equal("quorum", await scenario.Rabbit.QueueTypeAsync(Scenario.Queue + "_skipped"));
         Assert.Equal("quorum", await scenario.Rabbit.QueueTypeAsync("hokusai-webhook-delivery_delay_2000ms"));
         Assert.Equal("quorum", await scenario.Rabbit.QueueTypeAsync("hokusai-redis-fallback"));
     }
