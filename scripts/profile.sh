@@ -38,6 +38,8 @@ done
 sleep "$warm"
 perf record -F 499 -g -p "$pid" -o "$out/perf.data" -- sleep 15 > "$out/perf.log" 2>&1
 if [ "$target" = bridge ]; then
+  # The whole benchmark, not only its bash: dotnet run, the benchmark process and the host it started.
+  pkill -f "Hokusai.Bus.Benchmarks" 2>/dev/null || true
   kill "$bench" 2>/dev/null || true
   pkill -f "Hokusai.Bus.Host.dll" 2>/dev/null || true
 fi
