@@ -27,10 +27,13 @@ internal sealed class BreakerFleet
         breaker.TellTo((kind, openFor) => _outbox.Writer.TryWrite(new WebhookBreakerSignal(kind, endpoint, HostId, openFor)));
     }
 
-    /// <summary>Applies another host's signal; this host's own come back too and are ignored.</summary>
+    /// <summary>
+    /// Applies another host's signal; this host's own come back too and are ignored, and so is one that names no host
+    /// (never an exception: a bad signal must not fault into an error queue).
+    /// </summary>
     public void Heard(WebhookBreakerSignal signal)
     {
-        if (signal.Host == HostId)
+        if (signal.Host is not { Length: > 0 } || signal.Host == HostId)
         {
             return;
         }
@@ -42,7 +45,7 @@ internal sealed class BreakerFleet
                 breaker.Heard(signal.Kind, TimeSpan.Zero, senderLeads: false);
             }
         }
-        else if (_breakers.TryGetValue(signal.Endpoint, out var breaker))
+        else if (signal.Endpoint is not null && _breakers.TryGetValue(signal.Endpoint, out var breaker))
         {
             breaker.Heard(signal.Kind, signal.OpenFor, string.CompareOrdinal(signal.Host, HostId) < 0);
         }

@@ -194,6 +194,9 @@ internal sealed class WebhookCircuitBreaker
     /// </summary>
     public void Heard(WebhookBreakerSignalKind kind, TimeSpan openFor, bool senderLeads)
     {
+        // Another host never keeps this one open longer than its own recovery time (a signal from a host with other
+        // settings, or a bad one, cannot stop deliveries for days).
+        openFor = openFor < TimeSpan.Zero ? TimeSpan.Zero : openFor > _recoveryTime ? _recoveryTime : openFor;
         lock (_gate)
         {
             var now = _time.GetUtcNow();

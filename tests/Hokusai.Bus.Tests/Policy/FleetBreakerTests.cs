@@ -175,6 +175,46 @@ public sealed class FleetBreakerTests
         Assert.Equal(Threshold, Deliver()); // four failures, then the opening
     }
 
+    [Theory]
+    [InlineData(10_000_000)] // a signal from a host with a far longer recovery time, or a bad one
+    [InlineData(-5)]
+    public async Task Another_hosts_opening_never_lasts_longer_than_this_hosts_own_recovery_time(int seconds)
+    {
+        var host = Host(0);
+        host.Heard(WebhookBreakerSignalKind.Opened, TimeSpan.FromSeconds(seconds), senderLeads: true);
+
+        Assert.Equal(WebhookCircuitState.Open, host.State);
+        Assert.True(host.UntilNextTrial <= Recovery + Grace, $"open for {host.UntilNextTrial}");
+        _time.Advance(Recovery + Grace);
+        Assert.True((await TryPermit(host))?.IsTrial);
+    }
+
+    [Fact]
+    public void A_signal_of_a_kind_this_host_does_not_know_changes_nothing()
+    {
+        var host = Host(0);
+        host.Heard((WebhookBreakerSignalKind)42, TimeSpan.FromSeconds(60), senderLeads: true);
+
+        Assert.Equal(WebhookCircuitState.Closed, host.State);
+        Assert.Empty(_wire);
+    }
+
+    [Fact]
+    public void A_signal_without_a_host_or_an_endpoint_is_ignored_without_an_exception()
+    {
+        var fleet = new BreakerFleet();
+        var breaker = new WebhookCircuitBreaker(1, Recovery, _time, followGrace: Grace);
+        fleet.Add("default", breaker);
+
+        fleet.Heard(new WebhookBreakerSignal(WebhookBreakerSignalKind.Opened, null!, "other-host", Recovery));
+        fleet.Heard(new WebhookBreakerSignal(WebhookBreakerSignalKind.Opened, "default", null!, Recovery));
+        fleet.Heard(new WebhookBreakerSignal(WebhookBreakerSignalKind.Opened, "default", fleet.HostId, Recovery));
+        Assert.Equal(WebhookCircuitState.Closed, breaker.State);
+
+        fleet.Heard(new WebhookBreakerSignal(WebhookBreakerSignalKind.Opened, "default", "other-host", Recovery));
+        Assert.Equal(WebhookCircuitState.Open, breaker.State);
+    }
+
     private async Task OpenOnHost(int leader)
     {
         Host(2);
