@@ -186,7 +186,7 @@ internal static class E2eBenchmark
 
         await using var amqpLifetime = amqp;
 
-        var host = await HostRun.StartAsync(receiver.Url, Secret, vhost.AmqpUrl, concurrency, options.HostEnvironment);
+        var host = await HostRun.StartAsync(receiver.Url, Secret, vhost.AmqpUrl.ToString(), concurrency, options.HostEnvironment);
         double e2e, pacedRate, peakMb, hostMicros, brokerMicros, hostMicrosPaced, otherCores;
         Percentiles saturatedLatency, latency;
         long duplicates, invalid;
@@ -301,7 +301,7 @@ internal static class E2eBenchmark
         var strayBefore = receiver.Stray;
 
         // The host declares its queue and bindings; then it is stopped and the whole backlog is published.
-        await using (var first = await HostRun.StartAsync(receiver.Url, Secret, vhost.AmqpUrl, concurrency, options.HostEnvironment))
+        await using (var first = await HostRun.StartAsync(receiver.Url, Secret, vhost.AmqpUrl.ToString(), concurrency, options.HostEnvironment))
         {
             await first.StopAsync();
         }
@@ -317,7 +317,7 @@ internal static class E2eBenchmark
 
         Console.WriteLine($"  published {count / publishSeconds,10:N0}/s with the host stopped");
         var launched = Stopwatch.GetTimestamp();
-        await using var host = await HostRun.StartAsync(receiver.Url, Secret, vhost.AmqpUrl, concurrency, options.HostEnvironment);
+        await using var host = await HostRun.StartAsync(receiver.Url, Secret, vhost.AmqpUrl.ToString(), concurrency, options.HostEnvironment);
 
         var rssAtStart = host.RssKb() / 1024.0;
 

@@ -25,13 +25,13 @@ internal sealed class HostRun : IAsyncDisposable
     public string Output => _host.Output;
 
     public static async Task<HostRun> StartAsync(
-        Uri webhookUrl, string secret, Uri amqp, int concurrency, IReadOnlyDictionary<string, string> extra)
+        Uri webhookUrl, string secret, string rabbitMqUrl, int concurrency, IReadOnlyDictionary<string, string> extra)
     {
         var environment = new Dictionary<string, string>
         {
             ["WEBHOOK_URL"] = webhookUrl.ToString(),
             ["WEBHOOK_SECRET"] = secret,
-            ["RABBITMQ_URL"] = amqp.ToString(),
+            ["RABBITMQ_URL"] = rabbitMqUrl,
             ["WEBHOOK_CONCURRENCY"] = concurrency.ToString(CultureInfo.InvariantCulture),
             ["MASSTRANSIT_USAGE_TELEMETRY"] = "false",
             // HostProcess turns Hokusai.Bus up to Debug for the tests; a benchmark measures delivery, not logging.

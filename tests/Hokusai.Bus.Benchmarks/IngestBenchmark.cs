@@ -49,7 +49,7 @@ internal static class IngestBenchmark
         Console.WriteLine($"  raw HTTP POST to the receiver   {raw.PerSecond,8:N0}/s   p50 {raw.Latency.P50:0.00} ms, p99 {raw.Latency.P99:0.00} ms");
 
         await using var vhost = await RabbitMqManagement.CreateVirtualHostAsync("hokusai-bench");
-        await using var host = await HostRun.StartAsync(receiver.Url, Secret, vhost.AmqpUrl, 32,
+        await using var host = await HostRun.StartAsync(receiver.Url, Secret, vhost.AmqpUrl.ToString(), 32,
             new Dictionary<string, string> { ["INGEST_SECRET"] = IngestSecret });
         using var client = RawHttpBaseline.HostLikeClient(concurrency);
         var ingestUrl = new Uri(host.BaseUrl, "ingest");

@@ -41,10 +41,10 @@ internal static class ScaleBenchmark
         await management.CreateVirtualHostAsync("guest");
         try
         {
-            var environment = new Dictionary<string, string> { ["RABBITMQ_QUORUM_QUEUES"] = "true" };
-            var amqp = RabbitMqCluster.NodeUrl(1, vhost); // replaced by the three nodes' RABBITMQ_URL below
+            var quorum = new Dictionary<string, string> { ["RABBITMQ_QUORUM_QUEUES"] = "true" };
+            var amqp = RabbitMqCluster.AmqpUrl(vhost); // the three nodes
             // The hosts declare the queue and its bindings; then they stop and the whole backlog is published.
-            await using (var declaring = await HostRun.StartAsync(receiver.Url, Secret, amqp, concurrency, Cluster(environment, vhost)))
+            await using (var declaring = await HostRun.StartAsync(receiver.Url, Secret, amqp, concurrency, quorum))
             {
                 await declaring.StopAsync();
             }
@@ -57,7 +57,7 @@ internal static class ScaleBenchmark
             }
 
             var runs = await Task.WhenAll(Enumerable.Range(0, hosts)
-                .Select(_ => HostRun.StartAsync(receiver.Url, Secret, amqp, concurrency, Cluster(environment, vhost))));
+                .Select(_ => HostRun.StartAsync(receiver.Url, Secret, amqp, concurrency, quorum)));
             try
             {
                 await phase.WaitAsync(TimeSpan.FromSeconds(60), () => string.Join("\n", runs.Select(r => r.OutputTail())));
@@ -79,10 +79,6 @@ internal static class ScaleBenchmark
             await management.DeleteVirtualHostAsync();
         }
     }
-
-    /// <summary>The hosts' settings: RABBITMQ_URL naming the three nodes (HostRun's own URL argument holds one).</summary>
-    private static Dictionary<string, string> Cluster(Dictionary<string, string> environment, string vhost) =>
-        new(environment) { ["RABBITMQ_URL"] = RabbitMqCluster.AmqpUrl(vhost) };
 
     private static int Option(string[] args, string name, int fallback) =>
         Array.IndexOf(args, name) is var i and >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;

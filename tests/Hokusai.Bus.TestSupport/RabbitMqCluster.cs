@@ -7,9 +7,9 @@ namespace Hokusai.Bus.TestSupport;
 /// </summary>
 public static class RabbitMqCluster
 {
-    public static int AmqpPort(int node) => Port("HOKUSAI_CLUSTER_AMQP_PORT", 5701) + node - 1;
+    public static int AmqpPort(int node) => Services.Port("HOKUSAI_CLUSTER_AMQP_PORT", 5701) + node - 1;
 
-    public static Uri ManagementUrl(int node) => new($"http://127.0.0.1:{Port("HOKUSAI_CLUSTER_MANAGEMENT_PORT", 15701) + node - 1}/");
+    public static Uri ManagementUrl(int node) => new($"http://127.0.0.1:{Services.Port("HOKUSAI_CLUSTER_MANAGEMENT_PORT", 15701) + node - 1}/");
 
     /// <summary>RABBITMQ_URL naming all three nodes, for <paramref name="virtualHost"/>.</summary>
     public static string AmqpUrl(string virtualHost) =>
@@ -38,8 +38,6 @@ public static class RabbitMqCluster
     }
 
     private static Task<string> RunAsync(params string[] arguments) => RabbitMqBroker.RunScriptAsync("cluster.sh", arguments);
-
-    private static int Port(string variable, int fallback) => Services.Port(variable, fallback);
 }
 
 /// <summary>A fact that needs the three-node cluster; see <see cref="RabbitMqCluster"/>.</summary>
