@@ -102,21 +102,22 @@ internal sealed class WebhookCircuitBreaker
             {
                 Task changed;
                 TimeSpan wait;
+                var changes = default(Changes);
                 lock (_gate)
                 {
                     var now = _time.GetUtcNow();
-                    switch (_state)
+                    if (_state == WebhookCircuitState.Closed)
                     {
-                        case WebhookCircuitState.Closed:
-                            return new Permit(IsTrial: false);
-                        case WebhookCircuitState.Open when now >= _openUntil:
-                            // A follower that heard nothing in time tries itself, and so leads from here.
-                            _following = false;
-                            MoveTo(WebhookCircuitState.HalfOpen);
-                            return new Permit(IsTrial: true);
+                        return new Permit(IsTrial: false);
                     }
 
-                    if (now >= deadline)
+                    if (_state == WebhookCircuitState.Open && now >= _openUntil)
+                    {
+                        // A follower that heard nothing in time tries itself, and so leads from here.
+                        _following = false;
+                        MoveTo(WebhookCircuitState.HalfOpen, ref changes);
+                    }
+                    else if (now >= deadline)
                     {
                         return null;
                     }
@@ -124,6 +125,12 @@ internal sealed class WebhookCircuitBreaker
                     changed = _changed.Task;
                     var until = _state == WebhookCircuitState.Open && _openUntil < deadline ? _openUntil : deadline;
                     wait = until == DateTimeOffset.MaxValue ? Timeout.InfiniteTimeSpan : until - now;
+                }
+
+                if (changes.Any)
+                {
+                    Raise(changes); // outside the lock: a listener never runs while this breaker is held
+                    return new Permit(IsTrial: true);
                 }
 
                 if (!counted)
@@ -155,6 +162,7 @@ internal sealed class WebhookCircuitBreaker
     /// <summary>Reports the outcome of a permitted request.</summary>
     public void Record(Permit permit, bool success)
     {
+        var changes = default(Changes);
         lock (_gate)
         {
             if (success)
@@ -164,24 +172,26 @@ internal sealed class WebhookCircuitBreaker
                 _lastSuccessAt = _time.GetUtcNow();
                 if (_state != WebhookCircuitState.Closed)
                 {
-                    MoveTo(WebhookCircuitState.Closed);
-                    _tell?.Invoke(WebhookBreakerSignalKind.Closed, TimeSpan.Zero);
+                    MoveTo(WebhookCircuitState.Closed, ref changes);
+                    changes.Tell = (WebhookBreakerSignalKind.Closed, TimeSpan.Zero);
                 }
-
-                return;
             }
-
-            switch (_state)
+            else
             {
-                case WebhookCircuitState.Closed when ++_consecutiveFailures >= _threshold:
-                case WebhookCircuitState.HalfOpen when permit.IsTrial:
-                    Open();
-                    break;
-                case WebhookCircuitState.Closed:
-                    _tell?.Invoke(WebhookBreakerSignalKind.Failed, TimeSpan.Zero);
-                    break;
+                switch (_state)
+                {
+                    case WebhookCircuitState.Closed when ++_consecutiveFailures >= _threshold:
+                    case WebhookCircuitState.HalfOpen when permit.IsTrial:
+                        Open(ref changes);
+                        break;
+                    case WebhookCircuitState.Closed:
+                        changes.Tell = (WebhookBreakerSignalKind.Failed, TimeSpan.Zero);
+                        break;
+                }
             }
         }
+
+        Raise(changes);
     }
 
     /// <summary>Where this breaker tells the fleet what happened here (<see cref="BreakerFleet"/>); unset, it acts alone.</summary>
@@ -197,13 +207,14 @@ internal sealed class WebhookCircuitBreaker
         // Another host never keeps this one open longer than its own recovery time (a signal from a host with other
         // settings, or a bad one, cannot stop deliveries for days).
         openFor = openFor < TimeSpan.Zero ? TimeSpan.Zero : openFor > _recoveryTime ? _recoveryTime : openFor;
+        var changes = default(Changes);
         lock (_gate)
         {
             var now = _time.GetUtcNow();
             switch (kind)
             {
                 case WebhookBreakerSignalKind.Failed when _state == WebhookCircuitState.Closed && ++_consecutiveFailures >= _threshold:
-                    Open();
+                    Open(ref changes);
                     break;
                 case WebhookBreakerSignalKind.Opened when _state == WebhookCircuitState.Closed
                     || (_state == WebhookCircuitState.Open && (_following || senderLeads)):
@@ -212,46 +223,52 @@ internal sealed class WebhookCircuitBreaker
                     _following = true;
                     if (_state != WebhookCircuitState.Open)
                     {
-                        MoveTo(WebhookCircuitState.Open);
+                        MoveTo(WebhookCircuitState.Open, ref changes);
                     }
 
                     break;
                 case WebhookBreakerSignalKind.Closed when _state != WebhookCircuitState.Closed:
-                    MoveTo(WebhookCircuitState.Closed);
+                    MoveTo(WebhookCircuitState.Closed, ref changes);
                     break;
                 case WebhookBreakerSignalKind.Asked when _state == WebhookCircuitState.Open && !_following && _openUntil > now:
-                    _tell?.Invoke(WebhookBreakerSignalKind.Opened, _openUntil - now);
+                    changes.Tell = (WebhookBreakerSignalKind.Opened, _openUntil - now);
                     break;
             }
         }
+
+        Raise(changes);
     }
 
     /// <summary>Gives back a permit whose request was never sent (e.g. shutdown), so a trial is not lost.</summary>
     public void Abandon(Permit permit)
     {
+        var changes = default(Changes);
         lock (_gate)
         {
             if (permit.IsTrial && _state == WebhookCircuitState.HalfOpen)
             {
                 // Back to open with the recovery time already over: the next caller becomes the trial.
                 _openUntil = _time.GetUtcNow();
-                MoveTo(WebhookCircuitState.Open);
+                MoveTo(WebhookCircuitState.Open, ref changes);
             }
         }
+
+        Raise(changes);
     }
 
     /// <summary>Opens for the recovery time, leading: this host makes the next trial, and tells the others.</summary>
-    private void Open()
+    private void Open(ref Changes changes)
     {
         _openUntil = _time.GetUtcNow() + _recoveryTime;
         _following = false;
-        MoveTo(WebhookCircuitState.Open);
-        _tell?.Invoke(WebhookBreakerSignalKind.Opened, _recoveryTime);
+        MoveTo(WebhookCircuitState.Open, ref changes);
+        changes.Tell = (WebhookBreakerSignalKind.Opened, _recoveryTime);
     }
 
-    private void MoveTo(WebhookCircuitState next)
+    /// <summary>Changes the state under the lock; what it tells listeners is raised by <see cref="Raise"/> once the lock is released.</summary>
+    private void MoveTo(WebhookCircuitState next, ref Changes changes)
     {
-        var previous = _state;
+        changes.Transition = (_state, next);
         _state = next;
         if (next == WebhookCircuitState.Closed)
         {
@@ -262,7 +279,32 @@ internal sealed class WebhookCircuitBreaker
         var signal = _changed;
         _changed = NewSignal();
         signal.TrySetResult();
-        _onTransition?.Invoke(previous, next);
+    }
+
+    /// <summary>
+    /// Tells the transition's listener (the telemetry channel) and the fleet what changed, outside the lock, as Polly
+    /// raises its breaker's events: a slow or throwing listener never holds up, or breaks, another caller.
+    /// </summary>
+    private void Raise(Changes changes)
+    {
+        if (changes.Transition is var (from, to))
+        {
+            _onTransition?.Invoke(from, to);
+        }
+
+        if (changes.Tell is var (kind, openFor))
+        {
+            _tell?.Invoke(kind, openFor);
+        }
+    }
+
+    /// <summary>What one call changed under the lock: at most one transition and one signal to the fleet.</summary>
+    private struct Changes
+    {
+        public (WebhookCircuitState From, WebhookCircuitState To)? Transition;
+        public (WebhookBreakerSignalKind Kind, TimeSpan OpenFor)? Tell;
+
+        public readonly bool Any => Transition is not null || Tell is not null;
     }
 
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);

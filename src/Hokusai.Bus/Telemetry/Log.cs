@@ -49,4 +49,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 14, EventName = "Filtered", Level = LogLevel.Debug,
         Message = "Endpoint {Endpoint} leaves out {IdempotencyKey} ({Reason}); acknowledged without a request")]
     public static partial void Filtered(ILogger logger, string endpoint, string idempotencyKey, string reason);
+
+    [LoggerMessage(EventId = 17, EventName = "ListenerFailed", Level = LogLevel.Error,
+        Message = "Delivery-event listener {Listener} threw; its exception is contained and delivery goes on. Later failures of it are "
+                  + "counted in hokusai_listener_failures, not logged.")]
+    public static partial void ListenerFailed(ILogger logger, Exception exception, string listener);
 }

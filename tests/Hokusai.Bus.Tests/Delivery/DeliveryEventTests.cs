@@ -3,6 +3,7 @@ using System.Runtime.CompilerServices;
 using Hokusai.Bus.Contracts;
 using Hokusai.Bus.TestSupport;
 using MassTransit;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Hokusai.Bus.Tests.Delivery;
 
@@ -126,6 +127,27 @@ public sealed class DeliveryEventTests : IAsyncLifetime
         Assert.Contains(listener.Events, e => e is WebhookDeferred);
     }
 
+    [Fact]
+    public async Task A_listener_that_throws_on_every_event_changes_nothing_a_user_sees()
+    {
+        // Registered first, before the plugin's own logs and metrics, as an application's buggy listener would be.
+        var recording = new Recording();
+        await using var harness = await Harness.StartAsync(_receiver.Url, listeners: [new Throwing(), recording]);
+        var registrations = Enumerable.Range(1, 5).Select(i => Harness.Registration($"model_{i}")).ToList();
+
+        foreach (var registration in registrations)
+        {
+            await harness.Test.Bus.Publish(registration);
+        }
+
+        var consumed = await harness.Test.Consumed.SelectAsync<ModelRegistered>().Take(5).ToListAsync();
+        Assert.All(consumed, c => Assert.Null(c.Exception)); // nothing faulted, so nothing went to _error
+        Assert.Equal(registrations.Select(r => r.IdempotencyKey).Order(), _receiver.AcceptedCounts.Keys.Order());
+        Assert.All(_receiver.AcceptedCounts.Values, count => Assert.Equal(1, count)); // each arrived once
+        Assert.Equal(5, recording.Events.OfType<WebhookDelivered>().Count()); // the listener after it saw every event
+        Assert.True(harness.Services.GetRequiredService<WebhookDeliveryTelemetry>().ListenerFailures >= 10);
+    }
+
     private static string Describe(WebhookDeliveryEvent e) => e switch
     {
         WebhookAttemptFinished a => $"attempt {a.Attempt} {a.StatusCode}",
@@ -133,6 +155,11 @@ public sealed class DeliveryEventTests : IAsyncLifetime
         WebhookDelivered d => $"delivered {d.Attempts}",
         _ => e.GetType().Name,
     };
+
+    private sealed class Throwing : IWebhookDeliveryListener
+    {
+        public void Write(WebhookDeliveryEvent deliveryEvent) => throw new InvalidOperationException("a buggy metrics listener");
+    }
 
     private sealed class Recording : IWebhookDeliveryListener
     {

@@ -30,12 +30,14 @@ internal sealed class Harness : IAsyncDisposable
         Action<HokusaiWebhookOptions>? configure = null,
         TimeProvider? time = null,
         IDictionary<string, string?>? settings = null,
-        IWebhookDeliveryListener? listener = null)
+        IWebhookDeliveryListener? listener = null,
+        IReadOnlyList<IWebhookDeliveryListener>? listeners = null)
     {
         var services = new ServiceCollection();
-        if (listener is not null)
+        IEnumerable<IWebhookDeliveryListener> all = listener is null ? listeners ?? [] : [listener, .. listeners ?? []];
+        foreach (var each in all)
         {
-            services.AddSingleton(listener);
+            services.AddSingleton(each);
         }
 
         services.AddLogging(l => l.SetMinimumLevel(LogLevel.Debug));
