@@ -18,7 +18,6 @@ builder.Logging.AddConsole(o => o.FormatterName ??= HostConsoleFormatter.Formatt
 
 builder.Services.AddHealthChecks();
 builder.Services.AddSingleton<BrokerNode>();
-builder.Services.AddHokusaiIngest(settings.Ingest); // POST /ingest when INGEST_SECRET is set
 builder.Services.AddMassTransit(bus =>
 {
     bus.DisableUsageTelemetry();

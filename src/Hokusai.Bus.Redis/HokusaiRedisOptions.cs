@@ -48,9 +48,6 @@ public sealed class HokusaiRedisOptions
     /// keeps a redelivery from being pushed twice. Default 7 days.
     /// </summary>
     public TimeSpan DedupTtl { get; set; } = TimeSpan.FromDays(7);
-
-    /// <summary>Settings that could not be read, by property name, each naming its key; reported by the validator.</summary>
-    internal Dictionary<string, string> ReadErrors { get; } = [];
 }
 
 /// <summary>What the Redis fallback writes.</summary>

@@ -3,14 +3,17 @@ using Microsoft.Extensions.Options;
 namespace Hokusai.Bus;
 
 /// <summary>Stops the host at start-up when a Redis setting is bad; each message starts with the name of the setting to fix.</summary>
-internal sealed class HokusaiRedisOptionsValidator(HokusaiSettingNames names) : IValidateOptions<HokusaiRedisOptions>
+internal sealed class HokusaiRedisOptionsValidator(HokusaiSettingNames names, SettingsReports<HokusaiRedisOptions> reports)
+    : IValidateOptions<HokusaiRedisOptions>
 {
     public ValidateOptionsResult Validate(string? name, HokusaiRedisOptions options)
     {
-        var errors = new List<string>(options.ReadErrors.Values);
+        var report = reports.Of(name);
+        var errors = new List<string>(report.Errors.Values);
+        string NameOf(string member) => report.NameOf(member, $"{HokusaiRedisOptions.SectionName}:{member}", names);
         void Fail(string member, string message)
         {
-            if (!options.ReadErrors.ContainsKey(member))
+            if (!report.Errors.ContainsKey(member))
             {
                 errors.Add($"{NameOf(member)} {message}");
             }
@@ -58,6 +61,4 @@ internal sealed class HokusaiRedisOptionsValidator(HokusaiSettingNames names) : 
 
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
-
-    private string NameOf(string member) => names.Of($"{HokusaiRedisOptions.SectionName}:{member}");
 }

@@ -25,9 +25,10 @@ public static class HokusaiRedisRegistrationExtensions
         services.AddMetrics();
         services.AddOptions<HokusaiRedisOptions>().ValidateOnStart();
         services.TryAddSingleton(HokusaiSettingNames.Keys);
-        services.TryAddSingleton(sp => QueueKind.From(sp.GetService<IConfiguration>()));
+        services.TryAddSingleton<SettingsReports<HokusaiRedisOptions>>();
         services.AddSingleton<IConfigureOptions<HokusaiRedisOptions>>(sp => new RedisOptionsSetup(
-            sp.GetService<IConfiguration>() ?? new ConfigurationBuilder().Build(), sp.GetRequiredService<HokusaiSettingNames>()));
+            sp.GetService<IConfiguration>() ?? new ConfigurationBuilder().Build(), sp.GetRequiredService<HokusaiSettingNames>(),
+            sp.GetRequiredService<SettingsReports<HokusaiRedisOptions>>()));
         if (configure is not null)
         {
             services.Configure(configure);

@@ -15,13 +15,13 @@ internal sealed class RedisFallbackConsumer(
     RedisConnection redis,
     IOptions<HokusaiRedisOptions> options,
     RedisFallbackMetrics metrics,
-    QueueKind queues,
     ILogger<RedisFallbackConsumer> logger) : IConsumer<ModelRegistered>
 {
     public async Task Consume(ConsumeContext<ModelRegistered> context)
     {
         var settings = options.Value;
-        var registration = WebhookBody.Keyed(context.Message);
+        ModelRegisteredValidation.EnsureValid(context.Message);
+        var registration = context.Message with { IdempotencyKey = IdempotencyKey.For(context.Message) };
         var key = registration.IdempotencyKey;
         var retry = context.GetRetryAttempt();
         if (retry > 0)
@@ -46,13 +46,11 @@ internal sealed class RedisFallbackConsumer(
         {
             // Redis is down longer than the in-host retries last: the message waits in RabbitMQ, however long the
             // outage, and never goes to _error for it.
-            var history = DeliveryHistory.From(context.Headers);
-            var delay = RedisFailure.WaitAfter(history.Redeliveries, settings.RetryDelay);
+            var delay = RedisFailure.WaitAfter(context.HokusaiRedeliveries(), settings.RetryDelay);
             var reason = SafeText.Of($"{e.GetType().Name}: {e.Message}", 200);
             RedisLog.RedisDeferred(logger, key, delay.TotalMilliseconds, reason);
             metrics.Deferred();
-            history = history with { Redeliveries = history.Redeliveries + 1, LastReason = reason };
-            await Redelivery.LaterAsync(context, delay, history.ToHeaders(), queues).ConfigureAwait(false);
+            await context.RedeliverLaterAsync(delay, reason).ConfigureAwait(false);
         }
         catch (Exception e) when (e is RedisException or TimeoutException)
         {

@@ -20,8 +20,7 @@ internal sealed class RedisFallbackConsumerDefinition : ConsumerDefinition<Redis
         IConsumerConfigurator<RedisFallbackConsumer> consumerConfigurator,
         IRegistrationContext context)
     {
-        endpointConfigurator.ConfigureRawJson();
-        endpointConfigurator.ConfigureQueueKind(context);
+        endpointConfigurator.UseHokusaiEndpointPolicy(context);
         endpointConfigurator.PrefetchCount = _options.Concurrency;
         if (_options.MaxRetries > 0)
         {

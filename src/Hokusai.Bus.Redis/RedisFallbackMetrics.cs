@@ -12,7 +12,7 @@ internal sealed class RedisFallbackMetrics
 
     public RedisFallbackMetrics(IMeterFactory meterFactory)
     {
-        var meter = meterFactory.Create(HokusaiBusMetrics.MeterName);
+        var meter = meterFactory.Create(HokusaiNames.MeterName);
         _success = meter.CreateCounter<long>("redis_publish_success", "{message}", "Registrations published to Redis.");
         _failure = meter.CreateCounter<long>("redis_publish_failure", "{message}",
             "Registrations Redis refused (a permanent error about the data); they are in hokusai-redis-fallback_error.");

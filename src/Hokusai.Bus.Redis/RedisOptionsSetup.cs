@@ -7,7 +7,8 @@ namespace Hokusai.Bus;
 /// Binds <see cref="HokusaiRedisOptions"/> from configuration section <c>Hokusai:Redis</c> with the plugin's one binder;
 /// values that do not parse are left for <see cref="HokusaiRedisOptionsValidator"/> to report.
 /// </summary>
-internal sealed class RedisOptionsSetup(IConfiguration configuration, HokusaiSettingNames names) : IConfigureOptions<HokusaiRedisOptions>
+internal sealed class RedisOptionsSetup(IConfiguration configuration, HokusaiSettingNames names, SettingsReports<HokusaiRedisOptions> reports)
+    : IConfigureOptions<HokusaiRedisOptions>
 {
     private static readonly Dictionary<string, RedisMessageFormat> Formats = new()
     {
@@ -19,9 +20,9 @@ internal sealed class RedisOptionsSetup(IConfiguration configuration, HokusaiSet
     public void Configure(HokusaiRedisOptions options)
     {
         var section = configuration.GetSection(HokusaiRedisOptions.SectionName);
-        var read = new SettingsBinder(section, null, names, options.ReadErrors);
+        var read = new SettingsBinder(section, names, reports.Begin(Options.DefaultName));
         read.String(nameof(options.Url), v => options.Url = v);
-        read.String(nameof(options.Password), v => options.Password = v);
+        read.SecretOrFile(nameof(options.Password), v => options.Password = v);
         read.String(nameof(options.Channel), v => options.Channel = v);
         read.Flag(nameof(options.ListEnabled), v => options.ListEnabled = v);
         read.String(nameof(options.ListKey), v => options.ListKey = v);

@@ -12,7 +12,7 @@ namespace Hokusai.Bus.Host.Ingest;
 /// 2xx only once RabbitMQ has confirmed the publish; every refusal says why in one sentence.
 /// </summary>
 internal sealed class IngestEndpoint(
-    IngestOptions options,
+    Microsoft.Extensions.Options.IOptions<IngestOptions> ingestOptions,
     IBus bus,
     IngestMetrics metrics,
     TimeProvider time,
@@ -28,7 +28,9 @@ internal sealed class IngestEndpoint(
     private const string DeltaOneTimestampHeader = "X-Hokusai-Timestamp";
     private const string DeltaOneNonceHeader = "X-Hokusai-Nonce";
 
-    private readonly HokusaiWebhook _verifier = new([options.Secret!, .. options.RotationSecrets]);
+    private readonly IngestOptions _options = ingestOptions.Value;
+
+    private readonly HokusaiWebhook _verifier = new([ingestOptions.Value.Secret!, .. ingestOptions.Value.RotationSecrets]);
 
     public async Task HandleAsync(HttpContext context)
     {
@@ -80,13 +82,13 @@ internal sealed class IngestEndpoint(
         {
             // Not the request's token: once started, a publish completes even if the producer hangs up (it retries,
             // and its retry is at most a duplicate with the same key).
-            using var confirm = new CancellationTokenSource(options.ConfirmTimeout, time);
-            await bus.PublishModelRegistered(registration, time, confirm.Token).WaitAsync(options.ConfirmTimeout, time).ConfigureAwait(false);
+            using var confirm = new CancellationTokenSource(_options.ConfirmTimeout, time);
+            await bus.PublishModelRegistered(registration, time, confirm.Token).WaitAsync(_options.ConfirmTimeout, time).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            Log.IngestBrokerUnavailable(logger, SafeText.Of(key, 200), options.ConfirmTimeout.TotalSeconds, SafeText.Of(e.GetType().Name + ": " + e.Message, 200));
-            context.Response.Headers.RetryAfter = ((int)Math.Ceiling(options.RetryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            Log.IngestBrokerUnavailable(logger, SafeText.Of(key, 200), _options.ConfirmTimeout.TotalSeconds, SafeText.Of(e.GetType().Name + ": " + e.Message, 200));
+            context.Response.Headers.RetryAfter = ((int)Math.Ceiling(_options.RetryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
             await RefuseAsync(context, StatusCodes.Status503ServiceUnavailable, "broker",
                 "RabbitMQ did not confirm the publish; nothing was accepted, retry later.", log: false).ConfigureAwait(false);
             return;
@@ -105,7 +107,7 @@ internal sealed class IngestEndpoint(
     /// </summary>
     private async Task<(byte[] Body, int Length, (int Status, string Reason, string Detail)? Refusal)> ReadBodyAsync(HttpContext context)
     {
-        var limit = options.MaxBodyBytes;
+        var limit = _options.MaxBodyBytes;
         if (context.Request.ContentLength > limit)
         {
             return (ArrayPool<byte>.Shared.Rent(1), 0,
@@ -122,7 +124,7 @@ internal sealed class IngestEndpoint(
         }
 
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
-        deadline.CancelAfter(options.BodyTimeout);
+        deadline.CancelAfter(_options.BodyTimeout);
         var length = 0;
         try
         {
@@ -154,7 +156,7 @@ internal sealed class IngestEndpoint(
         catch (OperationCanceledException) when (!context.RequestAborted.IsCancellationRequested)
         {
             return (buffer, length, (408, "slow_body",
-                $"The body did not arrive within {options.BodyTimeout.TotalSeconds:0} s ({length} bytes came); it was cut off."));
+                $"The body did not arrive within {_options.BodyTimeout.TotalSeconds:0} s ({length} bytes came); it was cut off."));
         }
         catch (BadHttpRequestException e)
         {

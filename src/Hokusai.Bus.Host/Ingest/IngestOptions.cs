@@ -2,8 +2,8 @@ namespace Hokusai.Bus.Host.Ingest;
 
 /// <summary>
 /// <c>POST /ingest</c>: registrations over HTTP, for producers that cannot publish to RabbitMQ (the Python pipeline).
-/// Bound from configuration section <c>Hokusai:Ingest</c>; the host maps <c>INGEST_*</c> onto it. On only when a secret
-/// is set.
+/// Bound from configuration section <c>Hokusai:Ingest</c> by <see cref="IngestOptionsSetup"/> (the host maps
+/// <c>INGEST_*</c> onto it), checked by <see cref="IngestOptionsValidator"/> at start. On only when a secret is set.
 /// </summary>
 public sealed class IngestOptions
 {
@@ -31,49 +31,4 @@ public sealed class IngestOptions
     public TimeSpan RetryAfter { get; set; } = TimeSpan.FromSeconds(5);
 
     public bool Enabled => !string.IsNullOrEmpty(Secret);
-
-    /// <summary>
-    /// Reads the section; problems are returned naming each setting as <paramref name="nameOf"/> gives its key.
-    /// </summary>
-    public static IngestOptions Read(IConfiguration configuration, List<string> errors, Func<string, string> nameOf)
-    {
-        var section = configuration.GetSection(SectionName);
-        var options = new IngestOptions();
-        if (section["Secret"] is { } secret)
-        {
-            if (string.IsNullOrWhiteSpace(secret))
-            {
-                errors.Add($"{nameOf(SectionName + ":Secret")} must not be empty or only spaces.");
-            }
-            else
-            {
-                options.Secret = secret;
-            }
-        }
-
-        if (section["RotationSecrets"] is { } rotation)
-        {
-            options.RotationSecrets = rotation.Split([',', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-            if (options.Secret is null)
-            {
-                errors.Add($"{nameOf(SectionName + ":RotationSecrets")} is set without {nameOf(SectionName + ":Secret")}; set the current secret too.");
-            }
-        }
-
-        if (section["MaxBodyBytes"] is { } max)
-        {
-            if (int.TryParse(max, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var bytes)
-                && bytes is >= 1024 and <= MaxBodyBytesLimit)
-            {
-                options.MaxBodyBytes = bytes;
-            }
-            else
-            {
-                errors.Add($"{nameOf(SectionName + ":MaxBodyBytes")} must be a whole number of bytes from 1024 to {MaxBodyBytesLimit}; "
-                    + $"got '{Contracts.SafeText.Of(max, 40)}'.");
-            }
-        }
-
-        return options;
-    }
 }

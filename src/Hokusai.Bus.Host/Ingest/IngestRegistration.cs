@@ -1,22 +1,26 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+
 namespace Hokusai.Bus.Host.Ingest;
 
-/// <summary>Adds <c>POST /ingest</c> to the host when an ingest secret is set; without one the path answers 404.</summary>
+/// <summary>Adds <c>POST /ingest</c> to the host; it is mapped only when an ingest secret is set, else the path answers 404.</summary>
 internal static class IngestRegistration
 {
-    public static void AddHokusaiIngest(this IServiceCollection services, IngestOptions options)
+    public static void AddHokusaiIngest(this IServiceCollection services)
     {
-        if (options.Enabled)
-        {
-            services.AddSingleton(options);
-            services.AddSingleton<IngestMetrics>();
-            services.AddSingleton<IngestEndpoint>();
-        }
+        services.AddOptions<IngestOptions>().ValidateOnStart();
+        services.TryAddSingleton<SettingsReports<IngestOptions>>();
+        services.AddSingleton<IConfigureOptions<IngestOptions>, IngestOptionsSetup>();
+        services.AddSingleton<IValidateOptions<IngestOptions>, IngestOptionsValidator>();
+        services.AddSingleton<IngestMetrics>();
+        services.AddSingleton<IngestEndpoint>();
     }
 
     public static void MapHokusaiIngest(this WebApplication app)
     {
-        if (app.Services.GetService<IngestEndpoint>() is { } ingest)
+        if (app.Services.GetRequiredService<IOptions<IngestOptions>>().Value.Enabled)
         {
+            var ingest = app.Services.GetRequiredService<IngestEndpoint>();
             app.MapPost(IngestEndpoint.Path, ingest.HandleAsync);
         }
     }

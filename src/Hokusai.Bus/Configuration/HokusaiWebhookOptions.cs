@@ -84,7 +84,10 @@ public sealed class HokusaiWebhookOptions
     /// happens in RabbitMQ instead, in a delay queue. Default 5 min; at most 20 min, well under RabbitMQ's 30 min
     /// <c>consumer_timeout</c>, and more than <see cref="Timeout"/>.
     /// </summary>
-    public TimeSpan MaxHold { get; set; } = TimeSpan.FromMinutes(5);
+    public TimeSpan MaxHold { get; set; } = DefaultMaxHold;
+
+    /// <summary>The default <see cref="MaxHold"/>: 5 minutes.</summary>
+    internal static readonly TimeSpan DefaultMaxHold = TimeSpan.FromMinutes(5);
 
     /// <summary>
     /// Which registrations this endpoint receives (<c>Filter:TokenSymbols</c>, <c>Filter:Tags:&lt;name&gt;</c>); every one
@@ -94,18 +97,6 @@ public sealed class HokusaiWebhookOptions
 
     /// <summary>The longest <c>Retry-After</c> honoured (the wait then lives in RabbitMQ). 1 hour.</summary>
     public TimeSpan MaxRetryAfter { get; set; } = TimeSpan.FromHours(1);
-
-    /// <summary>Whether <see cref="MaxHold"/> came from configuration (else it is the default, and errors say so).</summary>
-    internal bool MaxHoldConfigured { get; set; }
-
-    /// <summary>The configuration section these settings were read from; validation messages name its keys.</summary>
-    internal string SectionPath { get; set; } = SectionName;
-
-    /// <summary>Settings that could not be read, by property name, each naming its key; reported by the validator.</summary>
-    internal Dictionary<string, string> ReadErrors { get; } = [];
-
-    /// <summary>The configuration key of property <paramref name="member"/>, as validation messages name it.</summary>
-    internal string KeyOf(string member) => $"{SectionPath}:{member}";
 }
 
 /// <summary>The body a webhook endpoint receives.</summary>

@@ -9,10 +9,11 @@ internal sealed partial class HokusaiWebhookOptionsAttributeValidator : IValidat
 /// <summary>
 /// Stops the host at start-up when a setting is missing, out of range or inconsistent with another. Runs the generated
 /// attribute rules, then the rules attributes cannot say (durations in seconds, the hold against the timeout, the
-/// URL's scheme, rotation secrets). Every message starts with the name of the setting to fix (<see cref="HokusaiSettingNames"/>)
-/// and never contains a secret.
+/// URL's scheme, rotation secrets). Every message starts with the name of the setting to fix: the one that gave the value
+/// (<see cref="SettingsReport"/>), else the endpoint's own key (<see cref="HokusaiSettingNames"/>); none contains a secret.
 /// </summary>
-internal sealed class HokusaiWebhookOptionsValidator(HokusaiSettingNames names) : IValidateOptions<HokusaiWebhookOptions>
+internal sealed class HokusaiWebhookOptionsValidator(HokusaiSettingNames names, SettingsReports<HokusaiWebhookOptions> reports)
+    : IValidateOptions<HokusaiWebhookOptions>
 {
     /// <summary>The longest <c>WEBHOOK_MAX_HOLD</c>: a margin below RabbitMQ's default 30 min consumer (ack) timeout.</summary>
     internal static readonly TimeSpan MaxHoldTime = TimeSpan.FromMinutes(20);
@@ -25,11 +26,12 @@ internal sealed class HokusaiWebhookOptionsValidator(HokusaiSettingNames names) 
     public ValidateOptionsResult Validate(string? name, HokusaiWebhookOptions options)
     {
         // What could not be read is reported as read; no other rule is applied to that setting.
-        var errors = new List<string>(options.ReadErrors.Values);
-        string NameOf(string member) => names.Of(options.KeyOf(member));
+        var report = reports.Of(name);
+        var errors = new List<string>(report.Errors.Values);
+        string NameOf(string member) => report.NameOf(member, $"{WebhookEndpointNames.SectionOf(name)}:{member}", names);
         void Fail(string member, string message)
         {
-            if (!options.ReadErrors.ContainsKey(member))
+            if (!report.Errors.ContainsKey(member))
             {
                 errors.Add($"{NameOf(member)} {message}");
             }
@@ -68,9 +70,9 @@ internal sealed class HokusaiWebhookOptionsValidator(HokusaiSettingNames names) 
             Fail(nameof(options.MaxHold), $"must be between 1 and {MaxHoldTime.TotalSeconds:0} seconds "
                 + "(RabbitMQ closes the channel of a message unacknowledged for 30 minutes).");
         }
-        else if (options.Timeout >= options.MaxHold && !options.ReadErrors.ContainsKey(nameof(options.Timeout)))
+        else if (options.Timeout >= options.MaxHold && !report.Errors.ContainsKey(nameof(options.Timeout)))
         {
-            if (options.MaxHoldConfigured)
+            if (options.MaxHold != HokusaiWebhookOptions.DefaultMaxHold)
             {
                 Fail(nameof(options.MaxHold), $"must be longer than {NameOf(nameof(options.Timeout))}: one attempt has to fit in the hold.");
             }

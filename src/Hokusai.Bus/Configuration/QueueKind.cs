@@ -17,4 +17,9 @@ internal sealed class QueueKind(bool quorum)
 
     public static QueueKind From(IConfiguration? configuration) =>
         new(SettingValues.TryParseFlag(configuration?[Key], out var quorum) && quorum);
+
+    /// <summary>The bus's <see cref="QueueKind"/>, or the one configuration gives when none is registered.</summary>
+    public static QueueKind Of(IServiceProvider? services) =>
+        services?.GetService(typeof(QueueKind)) as QueueKind
+        ?? From(services?.GetService(typeof(IConfiguration)) as IConfiguration);
 }

@@ -5,151 +5,156 @@ using Microsoft.Extensions.Configuration;
 namespace Hokusai.Bus;
 
 /// <summary>
-/// The one binder of Hokusai settings, for the webhook options and the Redis fallback's: reads each key from a
-/// configuration section, falling back to <paramref name="inherited"/> (a named endpoint inherits what it does not set
-/// from <c>Hokusai:Webhook</c>), and parses it. A value that does not parse is recorded in <paramref name="errors"/>
-/// under the member it was meant for, worded with the setting's name as the user gave it (<paramref name="names"/>), for
-/// the validator to report with the rest; values are never repeated in full and secrets not at all.
+/// The one reader of Hokusai settings: the webhook options, the Redis fallback's and a host's own. It reads each key of
+/// one configuration section and parses it; a secret may instead be in a file (<c>&lt;key&gt;File</c>, the way Kestrel
+/// takes a certificate's path; for Docker and Kubernetes secrets). Each value read is recorded in the
+/// <see cref="SettingsReport"/> with the setting that gave it, and each that does not parse as an error under the member
+/// it was meant for, worded with the setting's name as the user gave it (<see cref="HokusaiSettingNames"/>), for the
+/// validator to report with the rest. Values are never repeated in full in a message, and secrets not at all.
 /// </summary>
-internal sealed class SettingsBinder(IConfigurationSection section, IConfigurationSection? inherited,
-    HokusaiSettingNames names, IDictionary<string, string> errors)
+/// <param name="section">The section read, e.g. <c>Hokusai:Webhook</c>.</param>
+/// <param name="names">How a message names a setting (a host maps its environment variables onto keys).</param>
+/// <param name="report">Where each member's source and each error are recorded.</param>
+public sealed class SettingsBinder(IConfigurationSection section, HokusaiSettingNames names, SettingsReport report)
 {
     /// <summary>What <see cref="SecretOrFile"/> adds to a key to name the file that holds its value.</summary>
     public const string FileSuffix = "File";
 
-    /// <summary>The name of <paramref name="key"/> of the section being bound, as messages show it.</summary>
+    /// <summary>The longest duration a setting in seconds may give: a day.</summary>
+    private const double MaxSeconds = 86_400;
+
+    /// <summary>The name of <paramref name="key"/> of the section being read, as messages show it.</summary>
     public string NameOf(string key) => names.Of($"{section.Path}:{key}");
 
-    /// <summary>The value of <paramref name="key"/> and the name of the setting that gave it, or null when unset.</summary>
-    public (string Name, string Value)? Read(string key)
-    {
-        if (section[key] is { } value)
-        {
-            return (NameOf(key), value);
-        }
-
-        return inherited?[key] is { } inheritedValue ? (names.Of($"{inherited.Path}:{key}"), inheritedValue) : null;
-    }
-
+    /// <summary>The text of <paramref name="key"/>, as given.</summary>
     public void String(string key, Action<string> set)
     {
-        if (Read(key) is { } setting)
+        if (Read(key) is { } value)
         {
-            set(setting.Value);
+            set(value);
         }
     }
 
     /// <summary>
     /// A secret given as a value (<paramref name="key"/>) or as the path of a file that holds it (<paramref name="key"/>
-    /// + <c>File</c>, the way Kestrel takes a certificate's path; for Docker and Kubernetes secrets): the section's own
-    /// first, then the inherited one. Both keys in one section, or a file that cannot be read, is an error naming the
-    /// keys and the path, never the content (<see cref="SettingValues.TryReadSecret"/>).
+    /// + <c>File</c>): the whole file, trailing newlines trimmed. Both set, or a file that cannot be read, is an error
+    /// naming the settings and the path, never the content. A value read from a file is reported under the file's setting.
     /// </summary>
     public void SecretOrFile(string key, Action<string> set)
     {
-        if (!SecretIn(section, key, set) && inherited is not null)
-        {
-            SecretIn(inherited, key, set);
-        }
-    }
-
-    public void Seconds(string key, Action<TimeSpan> set)
-    {
-        if (Read(key) is not { } setting)
+        var value = section[key];
+        var file = section[key + FileSuffix];
+        if (value is null && string.IsNullOrEmpty(file))
         {
             return;
         }
 
-        if (!SettingValues.TryParseSeconds(setting.Value, out var seconds))
+        var (name, fileName) = (NameOf(key), NameOf(key + FileSuffix));
+        if (SettingValues.TryReadSecret(name, value, fileName, file, out var secret, out var problem))
         {
-            errors[key] = $"{setting.Name} must be a number of seconds (e.g. 2 or 0.5); got '{Shown(setting.Value)}'.";
+            report.SetBy(key, string.IsNullOrEmpty(file) ? name : fileName);
+            set(secret);
         }
-        else if (seconds > 86_400)
+        else
         {
-            errors[key] = $"{setting.Name} must be at most 86400 seconds (a day); got {setting.Value.Trim()}.";
+            report.Fail(key, problem);
+        }
+    }
+
+    /// <summary>Secrets as <see cref="SecretOrFile"/> reads one: comma-separated, or (from a file) one per line.</summary>
+    public void SecretList(string key, Action<IReadOnlyList<string>> set) =>
+        SecretOrFile(key, v => set(v.Split([',', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)));
+
+    /// <summary>A duration in seconds (<c>30</c>, <c>0.5</c>), at most a day; the validator names any tighter limit.</summary>
+    public void Seconds(string key, Action<TimeSpan> set)
+    {
+        if (Read(key) is not { } value)
+        {
+            return;
+        }
+
+        if (!SettingValues.TryParseSeconds(value, out var seconds))
+        {
+            report.Fail(key, $"{NameOf(key)} must be a number of seconds (e.g. 2 or 0.5); got '{Shown(value)}'.");
+        }
+        else if (seconds > MaxSeconds)
+        {
+            report.Fail(key, $"{NameOf(key)} must be at most {MaxSeconds:0} seconds (a day); got {value.Trim()}.");
         }
         else
         {
             // Negative and tiny values are read as given, for the validator to name the limit they break.
-            set(TimeSpan.FromSeconds(Math.Max(seconds, -86_400)));
+            set(TimeSpan.FromSeconds(Math.Max(seconds, -MaxSeconds)));
         }
     }
 
-    public void Integer(string key, Action<int> set)
+    /// <summary>A whole number; one that does not parse is an error saying what is <paramref name="expected"/>.</summary>
+    public void Integer(string key, Action<int> set, string expected = "a whole number")
     {
-        if (Read(key) is not { } setting)
+        if (Read(key) is not { } value)
         {
             return;
         }
 
-        if (int.TryParse(setting.Value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value))
+        if (int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var number))
         {
-            set(value);
+            set(number);
         }
         else
         {
-            errors[key] = $"{setting.Name} must be a whole number; got '{Shown(setting.Value)}'.";
+            report.Fail(key, $"{NameOf(key)} must be {expected}; got '{Shown(value)}'.");
         }
     }
 
+    /// <summary>true/false the way shells and Python programs write them (<see cref="SettingValues.TryParseFlag"/>).</summary>
     public void Flag(string key, Action<bool> set)
     {
-        if (Read(key) is not { } setting)
+        if (Read(key) is not { } value)
         {
             return;
         }
 
-        if (SettingValues.TryParseFlag(setting.Value, out var flag))
+        if (SettingValues.TryParseFlag(value, out var flag))
         {
             set(flag);
         }
         else
         {
-            errors[key] = $"{setting.Name} must be true or false; got '{Shown(setting.Value)}'.";
+            report.Fail(key, $"{NameOf(key)} must be true or false; got '{Shown(value)}'.");
         }
     }
 
     /// <summary>One of <paramref name="choices"/> (case-insensitive), or an error saying what is <paramref name="expected"/>.</summary>
     public void Choice<T>(string key, IReadOnlyDictionary<string, T> choices, string expected, Action<T> set)
     {
-        if (Read(key) is not { } setting)
+        if (Read(key) is not { } value)
         {
             return;
         }
 
-        if (choices.TryGetValue(setting.Value.Trim().ToLowerInvariant(), out var choice))
+        if (choices.TryGetValue(value.Trim().ToLowerInvariant(), out var choice))
         {
             set(choice);
         }
         else
         {
-            errors[key] = $"{setting.Name} must be {expected}; got '{Shown(setting.Value)}'.";
+            report.Fail(key, $"{NameOf(key)} must be {expected}; got '{Shown(value)}'.");
         }
     }
 
     /// <summary>Records that <paramref name="member"/> cannot be used, in words that already name the setting.</summary>
-    public void Fail(string member, string message) => errors[member] = message;
+    public void Fail(string member, string message) => report.Fail(member, message);
 
-    private bool SecretIn(IConfigurationSection from, string key, Action<string> set)
+    /// <summary>The value of <paramref name="key"/>, recorded as the source of that member; null when unset.</summary>
+    private string? Read(string key)
     {
-        var value = from[key];
-        var file = from[key + FileSuffix];
-        if (value is null && string.IsNullOrEmpty(file))
+        if (section[key] is not { } value)
         {
-            return false;
+            return null;
         }
 
-        var (name, fileName) = (names.Of($"{from.Path}:{key}"), names.Of($"{from.Path}:{key}{FileSuffix}"));
-        if (SettingValues.TryReadSecret(name, value, fileName, file, out var secret, out var problem))
-        {
-            set(secret);
-        }
-        else
-        {
-            errors[key] = problem;
-        }
-
-        return true;
+        report.SetBy(key, NameOf(key));
+        return value;
     }
 
     /// <summary>A value as it may be shown in an error: control characters escaped, cut to 40 characters.</summary>

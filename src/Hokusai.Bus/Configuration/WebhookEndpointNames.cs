@@ -15,6 +15,14 @@ public static class WebhookEndpointNames
     public static string QueueOf(string name) =>
         name == Default ? HokusaiQueues.WebhookDelivery : $"{HokusaiQueues.WebhookDelivery}-{name}";
 
+    /// <summary>
+    /// The configuration section of the endpoint whose options are named <paramref name="optionsName"/>: empty (the
+    /// default endpoint's options) is <c>Hokusai:Webhook</c>, any other <c>Hokusai:Webhook:Endpoints:&lt;name&gt;</c>.
+    /// </summary>
+    internal static string SectionOf(string? optionsName) => string.IsNullOrEmpty(optionsName)
+        ? HokusaiWebhookOptions.SectionName
+        : $"{HokusaiWebhookOptions.SectionName}:{SectionKey}:{optionsName}";
+
     /// <summary>The named endpoints configuration defines (the children of <c>Hokusai:Webhook:Endpoints</c>), in order.</summary>
     public static IReadOnlyList<string> In(IConfiguration configuration)
     {

@@ -5,8 +5,10 @@ using Microsoft.Extensions.Options;
 namespace Hokusai.Bus;
 
 /// <summary>
-/// Every webhook endpoint of this host: the default one (<c>Hokusai:Webhook</c>) and each named one
-/// (<c>Hokusai:Webhook:Endpoints:&lt;name&gt;</c>), each with its validated settings, delivery and breaker.
+/// Every webhook endpoint of this host, each built the same way: the default one (<c>Hokusai:Webhook</c>) and each named
+/// one (<c>Hokusai:Webhook:Endpoints:&lt;name&gt;</c>), each with its validated settings (a named endpoint's inherit the
+/// default's, from configuration and code alike), delivery, breaker and hold limit. <see cref="WebhookEndpointConnector"/>
+/// connects a receive endpoint for each.
 /// </summary>
 internal sealed class WebhookEndpointSet
 {
@@ -18,21 +20,21 @@ internal sealed class WebhookEndpointSet
 
     public WebhookEndpointSet(
         IOptionsMonitor<HokusaiWebhookOptions> options,
+        SettingsReports<HokusaiWebhookOptions> reports,
+        HokusaiSettingNames names,
         WebhookHttpSender sender,
         WebhookDeliveryTelemetry telemetry,
         TimeProvider time,
         HokusaiBusMetrics? metrics = null,
         IHostApplicationLifetime? lifetime = null,
-        HoldLimit? holdLimit = null,
         IConfiguration? configuration = null,
         BreakerFleet? fleet = null)
     {
-        HoldLimit = holdLimit ?? new HoldLimit(time);
         _stopping = CancellationTokenSource.CreateLinkedTokenSource(lifetime?.ApplicationStopping ?? CancellationToken.None);
         var stopping = _stopping.Token;
         WebhookEndpoint Create(string name, string optionsName)
         {
-            var settings = options.Get(optionsName); // validates: a bad setting throws, naming its key
+            var settings = options.Get(optionsName); // validates: a bad setting throws, naming it
             var endpointTelemetry = telemetry.For(name);
             var url = WebhookUrl.Redact(settings.Url);
             // A host following another's opening waits one attempt's timeout (the leader's trial) and 2 s more to hear how it went.
@@ -41,13 +43,15 @@ internal sealed class WebhookEndpointSet
                 followGrace: settings.Timeout + TimeSpan.FromSeconds(2));
             metrics?.Track(name, breaker);
             fleet?.Add(name, breaker);
+            var holdLimit = new HoldLimit(time);
+            var report = reports.Of(optionsName);
             return new WebhookEndpoint(name, settings,
-                new WebhookDelivery(sender, breaker, endpointTelemetry, settings, time, stopping, HoldLimit), breaker);
+                new WebhookDelivery(sender, breaker, endpointTelemetry, settings, time, stopping, holdLimit), breaker, holdLimit,
+                member => report.NameOf(member, $"{WebhookEndpointNames.SectionOf(optionsName)}:{member}", names));
         }
 
         Default = Create(WebhookEndpointNames.Default, Options.DefaultName);
-        Named = configuration is null ? [] : [.. WebhookEndpointNames.In(configuration).Select(name => Create(name, name))];
-        All = [Default, .. Named];
+        All = [Default, .. configuration is null ? [] : WebhookEndpointNames.In(configuration).Select(name => Create(name, name))];
     }
 
     /// <summary>
@@ -56,16 +60,14 @@ internal sealed class WebhookEndpointSet
     /// </summary>
     public void BusStopping() => _stopping.Cancel();
 
-    /// <summary>The longest any endpoint holds a message, lowered when RabbitMQ times an acknowledgement out.</summary>
-    public HoldLimit HoldLimit { get; }
-
     /// <summary>The guide's endpoint, on <c>hokusai-webhook-delivery</c>.</summary>
     public WebhookEndpoint Default { get; }
 
-    /// <summary>The further endpoints, by name, each on <c>hokusai-webhook-delivery-&lt;name&gt;</c>.</summary>
-    public IReadOnlyList<WebhookEndpoint> Named { get; }
-
+    /// <summary>Every endpoint, the default first, then the named ones by name, each on its own queue.</summary>
     public IReadOnlyList<WebhookEndpoint> All { get; }
+
+    /// <summary>The endpoint that consumes <paramref name="queue"/>, or null.</summary>
+    public WebhookEndpoint? ByQueue(string queue) => All.FirstOrDefault(e => e.Queue == queue);
 
     /// <summary>Connections the shared HTTP handler allows per server: every endpoint's concurrency, so none waits for another's.</summary>
     public int TotalConcurrency => All.Sum(e => e.Settings.Concurrency);

@@ -14,8 +14,9 @@ public static class HokusaiBusRegistrationExtensions
     /// <summary>
     /// Adds webhook delivery: the default endpoint (queue <c>hokusai-webhook-delivery</c>), its settings bound from
     /// configuration section <c>Hokusai:Webhook</c> then <paramref name="configure"/>, and one further endpoint per child
-    /// of <c>Hokusai:Webhook:Endpoints</c> (queue <c>hokusai-webhook-delivery-&lt;name&gt;</c>; each key it does not set
-    /// is inherited from the <c>Hokusai:Webhook</c> section). The settings are validated when the host starts.
+    /// of <c>Hokusai:Webhook:Endpoints</c> (queue <c>hokusai-webhook-delivery-&lt;name&gt;</c>), which inherits every
+    /// setting the default endpoint resolved (from configuration or <paramref name="configure"/>) that its own section
+    /// does not set, except the URL and the filter. The settings are validated when the host starts.
     /// </summary>
     public static IBusRegistrationConfigurator AddHokusaiWebhooks(
         this IBusRegistrationConfigurator configurator,
@@ -28,12 +29,18 @@ public static class HokusaiBusRegistrationExtensions
         services.AddMetrics();
         services.AddOptions<HokusaiWebhookOptions>().ValidateOnStart();
         services.TryAddSingleton(HokusaiSettingNames.Keys);
+        services.TryAddSingleton<SettingsReports<HokusaiWebhookOptions>>();
+        // Every endpoint's options in three steps, in this order: Hokusai:Webhook; then the code below, for every endpoint;
+        // then a named endpoint's own section. So a named endpoint inherits the default's settings from code as from configuration.
         services.AddSingleton<IConfigureOptions<HokusaiWebhookOptions>>(sp => new WebhookOptionsSetup(
-            sp.GetService<IConfiguration>() ?? new ConfigurationBuilder().Build(), sp.GetRequiredService<HokusaiSettingNames>()));
+            Configuration(sp), sp.GetRequiredService<HokusaiSettingNames>(), sp.GetRequiredService<SettingsReports<HokusaiWebhookOptions>>()));
         if (configure is not null)
         {
-            services.Configure(configure);
+            services.ConfigureAll(configure);
         }
+
+        services.AddSingleton<IConfigureOptions<HokusaiWebhookOptions>>(sp => new WebhookEndpointOptionsSetup(
+            Configuration(sp), sp.GetRequiredService<HokusaiSettingNames>(), sp.GetRequiredService<SettingsReports<HokusaiWebhookOptions>>()));
 
         services.TryAddEnumerable(ServiceDescriptor
             .Singleton<IValidateOptions<HokusaiWebhookOptions>, HokusaiWebhookOptionsValidator>());
@@ -50,7 +57,6 @@ public static class HokusaiBusRegistrationExtensions
             });
 
         services.TryAddSingleton<WebhookHttpSender>();
-        services.TryAddSingleton<HoldLimit>();
         services.TryAddSingleton<BreakerFleet>();
         services.TryAddSingleton(sp => QueueKind.From(sp.GetService<IConfiguration>()));
         services.TryAddSingleton<WebhookEndpointSet>();
@@ -67,9 +73,11 @@ public static class HokusaiBusRegistrationExtensions
         services.AddHealthChecks().AddCheck<WebhookBreakerHealthCheck>(
             "hokusai-webhook-breaker", HealthStatus.Degraded, ["ready", "webhook"]);
         services.AddReceiveEndpointObserver<EndpointFaultObserver>();
+        // Every webhook endpoint, the default one included, is connected by this one bus observer.
         services.AddBusObserver<WebhookEndpointConnector>();
-
-        configurator.AddConsumer<WebhookDeliveryConsumer, WebhookDeliveryConsumerDefinition>();
         return configurator;
     }
+
+    private static IConfiguration Configuration(IServiceProvider services) =>
+        services.GetService<IConfiguration>() ?? new ConfigurationBuilder().Build();
 }

@@ -4,12 +4,14 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Hokusai.Bus;
 
 /// <summary>
-/// Connects a receive endpoint for each named webhook endpoint when the bus starts, on RabbitMQ and on the in-memory
-/// test harness alike: queue <c>hokusai-webhook-delivery-&lt;name&gt;</c>, bound to the <c>ModelRegistered</c> exchange,
-/// with the same <see cref="WebhookEndpointPolicy"/> as the default endpoint and the application's endpoint callbacks
-/// (quorum queues, for example). MassTransit registers one endpoint per consumer type, so named endpoints, whose number
-/// only configuration knows, are connected here rather than by <c>ConfigureEndpoints</c>. Also connects this host's
-/// temporary queue for the fleet's breaker signals (<see cref="BreakerFleet"/>) and publishes its own.
+/// The one path by which every webhook endpoint becomes a receive endpoint, the default one included: when the bus
+/// starts, on RabbitMQ and on the in-memory test harness alike, each endpoint of <see cref="WebhookEndpointSet"/> is
+/// connected on its queue (<c>hokusai-webhook-delivery</c>, <c>hokusai-webhook-delivery-&lt;name&gt;</c>), bound to the
+/// <c>ModelRegistered</c> exchange, with the application's endpoint callbacks (as <c>ConfigureEndpoints</c> applies
+/// them), then <see cref="WebhookEndpointPolicy"/>, then its <see cref="WebhookDeliveryConsumer"/>. MassTransit's
+/// <c>ConfigureEndpoints</c> makes one endpoint per consumer type, and only configuration knows how many endpoints there
+/// are, so none is a consumer definition. Also connects this host's temporary queue for the fleet's breaker signals
+/// (<see cref="BreakerFleet"/>) and publishes its own.
 /// </summary>
 internal sealed class WebhookEndpointConnector(IServiceProvider services) : IBusObserver
 {
@@ -35,7 +37,7 @@ internal sealed class WebhookEndpointConnector(IServiceProvider services) : IBus
         // The application's AddConfigureEndpointsCallback callbacks (quorum queues, for example), as ConfigureEndpoints applies them.
         var callbacks = services.GetRequiredService<IBusRegistrationContext>().GetConfigureReceiveEndpoints();
         var queues = services.GetRequiredService<QueueKind>();
-        var handles = endpoints.Named.Select(endpoint => bus.ConnectReceiveEndpoint(endpoint.Queue, e =>
+        var handles = endpoints.All.Select(endpoint => bus.ConnectReceiveEndpoint(endpoint.Queue, e =>
         {
             callbacks.Configure(endpoint.Queue, e);
 

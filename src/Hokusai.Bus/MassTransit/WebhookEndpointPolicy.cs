@@ -32,7 +32,7 @@ internal static class WebhookEndpointPolicy
     /// </summary>
     public static void ConfigureQueueKind(this IReceiveEndpointConfigurator endpoint, IServiceProvider services)
     {
-        if (endpoint is IRabbitMqReceiveEndpointConfigurator rabbit && services.GetService(typeof(QueueKind)) is QueueKind { Quorum: true })
+        if (endpoint is IRabbitMqReceiveEndpointConfigurator rabbit && QueueKind.Of(services).Quorum)
         {
             // MassTransit declares _error and _skipped with the queue's own x-queue-type.
             rabbit.SetQuorumQueue();

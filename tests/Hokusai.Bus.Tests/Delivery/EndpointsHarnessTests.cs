@@ -71,6 +71,35 @@ public sealed class EndpointsHarnessTests : IAsyncLifetime
         Assert.False(await harness.Test.Published.Any<Fault<ModelRegistered>>());
     }
 
+    [Fact]
+    public async Task A_value_set_in_code_reaches_every_endpoint_but_the_url_and_filter_stay_each_endpoints_own()
+    {
+        // Code, as an application writes it: the secret, Standard Webhooks headers and a filter, for the default endpoint.
+        // The named endpoint sets only its URL in configuration, and inherits the rest from the code.
+        var events = new Events();
+        await using var harness = await Harness.StartAsync(_site.Url, o =>
+        {
+            o.StandardSignatures = true;
+            o.Filter = new WebhookFilter { TokenSymbols = ["TOKEN_ABC"] };
+        }, settings: new Dictionary<string, string?>
+        {
+            ["Hokusai:Webhook:Endpoints:prod:Url"] = _production.Url.ToString(),
+        }, listener: events);
+        ModelRegistered[] registrations = [Tagged("TOKEN_ABC", "production"), Tagged("TOKEN_XYZ", "production")];
+
+        foreach (var registration in registrations)
+        {
+            await harness.Test.Bus.Publish(registration);
+        }
+
+        await _production.WaitForAcceptedAsync(2, Wait); // the code's filter is the default endpoint's own, not inherited
+        await events.WaitUntilAsync(e => e.Delivered.Count == 3 && e.Filtered.Count == 1, Wait);
+        Assert.All(_production.Requests, r => Assert.True(r.SignatureValid)); // signed with the secret set in code
+        Assert.All(_production.Requests, r => Assert.True(r.Headers.ContainsKey("webhook-signature"))); // StandardSignatures from code
+        Assert.Equal(registrations[0].IdempotencyKey, Assert.Single(_site.Requests).IdempotencyKey);
+        Assert.DoesNotContain(_site.Requests, r => r.IdempotencyKey == registrations[1].IdempotencyKey);
+    }
+
     private static ModelRegistered Tagged(string token, string environment)
     {
         var registration = Harness.Registration();

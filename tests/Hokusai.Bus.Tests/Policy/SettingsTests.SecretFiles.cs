@@ -91,6 +91,7 @@ public sealed partial class SettingsTests
         var missing = Path.Combine(files.Directory, "no-such-secret");
         var (host, guide) = Build(Valid(
             ("WEBHOOK_SECRET_FILE", files.Write("webhook", "twice-set-c0ffee\n")),
+            ("ENABLE_REDIS_FALLBACK", "true"), // REDIS_* settings are read (and checked) only with the Redis feed on
             ("REDIS_PASSWORD_FILE", missing)));
         using var _ = host;
 

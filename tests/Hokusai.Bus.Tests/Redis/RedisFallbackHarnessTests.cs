@@ -104,7 +104,7 @@ public sealed class RedisFallbackHarnessTests
 
         Assert.Equal(registered, services.Any(s => s.ServiceType == typeof(RedisFallbackConsumer)));
         Assert.Equal(registered, services.Any(s => s.ServiceType == typeof(RedisConnection)));
-        Assert.Contains(services, s => s.ServiceType == typeof(WebhookDeliveryConsumer));
+        Assert.Contains(services, s => s.ServiceType == typeof(WebhookEndpointSet));
     }
 
     private static ServiceProvider Provider(Action<HokusaiRedisOptions> configure, TimeProvider? time = null)
