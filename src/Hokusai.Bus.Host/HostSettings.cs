@@ -45,6 +45,7 @@ public sealed class HostSettings
         ("INGEST_SECRET", "Hokusai:Ingest:Secret"),
         ("INGEST_ROTATION_SECRETS", "Hokusai:Ingest:RotationSecrets"),
         ("INGEST_MAX_BODY_BYTES", "Hokusai:Ingest:MaxBodyBytes"),
+        ("INGEST_BODY_TIMEOUT", "Hokusai:Ingest:BodyTimeout"),
         ("RABBITMQ_URL", RabbitMqSection + ":Url"),
         ("RABBITMQ_PASSWORD", RabbitMqSection + ":Password"),
         // Secrets from files (the Docker and Kubernetes convention), read by the one binder (SettingsBinder.SecretOrFile).

@@ -7,7 +7,7 @@ namespace Hokusai.Bus.Receiver;
 public sealed class HokusaiReceiverOptions
 {
     /// <summary>The default <see cref="MaxBodyBytes"/>: 1 MiB.</summary>
-    public const long DefaultMaxBodyBytes = 1024 * 1024;
+    public const long DefaultMaxBodyBytes = SignedRequestLimits.DefaultMaxBodyBytes;
 
     /// <summary>
     /// The shared secret, the sender's <c>WEBHOOK_SECRET</c>. Required. <c>X-Hokusai-Signature</c> is keyed with its
@@ -27,6 +27,12 @@ public sealed class HokusaiReceiverOptions
     /// webhook endpoint this replaces the server's own request body limit (Kestrel's <c>MaxRequestBodySize</c>).
     /// </summary>
     public long MaxBodyBytes { get; set; } = DefaultMaxBodyBytes;
+
+    /// <summary>
+    /// The whole body must arrive within this, or the request is cut off with 408 (a sender that trickles its body in,
+    /// or stalls, holds no connection for long). Default 10 s, as the host's <c>/ingest</c>.
+    /// </summary>
+    public TimeSpan BodyTimeout { get; set; } = SignedRequestLimits.DefaultBodyTimeout;
 
     /// <summary>
     /// False (the default): a valid <c>X-Hokusai-Signature</c> suffices, as the integration guide says; Standard
@@ -52,7 +58,7 @@ public sealed class HokusaiReceiverOptions
     /// <summary>Every setting but the secrets, which are only counted.</summary>
     public override string ToString() =>
         $"HokusaiReceiverOptions(Secret: {(string.IsNullOrEmpty(Secret) ? "unset" : "set")}, "
-        + $"PreviousSecrets: {PreviousSecrets?.Count ?? 0}, MaxBodyBytes: {MaxBodyBytes}, "
+        + $"PreviousSecrets: {PreviousSecrets?.Count ?? 0}, MaxBodyBytes: {MaxBodyBytes}, BodyTimeout: {BodyTimeout}, "
         + $"RequireStandardWebhooks: {RequireStandardWebhooks}, IdempotencyKeyTtl: {IdempotencyKeyTtl}, "
         + $"ClaimLeaseTime: {ClaimLeaseTime})";
 

@@ -9,6 +9,9 @@ internal sealed class HokusaiReceiverOptionsValidator : IValidateOptions<Hokusai
     /// <summary>The current secret and at most this many minus one previous ones.</summary>
     internal const int MaxSecrets = 8;
 
+    /// <summary>The largest <see cref="HokusaiReceiverOptions.MaxBodyBytes"/>: 1 GiB, one buffer.</summary>
+    internal const long MaxBodyBytesLimit = 1024 * 1024 * 1024;
+
     public ValidateOptionsResult Validate(string? name, HokusaiReceiverOptions options)
     {
         var errors = new List<string>();
@@ -40,9 +43,14 @@ internal sealed class HokusaiReceiverOptionsValidator : IValidateOptions<Hokusai
             }
         }
 
-        if (options.MaxBodyBytes < 1)
+        if (options.MaxBodyBytes is < 1 or > MaxBodyBytesLimit)
         {
-            errors.Add($"HokusaiReceiverOptions.MaxBodyBytes must be at least 1; got {options.MaxBodyBytes}.");
+            errors.Add($"HokusaiReceiverOptions.MaxBodyBytes must be from 1 to {MaxBodyBytesLimit} (1 GiB); got {options.MaxBodyBytes}.");
+        }
+
+        if (options.BodyTimeout <= TimeSpan.Zero)
+        {
+            errors.Add($"HokusaiReceiverOptions.BodyTimeout must be more than 0; got {options.BodyTimeout}.");
         }
 
         if (options.IdempotencyKeyTtl <= TimeSpan.Zero)

@@ -5,11 +5,8 @@ namespace Hokusai.Bus.Receiver;
 /// <summary>Every log line of the receiver. Secrets and signature values never reach a message.</summary>
 internal static partial class Log
 {
-    [LoggerMessage(1, LogLevel.Warning, "Webhook {Path} from {Remote} refused (401): {Reason}")]
-    public static partial void SignatureRejected(ILogger logger, string path, string? remote, string reason);
-
-    [LoggerMessage(2, LogLevel.Warning, "Webhook {Path} from {Remote} refused (413): body over {Limit} bytes")]
-    public static partial void BodyTooLarge(ILogger logger, string path, string? remote, long limit);
+    [LoggerMessage(1, LogLevel.Warning, "Webhook {Path} from {Remote} refused ({Status}): {Reason}")]
+    public static partial void Refused(ILogger logger, string path, string? remote, int status, string reason);
 
     [LoggerMessage(3, LogLevel.Warning, "Webhook {Path} refused (400): {Reason}")]
     public static partial void InvalidBody(ILogger logger, string path, string reason);

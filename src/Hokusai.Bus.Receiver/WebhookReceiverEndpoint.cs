@@ -3,15 +3,14 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using Hokusai.Bus.Contracts;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace Hokusai.Bus.Receiver;
 
 /// <summary>
-/// One delivery, start to end: read the raw body (bounded), verify every signature present over those exact bytes,
-/// parse and validate, claim the idempotency key, run the handler, mark the key processed (or release it on failure).
+/// One delivery, start to end: read the raw body and verify every signature present over those exact bytes
+/// (<see cref="SignedRequestReader"/>, as the host's <c>/ingest</c> does), parse and validate, claim the idempotency key, run the handler, mark the key processed (or release it on failure).
 /// </summary>
 internal sealed class WebhookReceiverEndpoint
 {
@@ -21,12 +20,14 @@ internal sealed class WebhookReceiverEndpoint
     private static readonly byte[] AlreadyProcessed = Json("status", "already_processed");
     private static readonly byte[] InvalidSignature = Json("error", "invalid signature");
     private static readonly byte[] TooLarge = Json("error", "body too large");
+    private static readonly byte[] TooSlow = Json("error", "body too slow");
+    private static readonly byte[] Malformed = Json("error", "malformed body");
     private static readonly byte[] InProgress = Json("error", "already in progress; retry later");
     private static readonly byte[] StoreUnavailable = Json("error", "idempotency store unavailable; retry later");
     private static readonly byte[] HandlerFailed = Json("error", "handler failed");
 
     private readonly HokusaiReceiverOptions _options;
-    private readonly HokusaiWebhook _webhook;
+    private readonly SignedRequestReader _reader;
     private readonly IIdempotencyStore _store;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
@@ -41,7 +42,9 @@ internal sealed class WebhookReceiverEndpoint
     {
         _listeners = [.. listeners];
         _options = options.Value;
-        _webhook = new HokusaiWebhook(_options.AllSecrets(), _options.RequireStandardWebhooks, time: time);
+        _reader = new SignedRequestReader(
+            new HokusaiWebhook(_options.AllSecrets(), _options.RequireStandardWebhooks, time: time),
+            new SignedRequestLimits(_options.MaxBodyBytes, _options.BodyTimeout));
         _store = store;
         _time = time;
         _logger = logger;
@@ -50,32 +53,36 @@ internal sealed class WebhookReceiverEndpoint
     public async Task HandleAsync(HttpContext context, Func<ModelRegistered, HttpContext, CancellationToken, Task> handler)
     {
         using var activity = ReceiveActivity.Start(context);
-        var request = context.Request;
-        var path = request.Path.Value ?? "/";
+        var path = context.Request.Path.Value ?? "/";
 
-        var (body, failure) = await ReadBodyAsync(context, _options.MaxBodyBytes).ConfigureAwait(false);
-        if (failure == ReadFailure.TooLarge)
+        using var request = await _reader.ReadAsync(context).ConfigureAwait(false);
+        if (request.Abandoned)
         {
-            Log.BodyTooLarge(_logger, path, context.Connection.RemoteIpAddress?.ToString(), _options.MaxBodyBytes);
-            ReportRefusal(WebhookReceiptKind.TooLarge, StatusCodes.Status413PayloadTooLarge, $"body over {_options.MaxBodyBytes} bytes");
-            await WriteAsync(context, StatusCodes.Status413PayloadTooLarge, TooLarge).ConfigureAwait(false);
+            return; // the sender went away; there is no one to answer
+        }
+
+        if (request.Refusal is { } refusal)
+        {
+            var remote = context.Connection.RemoteIpAddress?.ToString();
+            var (kind, answer) = refusal.Reason switch
+            {
+                SignedRequestRefusal.Signature => (WebhookReceiptKind.InvalidSignature, InvalidSignature),
+                SignedRequestRefusal.Size => (WebhookReceiptKind.TooLarge, TooLarge),
+                SignedRequestRefusal.SlowBody => (WebhookReceiptKind.Invalid, TooSlow),
+                _ => (WebhookReceiptKind.Invalid, Malformed),
+            };
+            Log.Refused(_logger, path, remote, refusal.Status, refusal.Detail);
+            ReportRefusal(kind, refusal.Status, refusal.Detail);
+            if (!context.Response.HasStarted)
+            {
+                refusal.Prepare(context.Response);
+                await WriteAsync(context, refusal.Status, answer).ConfigureAwait(false);
+            }
+
             return;
         }
 
-        if (failure != ReadFailure.None)
-        {
-            return; // the sender went away or sent a broken body; the server has answered or closed the connection
-        }
-
-        if (Authenticate(request, body.AsSpan()) is { } refusal)
-        {
-            Log.SignatureRejected(_logger, path, context.Connection.RemoteIpAddress?.ToString(), refusal);
-            ReportRefusal(WebhookReceiptKind.InvalidSignature, StatusCodes.Status401Unauthorized, refusal);
-            await WriteAsync(context, StatusCodes.Status401Unauthorized, InvalidSignature).ConfigureAwait(false);
-            return;
-        }
-
-        if (Parse(body.AsSpan(), out var registration) is { } invalid)
+        if (Parse(request.Body.Span, out var registration) is { } invalid)
         {
             Log.InvalidBody(_logger, path, invalid);
             ReportRefusal(WebhookReceiptKind.Invalid, StatusCodes.Status400BadRequest, invalid);
@@ -85,10 +92,6 @@ internal sealed class WebhookReceiverEndpoint
 
         await ProcessAsync(context, registration!, handler).ConfigureAwait(false);
     }
-
-    /// <summary>Null when every signature the delivery must carry verifies; else why not (never a signature value).</summary>
-    private string? Authenticate(HttpRequest request, ReadOnlySpan<byte> body) =>
-        _webhook.Verify(body, name => Header(request, name)).Reason;
 
     /// <summary>Null when <paramref name="body"/> is a deliverable registration; else a short reason for the sender.</summary>
     private static string? Parse(ReadOnlySpan<byte> body, out ModelRegistered? registration)
@@ -219,66 +222,6 @@ internal sealed class WebhookReceiverEndpoint
             Log.ReleaseFailed(_logger, ex, key);
         }
     }
-
-    private enum ReadFailure
-    {
-        None,
-        TooLarge,
-        Broken,
-    }
-
-    /// <summary>The exact body bytes, or why not. Stops reading at <paramref name="limit"/> + 1 bytes.</summary>
-    private static async Task<(ArraySegment<byte> Body, ReadFailure Failure)> ReadBodyAsync(HttpContext context, long limit)
-    {
-        var request = context.Request;
-        if (request.ContentLength > limit)
-        {
-            return (default, ReadFailure.TooLarge);
-        }
-
-        // MaxBodyBytes is this endpoint's limit, in place of the server's (30 MB by default in Kestrel): the loop below
-        // stops reading right after it. (Kestrel's own check counts a chunked body differently, off by a few bytes.)
-        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
-        {
-            size.MaxRequestBodySize = null;
-        }
-
-        using var buffer = new MemoryStream((int)Math.Min(request.ContentLength ?? 16 * 1024, limit));
-        var chunk = ArrayPool<byte>.Shared.Rent(16 * 1024);
-        try
-        {
-            int read;
-            while ((read = await request.Body.ReadAsync(chunk, context.RequestAborted).ConfigureAwait(false)) > 0)
-            {
-                if (buffer.Length + read > limit)
-                {
-                    return (default, ReadFailure.TooLarge);
-                }
-
-                buffer.Write(chunk, 0, read);
-            }
-        }
-        catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
-        {
-            return (default, ReadFailure.TooLarge);
-        }
-        catch (Exception ex) when (ex is BadHttpRequestException or IOException or OperationCanceledException)
-        {
-            return (default, ReadFailure.Broken);
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(chunk);
-        }
-
-        return (buffer.TryGetBuffer(out var segment) ? segment : buffer.ToArray(), ReadFailure.None);
-    }
-
-    /// <summary>A header's values joined by spaces (several <c>webhook-signature</c> lines are one list), or null.</summary>
-    private static string? Header(HttpRequest request, string name) =>
-        request.Headers.TryGetValue(name, out var values) && values.Count > 0
-            ? values.Count == 1 ? values[0] : string.Join(' ', values.ToArray())
-            : null;
 
     private static bool IsJson(ReadOnlySpan<byte> body)
     {

@@ -57,7 +57,7 @@ public sealed class OptionsTests
 
         Assert.Contains("PreviousSecrets may hold at most 7", result.FailureMessage, StringComparison.Ordinal);
         Assert.Contains("PreviousSecrets[0] is empty", result.FailureMessage, StringComparison.Ordinal);
-        Assert.Contains("MaxBodyBytes must be at least 1", result.FailureMessage, StringComparison.Ordinal);
+        Assert.Contains("MaxBodyBytes must be from 1 to 1073741824 (1 GiB); got 0", result.FailureMessage, StringComparison.Ordinal);
         Assert.Contains("IdempotencyKeyTtl must be more than zero", result.FailureMessage, StringComparison.Ordinal);
         Assert.Contains("ClaimLeaseTime must be more than zero", result.FailureMessage, StringComparison.Ordinal);
         Assert.True(Validate(o => o.ClaimLeaseTime = TimeSpan.FromDays(2)).Failed);

@@ -1,8 +1,7 @@
-using System.Buffers;
 using System.Diagnostics;
 using Hokusai.Bus.Contracts;
 using MassTransit;
-using Microsoft.AspNetCore.Http.Features;
+using Hokusai.Bus.Receiver;
 
 namespace Hokusai.Bus.Host.Ingest;
 
@@ -16,6 +15,7 @@ internal sealed class IngestEndpoint(
     IBus bus,
     IngestMetrics metrics,
     TimeProvider time,
+    HokusaiSettingNames names,
     ILogger<IngestEndpoint> logger)
 {
     public const string Path = "/ingest";
@@ -30,48 +30,45 @@ internal sealed class IngestEndpoint(
 
     private readonly IngestOptions _options = ingestOptions.Value;
 
-    private readonly HokusaiWebhook _verifier = new([ingestOptions.Value.Secret!, .. ingestOptions.Value.RotationSecrets]);
+    private readonly SignedRequestReader _reader = new(
+        new HokusaiWebhook([ingestOptions.Value.Secret!, .. ingestOptions.Value.RotationSecrets]),
+        new SignedRequestLimits(ingestOptions.Value.MaxBodyBytes, ingestOptions.Value.BodyTimeout,
+            names.Of($"{IngestOptions.SectionName}:{nameof(IngestOptions.MaxBodyBytes)}")));
 
     public async Task HandleAsync(HttpContext context)
     {
         using var activity = StartActivity(context.Request);
-        var (body, length, refusal) = await ReadBodyAsync(context).ConfigureAwait(false);
-        try
+        // The receiver library's reader: the same size and time limits, verification and refusals as MapHokusaiWebhook.
+        using var request = await _reader.ReadAsync(context).ConfigureAwait(false);
+        if (request.Abandoned)
         {
-            if (refusal is { } early)
-            {
-                await RefuseAsync(context, early.Status, early.Reason, early.Detail).ConfigureAwait(false);
-                return;
-            }
-
-            var span = body.AsSpan(0, length);
-            var verification = _verifier.Verify(span, name => context.Request.Headers[name] is { Count: > 0 } value ? value.ToString() : null);
-            if (!verification.IsValid)
-            {
-                // The pipeline's deltaone.* events are signed over "<timestamp>.<nonce>.<body>" with these two headers:
-                // say what reached /ingest, so the fix (DELTAONE_WEBHOOK_ENDPOINTS) is found without reading its code.
-                var reason = context.Request.Headers.ContainsKey(DeltaOneTimestampHeader) && context.Request.Headers.ContainsKey(DeltaOneNonceHeader)
-                    ? verification.Reason + $" (it carries {DeltaOneTimestampHeader} and {DeltaOneNonceHeader}, as the pipeline's deltaone.* events do: "
-                      + "/ingest takes model registrations only; route those events with the pipeline's DELTAONE_WEBHOOK_ENDPOINTS)"
-                    : verification.Reason!;
-                await RefuseAsync(context, StatusCodes.Status401Unauthorized, "signature", reason).ConfigureAwait(false);
-                return;
-            }
-
-            var read = IngestBody.Read(span, context.Request.Headers[WebhookHeaders.IdempotencyKey].ToString());
-            if (read.Registration is not { } registration)
-            {
-                await RefuseAsync(context, read.Status, read.Status == 422 ? "not_a_registration" : "field", read.Reason!).ConfigureAwait(false);
-                return;
-            }
-
-            activity?.SetTag("hokusai.idempotency_key", registration.IdempotencyKey);
-            await PublishAsync(context, registration, read.Shape).ConfigureAwait(false);
+            metrics.Refused("gone");
+            return;
         }
-        finally
+
+        if (request.Refusal is { } refusal)
         {
-            ArrayPool<byte>.Shared.Return(body);
+            // The pipeline's deltaone.* events are signed over "<timestamp>.<nonce>.<body>" with these two headers:
+            // say what reached /ingest, so the fix (DELTAONE_WEBHOOK_ENDPOINTS) is found without reading its code.
+            var detail = refusal.Reason == SignedRequestRefusal.Signature
+                         && context.Request.Headers.ContainsKey(DeltaOneTimestampHeader) && context.Request.Headers.ContainsKey(DeltaOneNonceHeader)
+                ? refusal.Detail + $" (it carries {DeltaOneTimestampHeader} and {DeltaOneNonceHeader}, as the pipeline's deltaone.* events do: "
+                  + "/ingest takes model registrations only; route those events with the pipeline's DELTAONE_WEBHOOK_ENDPOINTS)"
+                : refusal.Detail;
+            await RefuseAsync(context, refusal with { Detail = detail }).ConfigureAwait(false);
+            return;
         }
+
+        var read = IngestBody.Read(request.Body.Span, context.Request.Headers[WebhookHeaders.IdempotencyKey].ToString());
+        if (read.Registration is not { } registration)
+        {
+            await RefuseAsync(context, new SignedRequestRefusal(read.Status, read.Status == 422 ? "not_a_registration" : "field", read.Reason!))
+                .ConfigureAwait(false);
+            return;
+        }
+
+        activity?.SetTag("hokusai.idempotency_key", registration.IdempotencyKey);
+        await PublishAsync(context, registration, read.Shape).ConfigureAwait(false);
     }
 
     private async Task PublishAsync(HttpContext context, ModelRegistered registration, IngestShape shape)
@@ -89,8 +86,8 @@ internal sealed class IngestEndpoint(
         {
             Log.IngestBrokerUnavailable(logger, SafeText.Of(key, 200), _options.ConfirmTimeout.TotalSeconds, SafeText.Of(e.GetType().Name + ": " + e.Message, 200));
             context.Response.Headers.RetryAfter = ((int)Math.Ceiling(_options.RetryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
-            await RefuseAsync(context, StatusCodes.Status503ServiceUnavailable, "broker",
-                "RabbitMQ did not confirm the publish; nothing was accepted, retry later.", log: false).ConfigureAwait(false);
+            await RefuseAsync(context, new SignedRequestRefusal(StatusCodes.Status503ServiceUnavailable, "broker",
+                "RabbitMQ did not confirm the publish; nothing was accepted, retry later."), log: false).ConfigureAwait(false);
             return;
         }
 
@@ -101,92 +98,21 @@ internal sealed class IngestEndpoint(
         await context.Response.WriteAsJsonAsync(new IngestAnswer("accepted", key, null)).ConfigureAwait(false);
     }
 
-    /// <summary>
-    /// The body, up to the limit and within the time allowed, in a pooled buffer the caller returns. Over the limit is
-    /// 413 (at once when <c>Content-Length</c> says so); a body that trickles in or stalls is cut off with 408.
-    /// </summary>
-    private async Task<(byte[] Body, int Length, (int Status, string Reason, string Detail)? Refusal)> ReadBodyAsync(HttpContext context)
+    private async Task RefuseAsync(HttpContext context, SignedRequestRefusal refusal, bool log = true)
     {
-        var limit = _options.MaxBodyBytes;
-        if (context.Request.ContentLength > limit)
-        {
-            return (ArrayPool<byte>.Shared.Rent(1), 0,
-                (413, "size", $"The body is {context.Request.ContentLength} bytes; the limit is {limit} (INGEST_MAX_BODY_BYTES)."));
-        }
-
-        // Room for one byte over the limit, so that a body without Content-Length is seen to be too large.
-        var buffer = ArrayPool<byte>.Shared.Rent((int)Math.Min(limit + 1L, (context.Request.ContentLength ?? 16 * 1024) + 1));
-
-        // Our limit replaces Kestrel's, so the answer names ours; Kestrel's minimum data rate (240 B/s) still applies.
-        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
-        {
-            size.MaxRequestBodySize = null;
-        }
-
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
-        deadline.CancelAfter(_options.BodyTimeout);
-        var length = 0;
-        try
-        {
-            while (true)
-            {
-                if (length == buffer.Length)
-                {
-                    // Full but not over the limit (that returned below): grow, up to one byte over it.
-                    var larger = ArrayPool<byte>.Shared.Rent(Math.Min(limit + 1, buffer.Length * 2));
-                    buffer.AsSpan(0, length).CopyTo(larger);
-                    ArrayPool<byte>.Shared.Return(buffer);
-                    buffer = larger;
-                }
-
-                var read = await context.Request.Body.ReadAsync(buffer.AsMemory(length, Math.Min(buffer.Length, limit + 1) - length), deadline.Token)
-                    .ConfigureAwait(false);
-                if (read == 0)
-                {
-                    return (buffer, length, null);
-                }
-
-                length += read;
-                if (length > limit)
-                {
-                    return (buffer, length, (413, "size", $"The body is over the limit of {limit} bytes (INGEST_MAX_BODY_BYTES)."));
-                }
-            }
-        }
-        catch (OperationCanceledException) when (!context.RequestAborted.IsCancellationRequested)
-        {
-            return (buffer, length, (408, "slow_body",
-                $"The body did not arrive within {_options.BodyTimeout.TotalSeconds:0} s ({length} bytes came); it was cut off."));
-        }
-        catch (BadHttpRequestException e)
-        {
-            // Kestrel's own cut-off: data arriving slower than its minimum rate, or a malformed chunked body.
-            var reason = e.StatusCode switch { 408 => "slow_body", 413 => "size", _ => "field" };
-            return (buffer, length, (e.StatusCode, reason, SafeText.Of(e.Message, 200)));
-        }
-    }
-
-    private async Task RefuseAsync(HttpContext context, int status, string reason, string detail, bool log = true)
-    {
-        metrics.Refused(reason);
+        metrics.Refused(refusal.Reason);
         if (log)
         {
-            Log.IngestRefused(logger, status, reason, detail);
+            Log.IngestRefused(logger, refusal.Status, refusal.Reason, refusal.Detail);
         }
 
-        if (context.RequestAborted.IsCancellationRequested)
+        if (context.RequestAborted.IsCancellationRequested || context.Response.HasStarted)
         {
             return;
         }
 
-        if (status is 408 or 413)
-        {
-            // The rest of the body is not read: the connection cannot carry another request.
-            context.Response.Headers.Connection = "close";
-        }
-
-        context.Response.StatusCode = status;
-        await context.Response.WriteAsJsonAsync(new IngestAnswer("refused", null, detail)).ConfigureAwait(false);
+        refusal.Prepare(context.Response);
+        await context.Response.WriteAsJsonAsync(new IngestAnswer("refused", null, refusal.Detail)).ConfigureAwait(false);
     }
 
     /// <summary>

@@ -21,8 +21,8 @@ public sealed class IngestOptions
     /// <summary><c>INGEST_MAX_BODY_BYTES</c>: a larger body is refused with 413. Default 1 MiB.</summary>
     public int MaxBodyBytes { get; set; } = 1024 * 1024;
 
-    /// <summary>The whole body must arrive within this; a body that trickles in or stalls is cut off (408). 10 s.</summary>
-    public TimeSpan BodyTimeout { get; set; } = TimeSpan.FromSeconds(10);
+    /// <summary><c>INGEST_BODY_TIMEOUT</c>: the whole body must arrive within this; a body that trickles in or stalls is cut off (408). 10 s.</summary>
+    public TimeSpan BodyTimeout { get; set; } = Hokusai.Bus.Receiver.SignedRequestLimits.DefaultBodyTimeout;
 
     /// <summary>How long a publish may wait for RabbitMQ's confirm before the answer is 503. 10 s.</summary>
     public TimeSpan ConfirmTimeout { get; set; } = TimeSpan.FromSeconds(10);

@@ -12,6 +12,7 @@ internal sealed class IngestOptionsSetup(IConfiguration configuration, HokusaiSe
         read.SecretOrFile(nameof(options.Secret), v => options.Secret = v);
         read.SecretList(nameof(options.RotationSecrets), v => options.RotationSecrets = v);
         read.Integer(nameof(options.MaxBodyBytes), v => options.MaxBodyBytes = v, MaxBodyBytesExpected);
+        read.Seconds(nameof(options.BodyTimeout), v => options.BodyTimeout = v);
     }
 
     /// <summary>What <c>INGEST_MAX_BODY_BYTES</c> must be, in its messages.</summary>

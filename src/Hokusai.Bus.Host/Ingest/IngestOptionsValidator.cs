@@ -33,6 +33,11 @@ internal sealed class IngestOptionsValidator(HokusaiSettingNames names, Settings
             Fail(nameof(options.MaxBodyBytes), $"must be {IngestOptionsSetup.MaxBodyBytesExpected}; got '{options.MaxBodyBytes}'.");
         }
 
+        if (options.BodyTimeout < TimeSpan.FromSeconds(0.1) || options.BodyTimeout > TimeSpan.FromMinutes(5))
+        {
+            Fail(nameof(options.BodyTimeout), "must be from 0.1 to 300 seconds.");
+        }
+
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 }

@@ -31,16 +31,30 @@ internal sealed class Harness : IAsyncDisposable
         TimeProvider? time = null,
         IDictionary<string, string?>? settings = null,
         IWebhookDeliveryListener? listener = null,
-        IReadOnlyList<IWebhookDeliveryListener>? listeners = null)
+        IReadOnlyList<IWebhookDeliveryListener>? listeners = null,
+        Action<IServiceCollection>? services = null)
     {
-        var services = new ServiceCollection();
+        var collection = new ServiceCollection();
+        services?.Invoke(collection);
+        return await StartAsync(collection, url, configure, time, settings, listener, listeners);
+    }
+
+    private static async Task<Harness> StartAsync(
+        ServiceCollection services,
+        Uri url,
+        Action<HokusaiWebhookOptions>? configure,
+        TimeProvider? time,
+        IDictionary<string, string?>? settings,
+        IWebhookDeliveryListener? listener,
+        IReadOnlyList<IWebhookDeliveryListener>? listeners)
+    {
         IEnumerable<IWebhookDeliveryListener> all = listener is null ? listeners ?? [] : [listener, .. listeners ?? []];
         foreach (var each in all)
         {
             services.AddSingleton(each);
         }
 
-        services.AddLogging(l => l.SetMinimumLevel(LogLevel.Debug));
+        services.AddLogging(l => l.SetMinimumLevel(LogLevel.Debug)); // TryAdds: a test's own logging (FakeLogger) stays
         services.AddSingleton<IConfiguration>(new ConfigurationBuilder().AddInMemoryCollection(settings ?? new Dictionary<string, string?>()).Build());
         if (time is not null)
         {

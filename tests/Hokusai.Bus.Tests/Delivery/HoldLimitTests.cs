@@ -1,3 +1,5 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Hokusai.Bus.Tests.Delivery;
@@ -59,5 +61,27 @@ public sealed class HoldLimitTests
         }
 
         Assert.Equal([150, 75, 37.5, 18.75, 9.375, 4.6875, 2.34375, 1.171875, 1, 1], caps.Select(c => c.TotalSeconds));
+    }
+
+    [Fact]
+    public async Task An_ack_timeout_on_one_endpoints_queue_lowers_that_endpoints_hold_only_and_names_its_setting()
+    {
+        await using var harness = await Harness.StartAsync(new Uri("http://127.0.0.1:9/hook"), o => o.MaxHold = TimeSpan.FromSeconds(100),
+            settings: new Dictionary<string, string?>
+            {
+                ["Hokusai:Webhook:Endpoints:token:Url"] = "http://127.0.0.1:9/token",
+                ["Hokusai:Webhook:Endpoints:token:MaxHold"] = "40",
+            }, services: s => s.AddFakeLogging());
+        var endpoints = harness.Services.GetRequiredService<WebhookEndpointSet>();
+        var token = endpoints.All.Single(e => e.Name == "token");
+
+        harness.Services.GetRequiredService<AcknowledgementTimeouts>().ChannelClosed(token.Queue);
+
+        Assert.Equal(TimeSpan.FromSeconds(20), token.HoldLimit.Cap); // half of its own 40 s, not of the default's 100 s
+        Assert.Null(endpoints.Default.HoldLimit.Cap);
+        Assert.Equal(TimeSpan.FromSeconds(100), endpoints.Default.Settings.MaxHold);
+        var logs = harness.Services.GetFakeLogCollector().GetSnapshot();
+        var line = Assert.Single(logs, r => r.Id.Name == "AcknowledgementTimedOut").Message;
+        Assert.Contains("Hokusai:Webhook:Endpoints:token:MaxHold (now 40 s)", line, StringComparison.Ordinal);
     }
 }
