@@ -18,6 +18,40 @@ public sealed class WebhookVerifier
     /// <summary>True when <paramref name="signature"/> is the signature of exactly <paramref name="body"/>.</summary>
     public bool Verify(ReadOnlySpan<byte> body, string? signature)
     {
+        Span<byte> given = stackalloc byte[HMACSHA256.HashSizeInBytes];
+        if (!TryParse(signature, given))
+        {
+            return false;
+        }
+
+        Span<byte> expected = stackalloc byte[HMACSHA256.HashSizeInBytes];
+        HMACSHA256.HashData(_key, body, expected);
+        return CryptographicOperations.FixedTimeEquals(expected, given);
+    }
+
+    /// <summary>
+    /// True when <paramref name="signature"/> is the DeltaOne signature (<see cref="DeltaOneSigner"/>) of exactly
+    /// <paramref name="body"/> sent at <paramref name="timestamp"/> with <paramref name="nonce"/>. The time itself is not
+    /// checked here (<see cref="HokusaiWebhook"/> does).
+    /// </summary>
+    public bool Verify(ReadOnlySpan<byte> body, string? signature, string timestamp, string nonce)
+    {
+        ArgumentNullException.ThrowIfNull(timestamp);
+        ArgumentNullException.ThrowIfNull(nonce);
+        Span<byte> given = stackalloc byte[HMACSHA256.HashSizeInBytes];
+        if (!TryParse(signature, given))
+        {
+            return false;
+        }
+
+        Span<byte> expected = stackalloc byte[HMACSHA256.HashSizeInBytes];
+        DeltaOneSigner.Mac(_key, body, timestamp, nonce, expected);
+        return CryptographicOperations.FixedTimeEquals(expected, given);
+    }
+
+    /// <summary>Reads bare or <c>sha256=</c>-prefixed hex into <paramref name="given"/>; false when it is not 32 bytes of hex.</summary>
+    private static bool TryParse(string? signature, Span<byte> given)
+    {
         if (signature is null)
         {
             return false;
@@ -29,17 +63,9 @@ public sealed class WebhookVerifier
             hex = hex[WebhookSigner.Sha256Prefix.Length..];
         }
 
-        Span<byte> given = stackalloc byte[HMACSHA256.HashSizeInBytes];
-        if (hex.Length != HexLength
-            || Convert.FromHexString(hex, given, out _, out var written) != System.Buffers.OperationStatus.Done
-            || written != given.Length)
-        {
-            return false;
-        }
-
-        Span<byte> expected = stackalloc byte[HMACSHA256.HashSizeInBytes];
-        HMACSHA256.HashData(_key, body, expected);
-        return CryptographicOperations.FixedTimeEquals(expected, given);
+        return hex.Length == HexLength
+               && Convert.FromHexString(hex, given, out _, out var written) == System.Buffers.OperationStatus.Done
+               && written == given.Length;
     }
 
     /// <summary>Verifies against the header that <paramref name="headers"/> returns for <see cref="WebhookHeaders.Signature"/>.</summary>

@@ -30,6 +30,7 @@ public sealed class HostSettings
         ("WEBHOOK_STANDARD_SIGNATURES", "Hokusai:Webhook:StandardSignatures"),
         ("WEBHOOK_ROTATION_SECRETS", "Hokusai:Webhook:RotationSecrets"),
         ("WEBHOOK_ALLOW_HTTP", "Hokusai:Webhook:AllowHttp"),
+        ("WEBHOOK_EVENT_TYPES", "Hokusai:Webhook:EventTypes"),
         ("ENABLE_REDIS_FALLBACK", "Hokusai:Redis:Enabled"),
         ("REDIS_URL", "Hokusai:Redis:Url"),
         ("REDIS_PASSWORD", "Hokusai:Redis:Password"),
@@ -62,6 +63,9 @@ public sealed class HostSettings
 
     private readonly IConfiguration _configuration;
 
+    /// <summary>The keys <c>DELTAONE_WEBHOOK_ENDPOINTS</c> was mapped onto, each with its entry's name (<c>DELTAONE_WEBHOOK_ENDPOINTS[0].url</c>).</summary>
+    private Dictionary<string, string> _deltaOneNames = new(StringComparer.OrdinalIgnoreCase);
+
     /// <summary>What the host's own settings (RabbitMQ, the Redis switch, quorum queues) were read from, and what did not parse.</summary>
     private readonly SettingsReport _report = new();
 
@@ -88,6 +92,17 @@ public sealed class HostSettings
             .Where(v => configuration[v.Variable] is not null)
             .Select(v => KeyValuePair.Create(v.Key, configuration[v.Variable]));
         configuration.AddInMemoryCollection(mapped.ToList());
+        if (configuration[DeltaOneEndpoints.Variable] is { } deltaOne)
+        {
+            // The pipeline's own setting: each active entry becomes a named endpoint.
+            var (keys, names, errors) = DeltaOneEndpoints.Read(deltaOne);
+            configuration.AddInMemoryCollection(keys);
+            settings._deltaOneNames = names;
+            foreach (var error in errors)
+            {
+                settings._report.Fail($"{DeltaOneEndpoints.Variable}:{settings._report.Errors.Count}", error);
+            }
+        }
 
         var read = new SettingsBinder(configuration.GetSection("Hokusai"), settings.Names, settings._report);
         // RABBITMQ_QUORUM_QUEUES: the plugins declare every queue as a replicated quorum queue (a clustered RabbitMQ).
@@ -144,6 +159,11 @@ public sealed class HostSettings
     /// <summary>The name a configuration key was set by: the guide's variable (or its <c>_FILE</c> form), or the key's own.</summary>
     public string NameOf(string key)
     {
+        if (_deltaOneNames.TryGetValue(key, out var entry))
+        {
+            return entry;
+        }
+
         foreach (var (variable, mappedKey) in Variables)
         {
             // The guide's variable unless the value came from the key itself (appsettings, Hokusai__Webhook__*).

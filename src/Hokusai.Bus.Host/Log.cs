@@ -4,8 +4,8 @@ namespace Hokusai.Bus.Host;
 internal static partial class Log
 {
     [LoggerMessage(EventId = 101, EventName = "IngestAccepted", Level = LogLevel.Information,
-        Message = "Ingested {IdempotencyKey} ({Shape} shape), confirmed by RabbitMQ in {ConfirmMs:0.0} ms")]
-    public static partial void IngestAccepted(ILogger logger, string idempotencyKey, string shape, double confirmMs);
+        Message = "Ingested {IdempotencyKey} ({EventType}, {Shape} shape), confirmed by RabbitMQ in {ConfirmMs:0.0} ms")]
+    public static partial void IngestAccepted(ILogger logger, string idempotencyKey, string eventType, string shape, double confirmMs);
 
     [LoggerMessage(EventId = 102, EventName = "IngestRefused", Level = LogLevel.Warning,
         Message = "Refused a POST to /ingest with {Status} ({Reason}): {Detail}")]

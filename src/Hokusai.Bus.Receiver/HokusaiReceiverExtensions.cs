@@ -29,6 +29,7 @@ public static class HokusaiReceiverExtensions
             ServiceDescriptor.Singleton<IValidateOptions<HokusaiReceiverOptions>, HokusaiReceiverOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<IIdempotencyStore, InMemoryIdempotencyStore>();
+        services.TryAddSingleton(sp => new NonceMemory(time: sp.GetRequiredService<TimeProvider>()));
         services.TryAddSingleton<WebhookReceiverEndpoint>();
         return services;
     }

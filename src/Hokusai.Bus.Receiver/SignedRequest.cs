@@ -28,6 +28,9 @@ public sealed class SignedRequest : IDisposable
     /// <summary>The sender went away while the body was read: there is no one to answer.</summary>
     public bool Abandoned { get; }
 
+    /// <summary>It was signed the DeltaOne way (<c>X-Hokusai-Timestamp</c> and <c>X-Hokusai-Nonce</c>), and that verified.</summary>
+    public bool SignedWithNonce { get; internal set; }
+
     internal void Refuse(SignedRequestRefusal refusal) => Refusal = refusal;
 
     /// <summary>Returns the body's buffer to the pool.</summary>

@@ -9,12 +9,17 @@ namespace Hokusai.Bus.Receiver;
 /// Reads one signed webhook request the way every Hokusai endpoint does, the receiver's <c>MapHokusaiWebhook</c> and
 /// the host's <c>/ingest</c> alike: the exact body bytes, bounded in size (413, at once when <c>Content-Length</c> says
 /// so) and in time (408 for a body that trickles in or stalls; 400 for one the server cannot read, such as broken
-/// chunking), then every signature the request must carry verified over those bytes (401). Use it to build an endpoint
+/// chunking), then every signature the request must carry verified over those bytes (401), and the nonce of a
+/// DeltaOne-signed request checked against those seen lately (409). Use it to build an endpoint
 /// of your own, for a body shape <c>MapHokusaiWebhook</c> does not parse.
 /// </summary>
 /// <param name="verifier">The secrets, and whether Standard Webhooks headers are required.</param>
 /// <param name="limits">How large the body may be and how long it may take to arrive.</param>
-public sealed class SignedRequestReader(HokusaiWebhook verifier, SignedRequestLimits limits)
+/// <param name="nonces">
+/// Where the nonces of DeltaOne-signed requests are remembered, so one sent again within the window is refused (409);
+/// without it, replays within the timestamp tolerance are not detected.
+/// </param>
+public sealed class SignedRequestReader(HokusaiWebhook verifier, SignedRequestLimits limits, NonceMemory? nonces = null)
 {
     /// <summary>Reads and verifies the request of <paramref name="context"/>. Dispose the result to return its buffer.</summary>
     public async Task<SignedRequest> ReadAsync(HttpContext context)
@@ -28,6 +33,15 @@ public sealed class SignedRequestReader(HokusaiWebhook verifier, SignedRequestLi
             if (!verification.IsValid)
             {
                 request.Refuse(new SignedRequestRefusal(StatusCodes.Status401Unauthorized, SignedRequestRefusal.Signature, verification.Reason!));
+            }
+            else if (verification.Nonce is { } nonce)
+            {
+                request.SignedWithNonce = true;
+                if (nonces is not null && !nonces.TryRemember(nonce))
+                {
+                    request.Refuse(new SignedRequestRefusal(StatusCodes.Status409Conflict, SignedRequestRefusal.Replay,
+                        $"{WebhookHeaders.Nonce} was already used within the last {nonces.Window.TotalMinutes:0.#} minutes: a replay is refused."));
+                }
             }
         }
 

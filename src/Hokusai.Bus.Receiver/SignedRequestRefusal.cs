@@ -3,8 +3,8 @@ using Microsoft.AspNetCore.Http;
 namespace Hokusai.Bus.Receiver;
 
 /// <summary>Why <see cref="SignedRequestReader"/> refused a request before its body was parsed, and the status to answer.</summary>
-/// <param name="Status">413, 408, 400 or 401; 0 when the sender went away and nothing can be answered.</param>
-/// <param name="Reason">One word for metrics and logs: <c>size</c>, <c>slow_body</c>, <c>malformed</c>, <c>signature</c>.</param>
+/// <param name="Status">413, 408, 400, 401 or 409; 0 when the sender went away and nothing can be answered.</param>
+/// <param name="Reason">One word for metrics and logs: <c>size</c>, <c>slow_body</c>, <c>malformed</c>, <c>signature</c>, <c>replay</c>.</param>
 /// <param name="Detail">One sentence for the sender: what was wrong and the limit it broke. Never a signature or secret.</param>
 public sealed record SignedRequestRefusal(int Status, string Reason, string Detail)
 {
@@ -19,6 +19,9 @@ public sealed record SignedRequestRefusal(int Status, string Reason, string Deta
 
     /// <summary>A signature the request must carry is missing or does not verify.</summary>
     public const string Signature = "signature";
+
+    /// <summary>A DeltaOne nonce seen lately: the request was sent before.</summary>
+    public const string Replay = "replay";
 
     /// <summary>The sender went away while its body was being read.</summary>
     internal static SignedRequestRefusal Gone { get; } = new(0, "gone", "the sender went away");

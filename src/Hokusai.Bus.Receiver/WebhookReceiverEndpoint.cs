@@ -21,6 +21,7 @@ internal sealed class WebhookReceiverEndpoint
     private static readonly byte[] InvalidSignature = Json("error", "invalid signature");
     private static readonly byte[] TooLarge = Json("error", "body too large");
     private static readonly byte[] TooSlow = Json("error", "body too slow");
+    private static readonly byte[] Replayed = Json("error", "nonce already used");
     private static readonly byte[] Malformed = Json("error", "malformed body");
     private static readonly byte[] InProgress = Json("error", "already in progress; retry later");
     private static readonly byte[] StoreUnavailable = Json("error", "idempotency store unavailable; retry later");
@@ -36,6 +37,7 @@ internal sealed class WebhookReceiverEndpoint
     public WebhookReceiverEndpoint(
         IOptions<HokusaiReceiverOptions> options,
         IIdempotencyStore store,
+        NonceMemory nonces,
         TimeProvider time,
         ILogger<WebhookReceiverEndpoint> logger,
         IEnumerable<IWebhookReceiptListener> listeners)
@@ -44,7 +46,7 @@ internal sealed class WebhookReceiverEndpoint
         _options = options.Value;
         _reader = new SignedRequestReader(
             new HokusaiWebhook(_options.AllSecrets(), _options.RequireStandardWebhooks, time: time),
-            new SignedRequestLimits(_options.MaxBodyBytes, _options.BodyTimeout));
+            new SignedRequestLimits(_options.MaxBodyBytes, _options.BodyTimeout), nonces);
         _store = store;
         _time = time;
         _logger = logger;
@@ -69,6 +71,7 @@ internal sealed class WebhookReceiverEndpoint
                 SignedRequestRefusal.Signature => (WebhookReceiptKind.InvalidSignature, InvalidSignature),
                 SignedRequestRefusal.Size => (WebhookReceiptKind.TooLarge, TooLarge),
                 SignedRequestRefusal.SlowBody => (WebhookReceiptKind.Invalid, TooSlow),
+                SignedRequestRefusal.Replay => (WebhookReceiptKind.InvalidSignature, Replayed),
                 _ => (WebhookReceiptKind.Invalid, Malformed),
             };
             Log.Refused(_logger, path, remote, refusal.Status, refusal.Detail);

@@ -37,6 +37,7 @@ public static class HokusaiRedisRegistrationExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<HokusaiRedisOptions>, HokusaiRedisOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<RedisConnection>();
+        services.AddSingleton(EventSubscriptions.Add(Contracts.PipelineEvent.ModelRegisteredType)); // registrations from /ingest too
         services.TryAddSingleton<RedisFallbackMetrics>();
         services.AddHealthChecks().AddCheck<RedisFallbackHealthCheck>(
             "hokusai-redis-fallback", HealthStatus.Degraded, ["ready", "redis"]);

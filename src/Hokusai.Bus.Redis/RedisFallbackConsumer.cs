@@ -15,13 +15,22 @@ internal sealed class RedisFallbackConsumer(
     RedisConnection redis,
     IOptions<HokusaiRedisOptions> options,
     RedisFallbackMetrics metrics,
-    ILogger<RedisFallbackConsumer> logger) : IConsumer<ModelRegistered>
+    ILogger<RedisFallbackConsumer> logger) : IConsumer<ModelRegistered>, IConsumer<PipelineEvent>
 {
-    public async Task Consume(ConsumeContext<ModelRegistered> context)
+    public Task Consume(ConsumeContext<ModelRegistered> context)
+    {
+        ModelRegisteredValidation.EnsureValid(context.Message);
+        return WriteAsync(context, context.Message with { IdempotencyKey = IdempotencyKey.For(context.Message) });
+    }
+
+    /// <summary>A registration that came through the host's <c>/ingest</c>; DeltaOne events are not written (nothing in Redis reads them).</summary>
+    public Task Consume(ConsumeContext<PipelineEvent> context) =>
+        context.Message.Shape == PipelineEventShape.DeltaOne ? Task.CompletedTask : WriteAsync(context, context.Message.ToRegistration());
+
+    private async Task WriteAsync<T>(ConsumeContext<T> context, ModelRegistered registration)
+        where T : class
     {
         var settings = options.Value;
-        ModelRegisteredValidation.EnsureValid(context.Message);
-        var registration = context.Message with { IdempotencyKey = IdempotencyKey.For(context.Message) };
         var key = registration.IdempotencyKey;
         var retry = context.GetRetryAttempt();
         if (retry > 0)

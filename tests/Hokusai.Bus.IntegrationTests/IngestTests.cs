@@ -117,7 +117,7 @@ public sealed class IngestTests
         var signed = Post(deltaone, signature: new WebhookSigner(IngestSecret).Sign(Encoding.UTF8.GetBytes("1765000000.n0nce." + Encoding.UTF8.GetString(deltaone))));
         signed.Headers.TryAddWithoutValidation("X-Hokusai-Timestamp", "1765000000");
         signed.Headers.TryAddWithoutValidation("X-Hokusai-Nonce", "n0nce");
-        await Refused(signed, HttpStatusCode.Unauthorized, "as the pipeline's deltaone.* events do: /ingest takes model registrations only; route those events with the pipeline's DELTAONE_WEBHOOK_ENDPOINTS");
+        await Refused(signed, HttpStatusCode.Unauthorized, "X-Hokusai-Timestamp is "); // from 2025: stale (DeltaOneIngestTests has the rest)
         await Refused(Post(Encoding.UTF8.GetBytes(Payloads.Registration("k-1").Replace("\"timestamp\": \"2024-01-15T10:30:00Z\"", "\"timestamp\": \"01/02/2024\"", StringComparison.Ordinal))),
             HttpStatusCode.BadRequest, "timestamp must be ISO 8601");
         await Refused(Post(Encoding.UTF8.GetBytes(Payloads.Registration("k-2").Replace("\"token_symbol\": \"TOKEN_ABC\",", "", StringComparison.Ordinal))),
@@ -126,8 +126,8 @@ public sealed class IngestTests
             HttpStatusCode.BadRequest, "model.version has the wrong JSON type");
         await Refused(Post(Encoding.UTF8.GetBytes(Payloads.Registration("bad\\u0007key"))), HttpStatusCode.BadRequest, "idempotency_key must be printable ASCII");
         await Refused(Post("""{"event_type":"deltaone.achieved","model_id":"m","delta":1}"""u8.ToArray()),
-            (HttpStatusCode)422, "event_type 'deltaone.achieved' is not a model registration");
-        await Refused(Post("""{"hello":"world"}"""u8.ToArray()), (HttpStatusCode)422, "neither a model registration");
+            HttpStatusCode.Unauthorized, "must be signed the DeltaOne way, with X-Hokusai-Timestamp and X-Hokusai-Nonce");
+        await Refused(Post("""{"hello":"world"}"""u8.ToArray()), (HttpStatusCode)422, "has no event_type, and it is not a model registration");
         await Refused(Post(Encoding.UTF8.GetBytes(Pad(Payloads.Registration("too-big"), 4097))), HttpStatusCode.RequestEntityTooLarge,
             "the limit is 4096 (INGEST_MAX_BODY_BYTES)");
 
@@ -144,9 +144,9 @@ public sealed class IngestTests
         await scenario.Receiver.WaitForAcceptedAsync(1, Wait);
         Assert.Equal(["at-limit"], scenario.Receiver.AcceptedKeys);
         var metrics = await http.GetStringAsync("metrics");
-        Assert.Contains("ingest_refused_total{otel_scope_name=\"Hokusai.Bus\",reason=\"signature\"} 5", metrics);
+        Assert.Contains("ingest_refused_total{otel_scope_name=\"Hokusai.Bus\",reason=\"signature\"} 6", metrics);
         Assert.Contains("ingest_refused_total{otel_scope_name=\"Hokusai.Bus\",reason=\"field\"} 6", metrics);
-        Assert.Contains("ingest_refused_total{otel_scope_name=\"Hokusai.Bus\",reason=\"not_a_registration\"} 2", metrics);
+        Assert.Contains("ingest_refused_total{otel_scope_name=\"Hokusai.Bus\",reason=\"event_type\"} 1", metrics);
         Assert.Contains("ingest_refused_total{otel_scope_name=\"Hokusai.Bus\",reason=\"size\"} 2", metrics);
         Assert.Contains("Refused a POST to /ingest with 401 (signature): X-Hokusai-Signature is missing", host.Output);
         Assert.DoesNotContain("\u0007", host.Output, StringComparison.Ordinal); // a control character from a request never reaches a log line

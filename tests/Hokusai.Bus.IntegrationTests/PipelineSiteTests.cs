@@ -8,15 +8,16 @@ namespace Hokusai.Bus.IntegrationTests;
 
 /// <summary>
 /// The README's "Putting the host between the pipeline and the site": its host settings block as written, the pipeline's
-/// own requests (the MLflow-event vectors) POSTed to /ingest, the site as an mlflow endpoint, and the token service's
-/// consumer checks run on what the Redis fallback writes.
+/// own requests (the MLflow-event and DeltaOne vectors) POSTed to /ingest, the site as an mlflow endpoint taking all
+/// four event types, and the token service's consumer checks run on what the Redis fallback writes (never a DeltaOne
+/// event).
 /// </summary>
 public sealed class PipelineSiteTests
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(60);
 
     [Fact]
-    public void The_readmes_pipeline_settings_point_at_ingest_and_route_every_deltaone_event_elsewhere()
+    public void The_readmes_pipeline_settings_send_every_event_to_ingest()
     {
         var settings = ReadmeSnippet.Block("pipeline-settings", "bash").Split('\n')
             .Where(l => l.Length > 0 && !l.StartsWith('#'))
@@ -24,15 +25,9 @@ public sealed class PipelineSiteTests
 
         Assert.EndsWith("/ingest", settings["WEBHOOK_URL"], StringComparison.Ordinal);
         Assert.Contains("INGEST_SECRET", settings["WEBHOOK_SECRET"], StringComparison.Ordinal);
-        // The pipeline reads DELTAONE_WEBHOOK_ENDPOINTS as a JSON array of {url, secret, event_types}; an endpoint for
-        // each of its event types keeps them from falling back to WEBHOOK_URL.
-        var endpoints = System.Text.Json.Nodes.JsonNode.Parse(settings["DELTAONE_WEBHOOK_ENDPOINTS"].Trim('\''))!.AsArray();
-        var endpoint = Assert.Single(endpoints)!;
-        Assert.StartsWith("https://", endpoint["url"]!.GetValue<string>(), StringComparison.Ordinal);
-        Assert.NotNull(endpoint["secret"]);
-        // The pipeline's three deltaone event types (webhook_config.py, deltaone_mint_orchestrator.py).
-        Assert.Equal(["deltaone.achieved", "deltaone.minted", "deltaone.reward_ingest_failed"],
-            endpoint["event_types"]!.AsArray().Select(t => t!.GetValue<string>()));
+        // Unset, the pipeline sends its deltaone.* events to WEBHOOK_URL too, signed with WEBHOOK_SECRET
+        // (webhook_config.py's load_deltaone_webhook_endpoints): all four event types reach /ingest.
+        Assert.DoesNotContain("DELTAONE_WEBHOOK_ENDPOINTS", settings.Keys);
     }
 
     [RabbitRedisFact]
@@ -79,7 +74,22 @@ public sealed class PipelineSiteTests
             Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
         }
 
-        await site.WaitForAcceptedAsync(vectors.Count + 1, Wait);
+        // The three DeltaOne events, as the pipeline sends them to WEBHOOK_URL when DELTAONE_WEBHOOK_ENDPOINTS is unset.
+        foreach (var vector in TestVectors.DeltaOne)
+        {
+            using var response = await http.SendAsync(DeltaOneIngestTests.Post(vector.Body, IngestTests.IngestSecret));
+            Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        }
+
+        await site.WaitForAcceptedAsync(vectors.Count + 1 + TestVectors.DeltaOne.Count, Wait);
+        foreach (var vector in TestVectors.DeltaOne)
+        {
+            var request = Assert.Single(site.Requests, r => r.Body.AsSpan().SequenceEqual(vector.Body));
+            Assert.True(request.SignatureValid); // with the site's secret, a fresh timestamp and nonce
+            Assert.Equal(DeltaOneSigner.UserAgent, request.UserAgent);
+            Assert.Equal(DeltaOneEventKey.For(vector.EventType, vector.Body), request.IdempotencyKey);
+        }
+
         foreach (var vector in vectors)
         {
             var request = Assert.Single(site.Requests, r => r.IdempotencyKey == vector.IdempotencyKey);

@@ -20,6 +20,21 @@ public sealed record MlflowVector(string Name, JsonObject Message, string Secret
 }
 
 /// <summary>
+/// One entry of <c>TestData/deltaone-event.json</c>: a DeltaOne event as the pipeline's own sender sent it, with the
+/// clock and nonce fixed: the exact body and headers.
+/// </summary>
+public sealed record DeltaOneVector(string Name, string EventType, string Secret, byte[] Body, IReadOnlyDictionary<string, string> Headers)
+{
+    public string Signature => Headers["X-Hokusai-Signature"];
+
+    public string Timestamp => Headers["X-Hokusai-Timestamp"];
+
+    public string Nonce => Headers["X-Hokusai-Nonce"];
+
+    public override string ToString() => Name;
+}
+
+/// <summary>
 /// The one loader of the shared signature vectors (<c>tests/Hokusai.Bus.Tests/TestData/signatures.json</c>, computed
 /// with Python's hmac), for every test project that links the file into its output's <c>TestData/</c>.
 /// </summary>
@@ -82,6 +97,22 @@ public static class TestVectors
             .Select(v => new MlflowVector(
                 v!["name"]!.GetValue<string>(),
                 v["message"]!.AsObject(),
+                v["secret"]!.GetValue<string>(),
+                System.Text.Encoding.UTF8.GetBytes(v["body"]!.GetValue<string>()),
+                v["headers"]!.AsObject().ToDictionary(h => h.Key, h => h.Value!.GetValue<string>())))
+            .ToList());
+
+    /// <summary>The DeltaOne vectors (<c>TestData/deltaone-event.json</c>), produced by the pipeline's own sender.</summary>
+    public static IReadOnlyList<DeltaOneVector> DeltaOne => DeltaOneVectors.Value;
+
+    /// <summary>The DeltaOne vectors' names, for <c>[MemberData]</c>.</summary>
+    public static TheoryData<string> DeltaOneNames() => [.. DeltaOne.Select(v => v.Name)];
+
+    private static readonly Lazy<IReadOnlyList<DeltaOneVector>> DeltaOneVectors = new(() =>
+        JsonNode.Parse(System.IO.File.ReadAllText(PathOf("deltaone-event.json")))!["vectors"]!.AsArray()
+            .Select(v => new DeltaOneVector(
+                v!["name"]!.GetValue<string>(),
+                v["event_type"]!.GetValue<string>(),
                 v["secret"]!.GetValue<string>(),
                 System.Text.Encoding.UTF8.GetBytes(v["body"]!.GetValue<string>()),
                 v["headers"]!.AsObject().ToDictionary(h => h.Key, h => h.Value!.GetValue<string>())))

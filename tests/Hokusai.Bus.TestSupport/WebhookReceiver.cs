@@ -22,13 +22,16 @@ public sealed record ReceivedRequest(
 }
 
 /// <summary>
-/// A real webhook receiver on a <see cref="LoopbackServer"/>. It verifies the signature with the contracts' verifier,
+/// A real webhook receiver on a <see cref="LoopbackServer"/>. It verifies the signature with the contracts' verifier
+/// (a DeltaOne-signed request as the pipeline's <c>verify_signature</c> does, and more: a timestamp more than 5 minutes
+/// from now, or a nonce it has seen before, is not valid),
 /// records every request, answers with whatever <see cref="Respond"/> decides, and lets a test await the n-th request
 /// or the n-th distinct idempotency key instead of sleeping.
 /// </summary>
 public sealed class WebhookReceiver : IAsyncDisposable
 {
-    private readonly WebhookVerifier _verifier;
+    private readonly HokusaiWebhook _verifier;
+    private readonly ConcurrentDictionary<string, byte> _nonces = new(StringComparer.Ordinal);
     private readonly ConcurrentQueue<ReceivedRequest> _requests = new();
     private readonly ConcurrentDictionary<string, int> _accepted = new();
     private readonly Recorded _recorded;
@@ -37,7 +40,7 @@ public sealed class WebhookReceiver : IAsyncDisposable
 
     private WebhookReceiver(string secret)
     {
-        _verifier = new WebhookVerifier(secret);
+        _verifier = new HokusaiWebhook(secret);
         _recorded = new Recorded(() => $"{RequestCount} requests, {_accepted.Count} distinct keys accepted");
     }
 
@@ -93,7 +96,8 @@ public sealed class WebhookReceiver : IAsyncDisposable
         var body = buffer.ToArray();
         var signature = context.Request.Headers[WebhookHeaders.Signature].ToString();
         var key = context.Request.Headers[WebhookHeaders.IdempotencyKey].ToString();
-        var valid = _verifier.Verify(body, signature);
+        var verification = _verifier.Verify(body, name => context.Request.Headers[name] is { Count: > 0 } v ? v.ToString() : null);
+        var valid = verification.IsValid && (verification.Nonce is not { } nonce || _nonces.TryAdd(nonce, 0));
         // Numbered on arrival, not on recording: a delayed request is recorded only when it ends, and a retry that
         // arrives before that must still be number 2.
         var info = new RequestInfo(body, valid, key, Interlocked.Increment(ref _arrivals));

@@ -3,31 +3,28 @@ using Hokusai.Bus.Contracts;
 
 namespace Hokusai.Bus.Host.Ingest;
 
-/// <summary>The two shapes <c>/ingest</c> accepts.</summary>
-internal enum IngestShape
+/// <summary>What <see cref="IngestBody.Read"/> made of a verified body: the event to publish, or the status to answer and why.</summary>
+internal readonly record struct IngestRead(PipelineEvent? Event, int Status, string? Reason, string Refusal = "")
 {
-    /// <summary>The integration guide's payload (<c>model_id</c>, <c>token_symbol</c>, ...).</summary>
-    Guide,
-
-    /// <summary>The pipeline's "original MLflow event" (<c>event_type</c>, <c>model</c>, ...).</summary>
-    Mlflow,
-}
-
-/// <summary>What <see cref="IngestBody.Read"/> made of a body: a registration, or the status to answer and why.</summary>
-internal readonly record struct IngestRead(ModelRegistered? Registration, IngestShape Shape, int Status, string? Reason)
-{
-    public static IngestRead Refused(int status, string reason) => new(null, IngestShape.Guide, status, reason);
+    public static IngestRead Refused(int status, string refusal, string reason) => new(null, status, reason, refusal);
 }
 
 /// <summary>
-/// Tells the guide's shape from the MLflow event by the top-level keys, then reads it with the contracts' reader for
-/// that shape: not JSON or a bad field is 400 naming the field; JSON that is neither shape (another event type) is 422.
-/// The idempotency key is the body's (guide), else the <c>X-Hokusai-Idempotency-Key</c> header (the pipeline sends it
-/// only there), else derived from the registration.
+/// Tells the shape of a verified body by its top-level keys and checks it, without changing a byte:
+/// <list type="bullet">
+/// <item><c>event_type: model_registered</c>: the MLflow event, read with the contracts' reader and validated;</item>
+/// <item><c>event_type: deltaone.*</c>: a DeltaOne event, which must have been signed the DeltaOne way (timestamp and
+/// nonce) and be subscribed to by an endpoint;</item>
+/// <item>no <c>event_type</c> but the guide's keys: the guide's payload, read and validated.</item>
+/// </list>
+/// Not JSON, or a bad field, is 400 naming the field; an event type nothing takes is 422 naming it. The idempotency key
+/// of a registration is the body's (guide), else the <c>X-Hokusai-Idempotency-Key</c> header (the pipeline sends it
+/// only there), else derived; a DeltaOne event's is <see cref="DeltaOneEventKey"/>'s.
 /// </summary>
 internal static class IngestBody
 {
-    public static IngestRead Read(ReadOnlySpan<byte> body, string? headerKey)
+    public static IngestRead Read(
+        ReadOnlySpan<byte> body, string? headerKey, bool signedWithNonce, Func<string, bool> subscribed, DateTimeOffset receivedAt)
     {
         headerKey = string.IsNullOrEmpty(headerKey) ? null : headerKey;
         string? eventType;
@@ -38,56 +35,105 @@ internal static class IngestBody
         }
         catch (JsonException e)
         {
-            return IngestRead.Refused(400, "The body is not valid JSON: " + SafeText.Of(StripLocation(e.Message), 200));
+            return IngestRead.Refused(400, "field", "The body is not valid JSON: " + SafeText.Of(StripLocation(e.Message), 200));
         }
         catch (NotAnObject)
         {
-            return IngestRead.Refused(400, "The body must be a JSON object: a model registration in the guide's shape or an MLflow event.");
+            return IngestRead.Refused(400, "field", "The body must be a JSON object: a model registration (the MLflow event or the guide's shape) "
+                + "or a DeltaOne event.");
         }
 
-        ModelRegistered? registration;
-        string? error;
-        IngestShape shape;
-        if (hasEventType)
+        if (hasEventType && eventType is null)
         {
-            if (eventType != MlflowEvent.ModelRegisteredType)
+            return IngestRead.Refused(400, "field", "event_type must be a string.");
+        }
+
+        PipelineEventShape shape;
+        if (PipelineEvent.IsDeltaOne(eventType))
+        {
+            if (!signedWithNonce)
             {
-                return IngestRead.Refused(422, $"event_type '{SafeText.Of(eventType, 60)}' is not a model registration: only "
-                    + $"'{MlflowEvent.ModelRegisteredType}' is ingested (point the pipeline's other events elsewhere, e.g. "
-                    + "DELTAONE_WEBHOOK_ENDPOINTS for deltaone.*).");
+                return IngestRead.Refused(401, "signature", $"A {SafeText.Of(eventType, 60)} event must be signed the DeltaOne way, with "
+                    + $"{WebhookHeaders.Timestamp} and {WebhookHeaders.Nonce}, as the pipeline signs it.");
             }
 
-            shape = IngestShape.Mlflow;
-            MlflowEvent.TryDeserialize(body, headerKey, out registration, out error);
+            shape = PipelineEventShape.DeltaOne;
+        }
+        else if (eventType == PipelineEvent.ModelRegisteredType)
+        {
+            shape = PipelineEventShape.Mlflow;
+        }
+        else if (hasEventType)
+        {
+            return IngestRead.Refused(422, "event_type", $"event_type '{SafeText.Of(eventType, 60)}' is not one /ingest takes: "
+                + $"'{PipelineEvent.ModelRegisteredType}' or a '{PipelineEvent.DeltaOnePrefix}*' type.");
         }
         else if (hasGuideKey)
         {
-            shape = IngestShape.Guide;
-            if (ModelRegisteredJson.TryDeserialize(body, out registration, out error) && registration.IdempotencyKey.Length == 0
-                && headerKey is not null)
-            {
-                registration = registration with { IdempotencyKey = headerKey };
-            }
+            shape = PipelineEventShape.Guide;
         }
         else
         {
-            return IngestRead.Refused(422, "The body is neither a model registration in the guide's shape (model_id, token_symbol, "
-                + "registered_version, timestamp) nor an MLflow event (event_type, model, timestamp): it has neither model_id nor event_type.");
+            return IngestRead.Refused(422, "event_type", "The body has no event_type, and it is not a model registration in the guide's shape "
+                + "(model_id, token_symbol, registered_version, timestamp) either.");
+        }
+
+        var type = shape == PipelineEventShape.DeltaOne ? eventType! : PipelineEvent.ModelRegisteredType;
+        if (!subscribed(type))
+        {
+            // Never acknowledged and then dropped: the pipeline's log shows what no endpoint takes.
+            return IngestRead.Refused(422, "event_type", $"No endpoint subscribes to event_type '{SafeText.Of(type, 60)}': add it to an "
+                + "endpoint's EventTypes (WEBHOOK_EVENT_TYPES, or event_types in DELTAONE_WEBHOOK_ENDPOINTS).");
+        }
+
+        string key;
+        if (shape == PipelineEventShape.DeltaOne)
+        {
+            key = DeltaOneEventKey.For(type, body);
+        }
+        else
+        {
+            var registration = ReadRegistration(body, shape, headerKey, out var problem);
+            if (registration is null)
+            {
+                return IngestRead.Refused(400, "field", problem!);
+            }
+
+            key = IdempotencyKey.For(registration);
+        }
+
+        return new IngestRead(new PipelineEvent
+        {
+            EventType = type,
+            Shape = shape,
+            Body = body.ToArray(),
+            ReceivedAt = receivedAt,
+            IdempotencyKey = key,
+        }, 202, null);
+    }
+
+    /// <summary>The registration a guide or MLflow body holds, validated; null with the problem (naming the field) when it is not one.</summary>
+    private static ModelRegistered? ReadRegistration(ReadOnlySpan<byte> body, PipelineEventShape shape, string? headerKey, out string? problem)
+    {
+        ModelRegistered? registration;
+        if (shape == PipelineEventShape.Mlflow)
+        {
+            MlflowEvent.TryDeserialize(body, headerKey, out registration, out problem);
+        }
+        else if (ModelRegisteredJson.TryDeserialize(body, out registration, out problem) && registration.IdempotencyKey.Length == 0
+                 && headerKey is not null)
+        {
+            registration = registration with { IdempotencyKey = headerKey };
         }
 
         if (registration is null)
         {
-            return IngestRead.Refused(400, error!);
+            return null;
         }
 
         var problems = ModelRegisteredValidation.Validate(registration);
-        if (problems.Count > 0)
-        {
-            return IngestRead.Refused(400, string.Join(" ", problems));
-        }
-
-        var key = IdempotencyKey.For(registration);
-        return new IngestRead(key == registration.IdempotencyKey ? registration : registration with { IdempotencyKey = key }, shape, 200, null);
+        problem = problems.Count > 0 ? string.Join(" ", problems) : null;
+        return problems.Count > 0 ? null : registration;
     }
 
     /// <summary>Scans the top level only: whether <c>event_type</c> is there (and its text), and whether a guide key is.</summary>
@@ -111,7 +157,7 @@ internal static class IngestBody
             {
                 hasEventType = true;
                 reader.Read();
-                eventType = reader.TokenType == JsonTokenType.String ? reader.GetString() : "(not a string)";
+                eventType = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
             }
             else
             {

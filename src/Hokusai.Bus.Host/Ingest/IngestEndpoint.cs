@@ -6,9 +6,10 @@ using Hokusai.Bus.Receiver;
 namespace Hokusai.Bus.Host.Ingest;
 
 /// <summary>
-/// <c>POST /ingest</c>: a signed registration over HTTP, published to RabbitMQ for the consumers to deliver, so a producer
-/// that speaks only HTTP (the Python pipeline, with its <c>WEBHOOK_URL</c> pointed here) needs no other change. Answers
-/// 2xx only once RabbitMQ has confirmed the publish; every refusal says why in one sentence.
+/// <c>POST /ingest</c>: every webhook the pipeline sends to its <c>WEBHOOK_URL</c> (registrations, and DeltaOne events
+/// signed with a timestamp and nonce), published to RabbitMQ as a <see cref="PipelineEvent"/> with the exact bytes
+/// received, for the endpoints to deliver, so the pipeline needs no change but its <c>WEBHOOK_URL</c>. Answers 2xx only
+/// once RabbitMQ has confirmed the publish; every refusal says why in one sentence.
 /// </summary>
 internal sealed class IngestEndpoint(
     Microsoft.Extensions.Options.IOptions<IngestOptions> ingestOptions,
@@ -16,6 +17,8 @@ internal sealed class IngestEndpoint(
     IngestMetrics metrics,
     TimeProvider time,
     HokusaiSettingNames names,
+    EventSubscriptions subscriptions,
+    NonceMemory nonces,
     ILogger<IngestEndpoint> logger)
 {
     public const string Path = "/ingest";
@@ -25,15 +28,13 @@ internal sealed class IngestEndpoint(
 
     private static readonly ActivitySource Source = new(ActivitySourceName);
 
-    private const string DeltaOneTimestampHeader = "X-Hokusai-Timestamp";
-    private const string DeltaOneNonceHeader = "X-Hokusai-Nonce";
-
     private readonly IngestOptions _options = ingestOptions.Value;
 
     private readonly SignedRequestReader _reader = new(
         new HokusaiWebhook([ingestOptions.Value.Secret!, .. ingestOptions.Value.RotationSecrets]),
         new SignedRequestLimits(ingestOptions.Value.MaxBodyBytes, ingestOptions.Value.BodyTimeout,
-            names.Of($"{IngestOptions.SectionName}:{nameof(IngestOptions.MaxBodyBytes)}")));
+            names.Of($"{IngestOptions.SectionName}:{nameof(IngestOptions.MaxBodyBytes)}")),
+        nonces);
 
     public async Task HandleAsync(HttpContext context)
     {
@@ -48,39 +49,34 @@ internal sealed class IngestEndpoint(
 
         if (request.Refusal is { } refusal)
         {
-            // The pipeline's deltaone.* events are signed over "<timestamp>.<nonce>.<body>" with these two headers:
-            // say what reached /ingest, so the fix (DELTAONE_WEBHOOK_ENDPOINTS) is found without reading its code.
-            var detail = refusal.Reason == SignedRequestRefusal.Signature
-                         && context.Request.Headers.ContainsKey(DeltaOneTimestampHeader) && context.Request.Headers.ContainsKey(DeltaOneNonceHeader)
-                ? refusal.Detail + $" (it carries {DeltaOneTimestampHeader} and {DeltaOneNonceHeader}, as the pipeline's deltaone.* events do: "
-                  + "/ingest takes model registrations only; route those events with the pipeline's DELTAONE_WEBHOOK_ENDPOINTS)"
-                : refusal.Detail;
-            await RefuseAsync(context, refusal with { Detail = detail }).ConfigureAwait(false);
+            await RefuseAsync(context, refusal).ConfigureAwait(false);
             return;
         }
 
-        var read = IngestBody.Read(request.Body.Span, context.Request.Headers[WebhookHeaders.IdempotencyKey].ToString());
-        if (read.Registration is not { } registration)
+        var read = IngestBody.Read(request.Body.Span, context.Request.Headers[WebhookHeaders.IdempotencyKey].ToString(),
+            request.SignedWithNonce, subscriptions.Subscribes, time.GetUtcNow());
+        if (read.Event is not { } pipelineEvent)
         {
-            await RefuseAsync(context, new SignedRequestRefusal(read.Status, read.Status == 422 ? "not_a_registration" : "field", read.Reason!))
-                .ConfigureAwait(false);
+            await RefuseAsync(context, new SignedRequestRefusal(read.Status, read.Refusal, read.Reason!)).ConfigureAwait(false);
             return;
         }
 
-        activity?.SetTag("hokusai.idempotency_key", registration.IdempotencyKey);
-        await PublishAsync(context, registration, read.Shape).ConfigureAwait(false);
+        activity?.SetTag("hokusai.idempotency_key", pipelineEvent.IdempotencyKey);
+        activity?.SetTag("hokusai.event_type", pipelineEvent.EventType);
+        await PublishAsync(context, pipelineEvent).ConfigureAwait(false);
     }
 
-    private async Task PublishAsync(HttpContext context, ModelRegistered registration, IngestShape shape)
+    /// <summary>Publishes the event as received, persistent, and answers 202 only once RabbitMQ has confirmed it.</summary>
+    private async Task PublishAsync(HttpContext context, PipelineEvent pipelineEvent)
     {
-        var key = registration.IdempotencyKey;
+        var key = pipelineEvent.IdempotencyKey;
         var started = time.GetTimestamp();
         try
         {
             // Not the request's token: once started, a publish completes even if the producer hangs up (it retries,
             // and its retry is at most a duplicate with the same key).
             using var confirm = new CancellationTokenSource(_options.ConfirmTimeout, time);
-            await bus.PublishModelRegistered(registration, time, confirm.Token).WaitAsync(_options.ConfirmTimeout, time).ConfigureAwait(false);
+            await bus.Publish(pipelineEvent, confirm.Token).WaitAsync(_options.ConfirmTimeout, time).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
@@ -92,8 +88,9 @@ internal sealed class IngestEndpoint(
         }
 
         var confirmedIn = time.GetElapsedTime(started);
-        metrics.Accepted(shape, confirmedIn);
-        Log.IngestAccepted(logger, key, shape == IngestShape.Mlflow ? "mlflow" : "guide", confirmedIn.TotalMilliseconds);
+        metrics.Accepted(pipelineEvent.Shape, confirmedIn);
+        Log.IngestAccepted(logger, key, SafeText.Of(pipelineEvent.EventType, 60), IngestMetrics.ShapeName(pipelineEvent.Shape),
+            confirmedIn.TotalMilliseconds);
         context.Response.StatusCode = StatusCodes.Status202Accepted;
         await context.Response.WriteAsJsonAsync(new IngestAnswer("accepted", key, null)).ConfigureAwait(false);
     }

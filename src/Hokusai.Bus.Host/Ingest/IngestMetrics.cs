@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using Hokusai.Bus.Contracts;
 
 namespace Hokusai.Bus.Host.Ingest;
 
@@ -16,21 +17,29 @@ internal sealed class IngestMetrics
     public IngestMetrics(IMeterFactory meters)
     {
         var meter = meters.Create(HokusaiNames.MeterName);
-        _accepted = meter.CreateCounter<long>("ingest_accepted", description: "Registrations POSTed to /ingest and confirmed by RabbitMQ");
+        _accepted = meter.CreateCounter<long>("ingest_accepted", description: "Events POSTed to /ingest and confirmed by RabbitMQ, by shape");
         _refused = meter.CreateCounter<long>("ingest_refused",
-            description: "POSTs to /ingest refused, by reason: signature, size, slow_body, field, not_a_registration, broker");
+            description: "POSTs to /ingest refused, by reason: signature, replay, size, slow_body, malformed, field, event_type, broker, gone");
         _confirm = meter.CreateHistogram<double>("ingest_confirm_duration", "s",
             "From publish to RabbitMQ's confirm, for each accepted registration",
             tags: null,
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] });
     }
 
-    public void Accepted(IngestShape shape, TimeSpan confirmedIn)
+    public void Accepted(PipelineEventShape shape, TimeSpan confirmedIn)
     {
-        var tag = new KeyValuePair<string, object?>("shape", shape == IngestShape.Mlflow ? "mlflow" : "guide");
+        var tag = new KeyValuePair<string, object?>("shape", ShapeName(shape));
         _accepted.Add(1, tag);
         _confirm.Record(confirmedIn.TotalSeconds, tag);
     }
+
+    /// <summary><c>guide</c>, <c>mlflow</c> or <c>deltaone</c>, as metrics and logs name a shape.</summary>
+    public static string ShapeName(PipelineEventShape shape) => shape switch
+    {
+        PipelineEventShape.Mlflow => "mlflow",
+        PipelineEventShape.DeltaOne => "deltaone",
+        _ => "guide",
+    };
 
     public void Refused(string reason) => _refused.Add(1, new KeyValuePair<string, object?>("reason", reason));
 }

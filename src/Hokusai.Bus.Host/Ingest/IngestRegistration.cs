@@ -13,6 +13,8 @@ internal static class IngestRegistration
         services.AddSingleton<IConfigureOptions<IngestOptions>, IngestOptionsSetup>();
         services.AddSingleton<IValidateOptions<IngestOptions>, IngestOptionsValidator>();
         services.AddSingleton<IngestMetrics>();
+        // The nonces of DeltaOne-signed POSTs seen in the last 10 minutes, in this host: a replay is refused (409).
+        services.TryAddSingleton(sp => new Hokusai.Bus.Receiver.NonceMemory(time: sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<IngestEndpoint>();
     }
 

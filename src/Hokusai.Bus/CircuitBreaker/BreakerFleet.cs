@@ -7,7 +7,7 @@ namespace Hokusai.Bus;
 /// <summary>
 /// Makes the breakers of every host that delivers to the same endpoint act as one, through RabbitMQ and nothing else.
 /// Each breaker's news (<see cref="WebhookBreakerSignal"/>) is published from an outbox that never blocks a delivery;
-/// each host hears the others' on its own temporary queue (<see cref="WebhookEndpointConnector"/>) and applies them to
+/// each host hears the others' on its own temporary queue (<see cref="WebhookBusObserver"/>) and applies them to
 /// the breaker of the same name. When the hosts cannot hear each other (the broker unreachable), each breaker goes on
 /// alone, as with one host; signals that cannot be published are dropped, never retried late.
 /// </summary>

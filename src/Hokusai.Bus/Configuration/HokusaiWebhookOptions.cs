@@ -95,6 +95,18 @@ public sealed class HokusaiWebhookOptions
     /// </summary>
     public WebhookFilter Filter { get; set; } = new();
 
+    /// <summary>
+    /// <c>WEBHOOK_EVENT_TYPES</c> (not in the guide): the event types this endpoint receives, <c>model_registered</c>
+    /// and any of the pipeline's <c>deltaone.*</c> types (<c>deltaone.achieved</c>, <c>deltaone.minted</c>,
+    /// <c>deltaone.reward_ingest_failed</c>); comma-separated in configuration. Default <c>model_registered</c> only.
+    /// Never inherited: a named endpoint's are its own. A DeltaOne event is sent as the pipeline sent it, body byte for
+    /// byte, signed per attempt with a fresh timestamp and nonce (<see cref="DeltaOneSigner"/>).
+    /// </summary>
+    public IReadOnlyList<string> EventTypes { get; set; } = [PipelineEvent.ModelRegisteredType];
+
+    /// <summary>Whether this endpoint receives events of <paramref name="eventType"/>.</summary>
+    internal bool Subscribes(string eventType) => EventTypes.Contains(eventType, StringComparer.Ordinal);
+
     /// <summary>The longest <c>Retry-After</c> honoured (the wait then lives in RabbitMQ). 1 hour.</summary>
     public TimeSpan MaxRetryAfter { get; set; } = TimeSpan.FromHours(1);
 }

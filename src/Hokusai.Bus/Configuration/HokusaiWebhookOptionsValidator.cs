@@ -1,3 +1,4 @@
+using Hokusai.Bus.Contracts;
 using Microsoft.Extensions.Options;
 
 namespace Hokusai.Bus;
@@ -22,6 +23,12 @@ internal sealed class HokusaiWebhookOptionsValidator(HokusaiSettingNames names, 
     internal static readonly TimeSpan MinTimeout = TimeSpan.FromMilliseconds(1);
 
     private static readonly HokusaiWebhookOptionsAttributeValidator Attributes = new();
+
+    /// <summary><c>model_registered</c>, or <c>deltaone.</c> and 1 to 60 lowercase letters, digits, '_' or '.'.</summary>
+    private static bool IsEventType(string type) =>
+        type == PipelineEvent.ModelRegisteredType
+        || (PipelineEvent.IsDeltaOne(type) && type.Length <= 69
+            && type.AsSpan(PipelineEvent.DeltaOnePrefix.Length).IndexOfAnyExcept("abcdefghijklmnopqrstuvwxyz0123456789_.") < 0);
 
     public ValidateOptionsResult Validate(string? name, HokusaiWebhookOptions options)
     {
@@ -95,6 +102,16 @@ internal sealed class HokusaiWebhookOptionsValidator(HokusaiSettingNames names, 
         if (options.CircuitBreakerRecoveryTime <= TimeSpan.Zero || options.CircuitBreakerRecoveryTime > MaxHoldTime)
         {
             Fail(nameof(options.CircuitBreakerRecoveryTime), $"must be more than 0 and at most {MaxHoldTime.TotalSeconds:0} seconds.");
+        }
+
+        if (options.EventTypes.Count == 0)
+        {
+            Fail(nameof(options.EventTypes), $"must name at least one event type: {PipelineEvent.ModelRegisteredType} or a deltaone.* type.");
+        }
+        else if (options.EventTypes.FirstOrDefault(t => !IsEventType(t)) is { } bad)
+        {
+            Fail(nameof(options.EventTypes), $"may name {PipelineEvent.ModelRegisteredType} and deltaone.<name> types (lowercase letters, digits, "
+                + $"'_' and '.'); '{Contracts.SafeText.Of(bad, 60)}' is not one.");
         }
 
         if (options.RotationSecrets.Any(string.IsNullOrEmpty) || options.RotationSecrets.Count > 7)

@@ -1,3 +1,4 @@
+using Hokusai.Bus.Contracts;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
 
@@ -6,7 +7,7 @@ namespace Hokusai.Bus;
 /// <summary>
 /// The last step of building a named endpoint's <see cref="HokusaiWebhookOptions"/> (see <see cref="WebhookOptionsSetup"/>):
 /// its own section, <c>Hokusai:Webhook:Endpoints:&lt;name&gt;</c>, over what it inherited from the default endpoint's
-/// configuration and the application's code. Its URL and filter are its own, never inherited. A name that cannot
+/// configuration and the application's code. Its URL, filter and event types are its own, never inherited. A name that cannot
 /// make a queue name, or a key that is not an endpoint setting (a typo would otherwise leave an inherited value in
 /// use silently), is an error naming it.
 /// </summary>
@@ -23,6 +24,7 @@ internal sealed class WebhookEndpointOptionsSetup(IConfiguration configuration, 
         nameof(HokusaiWebhookOptions.CircuitBreakerFailureThreshold), nameof(HokusaiWebhookOptions.Concurrency),
         nameof(HokusaiWebhookOptions.StandardSignatures), nameof(HokusaiWebhookOptions.RotationSecrets),
         nameof(HokusaiWebhookOptions.SignatureFormat), nameof(HokusaiWebhookOptions.PayloadFormat), nameof(HokusaiWebhookOptions.Filter),
+        nameof(HokusaiWebhookOptions.EventTypes),
         // SecretOrFile's file forms: Secret and RotationSecrets from files.
         nameof(HokusaiWebhookOptions.Secret) + SettingsBinder.FileSuffix,
         nameof(HokusaiWebhookOptions.RotationSecrets) + SettingsBinder.FileSuffix,
@@ -45,10 +47,13 @@ internal sealed class WebhookEndpointOptionsSetup(IConfiguration configuration, 
         // Never inherited, whatever the code set for every endpoint.
         options.Url = null;
         options.Filter = new WebhookFilter();
+        options.EventTypes = [PipelineEvent.ModelRegisteredType];
         report.Forget(nameof(options.Url));
         report.Forget(nameof(options.Filter));
+        report.Forget(nameof(options.EventTypes));
         WebhookOptionsSetup.ReadUrl(read, options);
         WebhookOptionsSetup.ReadFilter(section.GetSection(nameof(options.Filter)), options, read);
+        WebhookOptionsSetup.ReadEventTypes(section.GetSection(nameof(options.EventTypes)), options, read);
         WebhookOptionsSetup.ReadShared(read, options);
     }
 

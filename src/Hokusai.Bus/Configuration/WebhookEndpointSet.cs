@@ -7,8 +7,8 @@ namespace Hokusai.Bus;
 /// <summary>
 /// Every webhook endpoint of this host, each built the same way: the default one (<c>Hokusai:Webhook</c>) and each named
 /// one (<c>Hokusai:Webhook:Endpoints:&lt;name&gt;</c>), each with its validated settings (a named endpoint's inherit the
-/// default's, from configuration and code alike), delivery, breaker and hold limit. <see cref="WebhookEndpointConnector"/>
-/// connects a receive endpoint for each.
+/// default's, from configuration and code alike), delivery, breaker and hold limit. Each is a receive endpoint through
+/// its <see cref="WebhookEndpointRegistration"/>.
 /// </summary>
 internal sealed class WebhookEndpointSet
 {
@@ -51,8 +51,19 @@ internal sealed class WebhookEndpointSet
         }
 
         Default = Create(WebhookEndpointNames.Default, Options.DefaultName);
-        All = [Default, .. configuration is null ? [] : WebhookEndpointNames.In(configuration).Select(name => Create(name, name))];
+        var named = configuration is null ? [] : WebhookEndpointNames.In(configuration);
+        if (named.Count >= MaxEndpoints)
+        {
+            throw new OptionsValidationException(HokusaiWebhookOptions.SectionName, typeof(HokusaiWebhookOptions),
+                [$"{names.Of($"{HokusaiWebhookOptions.SectionName}:{WebhookEndpointNames.SectionKey}")} names {named.Count} endpoints; "
+                 + $"a host delivers to at most {MaxEndpoints - 1} besides the default one."]);
+        }
+
+        All = [Default, .. named.Select(name => Create(name, name))];
     }
+
+    /// <summary>The most webhook endpoints one host has, the default one included.</summary>
+    public const int MaxEndpoints = 64;
 
     /// <summary>
     /// The bus is stopping: every message waiting in the host for a retry or the breaker is handed to RabbitMQ (or the

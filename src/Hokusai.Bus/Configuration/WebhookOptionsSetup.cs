@@ -41,6 +41,7 @@ internal sealed class WebhookOptionsSetup(IConfiguration configuration, HokusaiS
             // would post every registration there twice.
             ReadUrl(read, options);
             ReadFilter(configuration.GetSection($"{HokusaiWebhookOptions.SectionName}:{nameof(options.Filter)}"), options, read);
+            ReadEventTypes(configuration.GetSection($"{HokusaiWebhookOptions.SectionName}:{nameof(options.EventTypes)}"), options, read);
         }
 
         ReadShared(read, options);
@@ -62,6 +63,21 @@ internal sealed class WebhookOptionsSetup(IConfiguration configuration, HokusaiS
         read.SecretList(nameof(options.RotationSecrets), v => options.RotationSecrets = v);
         read.Choice(nameof(options.SignatureFormat), Formats, "'hex' or 'sha256'", v => options.SignatureFormat = v);
         read.Choice(nameof(options.PayloadFormat), PayloadFormats, "'guide' or 'mlflow'", v => options.PayloadFormat = v);
+    }
+
+    /// <summary>The endpoint's own event types: a list (<c>EventTypes:0</c>, ...) or one comma-separated value.</summary>
+    internal static void ReadEventTypes(IConfigurationSection section, HokusaiWebhookOptions options, SettingsBinder read)
+    {
+        if (!section.Exists())
+        {
+            return;
+        }
+
+        string[] types = section.Value is { } joined
+            ? joined.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            : [.. section.GetChildren().Select(c => c.Value?.Trim()).OfType<string>().Where(v => v.Length > 0)];
+        read.String(nameof(options.EventTypes), _ => { }); // records where the value came from, for messages
+        options.EventTypes = types;
     }
 
     /// <summary>The endpoint's own URL: absolute, else an error that shows it without user info and query.</summary>

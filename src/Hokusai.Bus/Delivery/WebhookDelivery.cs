@@ -18,6 +18,7 @@ internal sealed class WebhookDelivery
     private readonly WebhookSigner _signer;
     private readonly string _userAgent;
     private readonly StandardWebhookSigner? _standardSigner;
+    private readonly DeltaOneSigner _deltaOneSigner;
     private readonly HokusaiWebhookOptions _settings;
     private readonly Uri _url;
     private readonly string _shownUrl;
@@ -44,6 +45,7 @@ internal sealed class WebhookDelivery
         var mlflow = _settings.PayloadFormat == WebhookPayloadFormat.Mlflow;
         _signer = new WebhookSigner(_settings.Secret, mlflow ? SignatureFormat.Sha256Prefixed : _settings.SignatureFormat);
         _userAgent = mlflow ? MlflowEvent.UserAgent : WebhookHttpSender.UserAgent;
+        _deltaOneSigner = new DeltaOneSigner(_settings.Secret);
         _standardSigner = _settings.StandardSignatures
             ? new StandardWebhookSigner([_settings.Secret, .. _settings.RotationSecrets])
             : null;
@@ -57,12 +59,17 @@ internal sealed class WebhookDelivery
 
     /// <summary>
     /// Signs and POSTs <paramref name="body"/> until a decision is final: delivered, to <c>_error</c>, or a wait that does
-    /// not fit in the hold (or the host is stopping) handed to RabbitMQ. Only the caller's cancellation throws.
+    /// not fit in the hold (or the host is stopping) handed to RabbitMQ. Only the caller's cancellation throws. A
+    /// registration is signed once, as the endpoint's format asks; a DeltaOne event (<paramref name="deltaOne"/>) per
+    /// attempt, as the pipeline signs it, with its User-Agent.
     /// </summary>
     public async Task<DeliveryDecision> DeliverAsync(
-        ReadOnlyMemory<byte> body, string idempotencyKey, DeliveryHistory history, CancellationToken cancellationToken)
+        ReadOnlyMemory<byte> body, string idempotencyKey, DeliveryHistory history, CancellationToken cancellationToken,
+        bool deltaOne = false)
     {
-        var request = new WebhookDeliveryRequest(body, _signer.Sign(body.Span), idempotencyKey, _userAgent);
+        var request = deltaOne
+            ? new WebhookDeliveryRequest(body, "", idempotencyKey, DeltaOneSigner.UserAgent, IsDeltaOne: true)
+            : new WebhookDeliveryRequest(body, _signer.Sign(body.Span), idempotencyKey, _userAgent);
         var started = _time.GetTimestamp();
         using var held = _holdLimit.Hold();
         var holdUntil = _time.GetUtcNow() + _holdLimit.Of(_settings.MaxHold);
@@ -181,16 +188,29 @@ internal sealed class WebhookDelivery
         }
     }
 
-    /// <summary>Adds this attempt's Standard Webhooks timestamp and signature, when they are on.</summary>
+    /// <summary>
+    /// Adds what is signed per attempt: a DeltaOne event's timestamp, nonce and signature, and the Standard Webhooks
+    /// timestamp and signature when they are on.
+    /// </summary>
     private WebhookDeliveryRequest SignedForNow(WebhookDeliveryRequest request)
     {
-        if (_standardSigner is null)
+        if (_standardSigner is null && !request.IsDeltaOne)
         {
             return request;
         }
 
         var now = _time.GetUtcNow();
-        return request with
+        if (request.IsDeltaOne)
+        {
+            var (timestamp, nonce) = DeltaOneSigner.NewAttempt(now);
+            request = request with
+            {
+                Signature = _deltaOneSigner.Sign(request.Body.Span, timestamp, nonce),
+                DeltaOne = new DeltaOneAttempt(timestamp, nonce),
+            };
+        }
+
+        return _standardSigner is null ? request : request with
         {
             Standard = new StandardSignature(
                 StandardWebhookHeaders.FormatTimestamp(now),

@@ -28,6 +28,12 @@ internal sealed class WebhookHttpSender(IHttpClientFactory httpClients, TimeProv
         request.Headers.TryAddWithoutValidation(WebhookHeaders.Signature, delivery.Signature);
         request.Headers.TryAddWithoutValidation(WebhookHeaders.IdempotencyKey, delivery.IdempotencyKey);
         request.Headers.TryAddWithoutValidation("User-Agent", delivery.UserAgent);
+        if (delivery.DeltaOne is { } deltaOne)
+        {
+            request.Headers.TryAddWithoutValidation(WebhookHeaders.Timestamp, deltaOne.Timestamp);
+            request.Headers.TryAddWithoutValidation(WebhookHeaders.Nonce, deltaOne.Nonce);
+        }
+
         if (delivery.Standard is { } standard)
         {
             request.Headers.TryAddWithoutValidation(StandardWebhookHeaders.Id, delivery.IdempotencyKey);

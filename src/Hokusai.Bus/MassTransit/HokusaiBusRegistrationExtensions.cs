@@ -1,4 +1,5 @@
 using MassTransit;
+using MassTransit.Configuration;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -60,6 +61,8 @@ public static class HokusaiBusRegistrationExtensions
         services.TryAddSingleton<BreakerFleet>();
         services.TryAddSingleton(sp => QueueKind.From(sp.GetService<IConfiguration>()));
         services.TryAddSingleton<WebhookEndpointSet>();
+        services.TryAddSingleton(sp => new EventSubscriptions(
+            sp.GetRequiredService<WebhookEndpointSet>(), sp.GetServices<EventSubscription>()));
         services.TryAddSingleton<AcknowledgementTimeouts>();
         services.TryAddSingleton(sp => sp.GetRequiredService<WebhookEndpointSet>().Default);
         services.TryAddSingleton(sp => sp.GetRequiredService<WebhookEndpointSet>().Default.Breaker);
@@ -73,8 +76,16 @@ public static class HokusaiBusRegistrationExtensions
         services.AddHealthChecks().AddCheck<WebhookBreakerHealthCheck>(
             "hokusai-webhook-breaker", HealthStatus.Degraded, ["ready", "webhook"]);
         services.AddReceiveEndpointObserver<EndpointFaultObserver>();
-        // Every webhook endpoint, the default one included, is connected by this one bus observer.
-        services.AddBusObserver<WebhookEndpointConnector>();
+        // Every webhook endpoint, the default included, is an endpoint registration that ConfigureEndpoints configures.
+        // How many there are is known once configuration can be read, so there is a registration for each place in
+        // WebhookEndpointSet.All, up to the most a host may have; the places no endpoint takes are left out.
+        for (var index = 0; index < WebhookEndpointSet.MaxEndpoints; index++)
+        {
+            var place = index;
+            services.AddSingleton<IEndpointRegistration>(sp => new WebhookEndpointRegistration(sp.GetRequiredService<WebhookEndpointSet>(), place));
+        }
+
+        services.AddBusObserver<WebhookBusObserver>();
         return configurator;
     }
 

@@ -1,4 +1,5 @@
 using System.Net.Mime;
+using System.Runtime.Serialization;
 using System.Text.Json;
 using Hokusai.Bus.Contracts;
 using MassTransit;
@@ -11,8 +12,10 @@ namespace Hokusai.Bus;
 /// body bytes, where MassTransit's parses the body into a <see cref="JsonDocument"/> and then reads the message from
 /// that (issue #14: 3.5 % of the host's CPU per delivery). Same options as MassTransit's (case-insensitive metric
 /// names and all), so the same bodies are accepted. Anything it cannot read that way (a body that is not a
-/// registration, JSON the harness passes as an element) goes to MassTransit's deserializer, unchanged, so a bad body
-/// fails exactly where and how it did: the error queue's reasons do not change.
+/// registration, JSON the harness passes as an element) is read as MassTransit's raw deserializer reads it, so a bad
+/// body fails exactly where and how it did: the error queue's reasons do not change. Raw JSON is only ever offered as a
+/// <see cref="ModelRegistered"/>: what a producer without MassTransit's envelope publishes is a registration, and a
+/// <see cref="PipelineEvent"/> travels in the envelope, so a consumer of both is never handed a registration as one.
 /// </summary>
 internal sealed class RawRegistrationDeserializer : IMessageDeserializer, ISerializerFactory
 {
@@ -48,11 +51,19 @@ internal sealed class RawRegistrationDeserializer : IMessageDeserializer, ISeria
 
             if (registration is not null)
             {
-                return new RawRegistrationContext(registration, bytes, headers, destinationAddress);
+                return new RawRegistrationContext(registration, body, headers, destinationAddress);
             }
         }
 
-        return MassTransitRaw.Deserialize(body, headers, destinationAddress);
+        // What MassTransit's raw deserializer does, but the context still offers the body as a registration only.
+        try
+        {
+            return new RawRegistrationContext(null, body, headers, destinationAddress);
+        }
+        catch (Exception e) when (e is not SerializationException)
+        {
+            throw new SerializationException("An error occured while deserializing the message enveloper", e);
+        }
     }
 
     public MessageBody GetMessageBody(string text) => MassTransitRaw.GetMessageBody(text);

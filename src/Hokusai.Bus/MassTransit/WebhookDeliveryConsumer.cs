@@ -4,29 +4,89 @@ using MassTransit;
 namespace Hokusai.Bus;
 
 /// <summary>
-/// Delivers each <see cref="ModelRegistered"/> as a signed webhook to one endpoint. A registration the endpoint's filter
-/// leaves out is acknowledged without a request. A wait longer than the hold allows is handed to RabbitMQ
+/// Delivers to one endpoint every event it subscribes to (<c>EventTypes</c>): a <see cref="ModelRegistered"/> from a
+/// producer on the bus, and a <see cref="PipelineEvent"/> from the host's <c>/ingest</c>, whose exact bytes are sent
+/// when the endpoint takes the shape they arrived in. A registration is signed once as the endpoint's format asks; a
+/// DeltaOne event as the pipeline signs it, per attempt. An event type the endpoint does not take, or a registration its
+/// filter leaves out, is acknowledged without a request. A wait longer than the hold allows is handed to RabbitMQ
 /// (<see cref="Redelivery"/>) with the attempt history in headers; a registration that lacks what delivery needs, that
 /// the endpoint refuses for its size, or whose retries are spent while the endpoint accepts others, faults and goes to
 /// the endpoint's <c>_error</c> queue with the reason.
 /// </summary>
-internal sealed class WebhookDeliveryConsumer(WebhookEndpoint endpoint, QueueKind queues) : IConsumer<ModelRegistered>
+internal sealed class WebhookDeliveryConsumer(WebhookEndpoint endpoint, QueueKind queues)
+    : IConsumer<ModelRegistered>, IConsumer<PipelineEvent>
 {
-    public async Task Consume(ConsumeContext<ModelRegistered> context)
+    public Task Consume(ConsumeContext<ModelRegistered> context)
     {
-        var registration = WebhookBody.Keyed(context.Message);
-        if (!endpoint.Settings.Filter.Accepts(registration, out var reason))
+        if (!Subscribed(PipelineEvent.ModelRegisteredType, context.Message.IdempotencyKey))
         {
-            endpoint.Delivery.Filtered(registration.IdempotencyKey, reason!);
-            return;
+            return Task.CompletedTask;
         }
 
-        var body = endpoint.Settings.PayloadFormat == WebhookPayloadFormat.Mlflow
-            ? MlflowEvent.Serialize(registration)
-            : ModelRegisteredJson.Serialize(registration);
+        var registration = WebhookBody.Keyed(context.Message);
+        return Passes(registration)
+            ? DeliverAsync(context, Serialize(registration), registration.IdempotencyKey, deltaOne: false)
+            : Task.CompletedTask;
+    }
+
+    public Task Consume(ConsumeContext<PipelineEvent> context)
+    {
+        var received = context.Message;
+        if (!Subscribed(received.EventType, received.IdempotencyKey))
+        {
+            return Task.CompletedTask;
+        }
+
+        if (received.Shape == PipelineEventShape.DeltaOne)
+        {
+            return DeliverAsync(context, received.Body, received.IdempotencyKey, deltaOne: true);
+        }
+
+        var registration = WebhookBody.Keyed(received.ToRegistration());
+        if (!Passes(registration))
+        {
+            return Task.CompletedTask;
+        }
+
+        // The shape it arrived in goes out byte for byte, keys we do not know included; another shape is converted.
+        var sameShape = received.Shape == (endpoint.Settings.PayloadFormat == WebhookPayloadFormat.Mlflow
+            ? PipelineEventShape.Mlflow
+            : PipelineEventShape.Guide);
+        return DeliverAsync(context, sameShape ? received.Body : Serialize(registration), registration.IdempotencyKey, deltaOne: false);
+    }
+
+    private bool Subscribed(string eventType, string key)
+    {
+        if (endpoint.Settings.Subscribes(eventType))
+        {
+            return true;
+        }
+
+        endpoint.Delivery.Filtered(key, $"event type {SafeText.Of(eventType, 60)} is not in EventTypes");
+        return false;
+    }
+
+    private bool Passes(ModelRegistered registration)
+    {
+        if (endpoint.Settings.Filter.Accepts(registration, out var reason))
+        {
+            return true;
+        }
+
+        endpoint.Delivery.Filtered(registration.IdempotencyKey, reason!);
+        return false;
+    }
+
+    private byte[] Serialize(ModelRegistered registration) => endpoint.Settings.PayloadFormat == WebhookPayloadFormat.Mlflow
+        ? MlflowEvent.Serialize(registration)
+        : ModelRegisteredJson.Serialize(registration);
+
+    private async Task DeliverAsync<T>(ConsumeContext<T> context, ReadOnlyMemory<byte> body, string key, bool deltaOne)
+        where T : class
+    {
         using var activity = DeliveryActivity.Start(context, endpoint.Name);
         var decision = await endpoint.Delivery
-            .DeliverAsync(body, registration.IdempotencyKey, DeliveryHistory.From(context.Headers), context.CancellationToken)
+            .DeliverAsync(body, key, DeliveryHistory.From(context.Headers), context.CancellationToken, deltaOne)
             .ConfigureAwait(false);
         switch (decision.Kind)
         {
