@@ -93,16 +93,26 @@ internal sealed class BenchReceiver : IAsyncDisposable
         }
 
         bool valid;
+        var key = request.Headers[WebhookHeaders.IdempotencyKey].ToString();
         try
         {
-            valid = _verifier.Verify(buffer.AsSpan(0, read), request.Headers[WebhookHeaders.Signature].ToString());
+            // A DeltaOne event is signed over "<timestamp>.<nonce>." + body; its key is derived, so its run_id names it.
+            var body = buffer.AsSpan(0, read);
+            var signature = request.Headers[WebhookHeaders.Signature].ToString();
+            var timestamp = request.Headers[WebhookHeaders.Timestamp].ToString();
+            valid = timestamp.Length == 0
+                ? _verifier.Verify(body, signature)
+                : _verifier.Verify(body, signature, timestamp, request.Headers[WebhookHeaders.Nonce].ToString());
+            if (timestamp.Length > 0 && body.IndexOf(RunIdMark) is var at and >= 0 && body.Length >= at + RunIdMark.Length + 15)
+            {
+                key = System.Text.Encoding.ASCII.GetString(body.Slice(at + RunIdMark.Length, 15));
+            }
         }
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);
         }
 
-        var key = request.Headers[WebhookHeaders.IdempotencyKey].ToString();
         var phase = Phase;
         if (phase is null || !Phase.TryParse(key, out var id, out var seq) || id != phase.Id || !phase.Arrive(seq, valid))
         {
@@ -122,4 +132,7 @@ internal sealed class BenchReceiver : IAsyncDisposable
             await context.Response.Body.WriteAsync(Ok, context.RequestAborted);
         }
     }
+
+    /// <summary>Where a benchmark DeltaOne event names its phase and sequence number (<see cref="Phase.Key"/>).</summary>
+    private static ReadOnlySpan<byte> RunIdMark => "\"run_id\":\""u8;
 }

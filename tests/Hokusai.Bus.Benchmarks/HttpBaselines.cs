@@ -74,12 +74,16 @@ internal static class RawHttpBaseline
 
     private static readonly MediaTypeHeaderValue Json = new("application/json");
 
-    public static HttpRequestMessage Post(Uri url, byte[] body, string signature, string key)
+    public static HttpRequestMessage Post(Uri url, byte[] body, string signature, string? key)
     {
         var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new ReadOnlyMemoryContent(body) };
         request.Content.Headers.ContentType = Json;
         request.Headers.TryAddWithoutValidation(WebhookHeaders.Signature, signature);
-        request.Headers.TryAddWithoutValidation(WebhookHeaders.IdempotencyKey, key);
+        if (key is not null)
+        {
+            request.Headers.TryAddWithoutValidation(WebhookHeaders.IdempotencyKey, key);
+        }
+
         request.Headers.TryAddWithoutValidation("User-Agent", "Hokusai.Bus.Benchmarks/raw");
         return request;
     }

@@ -1,3 +1,4 @@
+using Hokusai.Bus.Contracts;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
@@ -183,6 +184,54 @@ public sealed class RabbitTests
         Assert.Equal(letters[0].Key, JsonNode.Parse(left.Payload)!["idempotency_key"]!.GetValue<string>());
         Assert.Equal("2024-01-15T10:00:00Z", left.Header("MT-Fault-Timestamp"));
         Assert.All(await rabbit.PeekAsync("q"), m => Assert.StartsWith("Webhook delivery of", m.Header("MT-Fault-Message"), StringComparison.Ordinal));
+    }
+
+    [RabbitFact]
+    public async Task A_dead_lettered_deltaone_event_from_ingest_is_listed_by_its_key_and_model_and_replayed_by_key()
+    {
+        await using var rabbit = await RabbitMqManagement.CreateVirtualHostAsync("hokusai-cli");
+        using var api = Api();
+        var v = Uri.EscapeDataString(rabbit.VirtualHost);
+        await DeclareQueuesAsync(api, v, "q", "q_error");
+        // As the host's /ingest publishes it: a PipelineEvent in MassTransit's envelope, the event's bytes in base64.
+        var body = """{"attestation_hash":"0x1","event_type":"deltaone.minted","model_id":"21","run_id":"run-abc"}"""u8.ToArray();
+        var key = DeltaOneEventKey.For("deltaone.minted", body);
+        var envelope = new JsonObject
+        {
+            ["messageType"] = new JsonArray("urn:message:Hokusai.Bus.Contracts:PipelineEvent"),
+            ["message"] = new JsonObject
+            {
+                ["eventType"] = "deltaone.minted",
+                ["shape"] = 2,
+                ["body"] = Convert.ToBase64String(body),
+                ["receivedAt"] = "2026-12-06T10:00:00Z",
+                ["idempotencyKey"] = key,
+            },
+        };
+        var response = await api.PostAsJsonAsync($"exchanges/{v}/amq.default/publish", new
+        {
+            properties = new
+            {
+                delivery_mode = 2,
+                content_type = "application/vnd.masstransit+json",
+                headers = new Dictionary<string, string> { ["MT-Fault-Message"] = $"Webhook delivery of {key} refused: HTTP 413.", ["MT-Reason"] = "fault" },
+            },
+            routing_key = "q_error",
+            payload = envelope.ToJsonString(),
+            payload_encoding = "string",
+        });
+        response.EnsureSuccessStatusCode();
+        string[] connection = ["--queue", "q", "--vhost", rabbit.VirtualHost, "--management", Services.ManagementUrl.ToString()];
+
+        var json = await CliProcess.RunAsync(["dead-letters", "list", "--json", .. connection]);
+        var listed = Assert.Single(JsonNode.Parse(json.Output)!["messages"]!.AsArray())!;
+        var replay = await CliProcess.RunAsync(["dead-letters", "replay", "--key", key, .. connection, "--amqp", rabbit.AmqpUrl.ToString()]);
+
+        Assert.Equal(key, listed["idempotency_key"]!.GetValue<string>());
+        Assert.Equal("21", listed["model_id"]!.GetValue<string>());
+        Assert.True(replay.ExitCode == 0, replay.ToString());
+        Assert.Contains("Moved 1 of 1 message(s) from q_error to q", replay.Output, StringComparison.Ordinal);
+        Assert.Equal(envelope.ToJsonString(), Assert.Single(await rabbit.PeekAsync("q")).Payload); // unaltered
     }
 
     [RabbitFact]

@@ -23,7 +23,11 @@ internal sealed record DeadLetterSelection(string? Key, string? ModelId, DateTim
             && (Since is null || (DateTimeOffset.TryParse(failedAt, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at) && at >= Since));
     }
 
-    /// <summary>The key (the payload's, or the one the host derives) and model id of a raw or MassTransit-enveloped registration.</summary>
+    /// <summary>
+    /// The key (the payload's, or the one the host derives) and model id of a raw or MassTransit-enveloped registration,
+    /// or of a <see cref="PipelineEvent"/> from the host's <c>/ingest</c> (its key, and the <c>model_id</c>, or
+    /// <c>model.id</c>, of the body it carries).
+    /// </summary>
     public static (string? Key, string? ModelId) Identify(byte[] payload)
     {
         try
@@ -33,6 +37,13 @@ internal sealed record DeadLetterSelection(string? Key, string? ModelId, DateTim
             if (body is null)
             {
                 return (null, null);
+            }
+
+            if (body["eventType"] is JsonValue && body["idempotencyKey"] is JsonValue eventKey && body["body"] is JsonValue carried)
+            {
+                var received = JsonNode.Parse(Convert.FromBase64String(carried.GetValue<string>())) as JsonObject;
+                var model = received?["model_id"] ?? received?["model"]?["id"];
+                return (eventKey.GetValue<string>(), model is JsonValue value && value.TryGetValue<string>(out var id) ? id : null);
             }
 
             var registration = ModelRegisteredJson.Deserialize(System.Text.Encoding.UTF8.GetBytes(body.ToJsonString()));
