@@ -18,22 +18,25 @@ namespace Hokusai.Bus.Contracts;
 public static class DeltaOneEventKey
 {
     /// <summary>The key of the DeltaOne event <paramref name="body"/> of type <paramref name="eventType"/>.</summary>
-    public static string For(string eventType, ReadOnlySpan<byte> body)
+    public static string For(string eventType, ReadOnlySpan<byte> body) => Identify(eventType, body).Key;
+
+    /// <summary>The key of the DeltaOne event <paramref name="body"/>, and the <c>model_id</c> it names (a string), if any.</summary>
+    public static (string Key, string? ModelId) Identify(string eventType, ReadOnlySpan<byte> body)
     {
         ArgumentNullException.ThrowIfNull(eventType);
-        var (runId, attestation, key, status) = Identity(body);
+        var (runId, attestation, key, status, modelId) = Identity(body);
         var name = runId is not null && attestation is not null
             ? $"deltaone:{eventType}:{runId}:{attestation}"
             : key is not null
                 ? $"deltaone:{eventType}:{key}:{status}"
                 : $"deltaone:{eventType}:sha256:{Convert.ToHexStringLower(SHA256.HashData(body))}";
-        return IdempotencyKey.UuidV5(name).ToString();
+        return (IdempotencyKey.UuidV5(name).ToString(), modelId);
     }
 
     /// <summary>The identifying top-level strings, where the body has them as strings.</summary>
-    private static (string? RunId, string? Attestation, string? Key, string? Status) Identity(ReadOnlySpan<byte> body)
+    private static (string? RunId, string? Attestation, string? Key, string? Status, string? ModelId) Identity(ReadOnlySpan<byte> body)
     {
-        string? runId = null, attestation = null, key = null, status = null;
+        string? runId = null, attestation = null, key = null, status = null, modelId = null;
         try
         {
             var reader = new Utf8JsonReader(body);
@@ -53,6 +56,7 @@ public static class DeltaOneEventKey
                     case "attestation_hash": attestation = value; break;
                     case "idempotency_key": key = value; break;
                     case "status": status = value; break;
+                    case "model_id": modelId = value; break;
                 }
 
                 reader.Skip();
@@ -63,6 +67,6 @@ public static class DeltaOneEventKey
             return default; // not JSON: the body's hash identifies it
         }
 
-        return (runId, attestation, key, status);
+        return (runId, attestation, key, status, modelId);
     }
 }

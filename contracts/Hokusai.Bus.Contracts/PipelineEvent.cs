@@ -19,6 +19,9 @@ public sealed record PipelineEvent
     /// <summary>The request body, byte for byte as received and verified.</summary>
     public byte[] Body { get; init => field = value ?? []; } = [];
 
+    /// <summary>The model it is about: a registration's <c>model_id</c> (for the MLflow event, <c>model.id</c>), or a DeltaOne event's <c>model_id</c>; null when it names none.</summary>
+    public string? ModelId { get; init; }
+
     /// <summary>When the host received it.</summary>
     public DateTimeOffset ReceivedAt { get; init; }
 

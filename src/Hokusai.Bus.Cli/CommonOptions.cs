@@ -10,6 +10,38 @@ internal static class CommonOptions
     public static Option<Uri> Amqp(string name, string description) =>
         UrlOption(name, description, ["amqp", "amqps"], "an amqp:// or amqps:// URL, e.g. amqp://guest:guest@localhost:5672/");
 
+    /// <summary>The broker variable every command falls back to.</summary>
+    public const string BrokerVariable = "RABBITMQ_URL";
+
+    /// <summary>The broker when neither <c>--rabbitmq</c> nor <c>RABBITMQ_URL</c> is given.</summary>
+    public const string DefaultBroker = "amqp://guest:guest@localhost:5672/";
+
+    /// <summary>
+    /// <c>--rabbitmq</c>: the broker, else <c>RABBITMQ_URL</c>, else <see cref="DefaultBroker"/>. Resolved when the command
+    /// runs (<see cref="BrokerOf"/>), so <c>--help</c> never shows a URL, or its password.
+    /// </summary>
+    public static Option<Uri> Broker() =>
+        Amqp("--rabbitmq", $"The broker, amqp://user:pass@host:port/vhost; {BrokerVariable} when omitted, else amqp://guest:***@localhost:5672/.");
+
+    /// <summary>The broker <paramref name="option"/>, <c>RABBITMQ_URL</c> or the default gives.</summary>
+    public static Uri BrokerOf(ParseResult parseResult, Option<Uri> option)
+    {
+        if (parseResult.GetValue(option) is { } given)
+        {
+            return given;
+        }
+
+        var variable = Environment.GetEnvironmentVariable(BrokerVariable);
+        if (string.IsNullOrEmpty(variable))
+        {
+            return new Uri(DefaultBroker);
+        }
+
+        return Uri.TryCreate(variable, UriKind.Absolute, out var url) && url.Scheme is "amqp" or "amqps"
+            ? url
+            : throw new UsageException($"{BrokerVariable} must be an amqp:// or amqps:// URL, e.g. amqp://guest:guest@localhost:5672/.");
+    }
+
     public const string SecretVariable = "WEBHOOK_SECRET";
 
     /// <summary><c>--secret</c>; falls back to <c>WEBHOOK_SECRET</c>, never shown in help or output.</summary>

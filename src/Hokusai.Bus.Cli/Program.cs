@@ -18,6 +18,7 @@ var root = new RootCommand("Try, test and operate Hokusai webhook delivery (sign
     PublishCommand.Create(),
     ReceiveCommand.Create(),
     DeadLettersCommand.Create(),
+    DeliveriesCommand.Create(),
 };
 
 var parseResult = root.Parse(args);

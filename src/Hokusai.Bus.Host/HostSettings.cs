@@ -1,3 +1,4 @@
+using Hokusai.Bus.Host.DeliveryLog;
 using Hokusai.Bus.Host.Ingest;
 using MassTransit;
 using Microsoft.Extensions.Options;
@@ -47,6 +48,11 @@ public sealed class HostSettings
         ("INGEST_ROTATION_SECRETS", "Hokusai:Ingest:RotationSecrets"),
         ("INGEST_MAX_BODY_BYTES", "Hokusai:Ingest:MaxBodyBytes"),
         ("INGEST_BODY_TIMEOUT", "Hokusai:Ingest:BodyTimeout"),
+        ("DELIVERY_LOG", "Hokusai:DeliveryLog:Enabled"),
+        ("DELIVERY_LOG_MAX_AGE", "Hokusai:DeliveryLog:MaxAge"),
+        ("DELIVERY_LOG_MAX_BYTES", "Hokusai:DeliveryLog:MaxBytes"),
+        ("DELIVERY_LOG_TOKEN", "Hokusai:DeliveryLog:Token"),
+        ("DELIVERY_LOG_TOKEN_FILE", "Hokusai:DeliveryLog:TokenFile"),
         ("RABBITMQ_URL", RabbitMqSection + ":Url"),
         ("RABBITMQ_PASSWORD", RabbitMqSection + ":Password"),
         // Secrets from files (the Docker and Kubernetes convention), read by the one binder (SettingsBinder.SecretOrFile).
@@ -129,14 +135,16 @@ public sealed class HostSettings
     /// <summary>
     /// Adds what the settings ask for to the bus: webhook delivery always, the legacy Redis feed when
     /// <c>ENABLE_REDIS_FALLBACK</c> is true (with it false, no Redis consumer, queue or connection exists), and the
-    /// settings of <c>POST /ingest</c> (mapped only when <c>INGEST_SECRET</c> is set).
+    /// settings of <c>POST /ingest</c> (mapped only when <c>INGEST_SECRET</c> is set), and the delivery log.
     /// </summary>
     public void AddHokusai(IBusRegistrationConfigurator bus)
     {
         // The plugin's messages and log lines name each setting as it was given: WEBHOOK_MAX_HOLD, not its key.
         bus.AddSingleton(Names);
+        bus.AddSingleton(this);
         bus.AddHokusaiWebhooks();
         bus.AddHokusaiIngest();
+        bus.AddHokusaiDeliveryLog();
         if (RedisFallback)
         {
             bus.AddHokusaiRedisFallback();
@@ -153,6 +161,7 @@ public sealed class HostSettings
         Validate<HokusaiWebhookOptions>(services, failures, WebhookEndpointNames.In(_configuration));
         Validate<HokusaiRedisOptions>(services, failures);
         Validate<IngestOptions>(services, failures);
+        Validate<DeliveryLog.DeliveryLogOptions>(services, failures);
         return [.. failures.Distinct()];
     }
 

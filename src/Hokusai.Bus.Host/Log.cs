@@ -26,4 +26,8 @@ internal static partial class Log
     [LoggerMessage(EventId = 106, EventName = "BrokerNode", Level = LogLevel.Information,
         Message = "Connected to RabbitMQ node {Node} (before: {Previous})")]
     public static partial void BrokerNode(ILogger logger, string node, string previous);
+
+    [LoggerMessage(EventId = 107, EventName = "DeliveryLogProblem", Level = LogLevel.Warning,
+        Message = "Delivery log: {Problem}")]
+    public static partial void DeliveryLogProblem(ILogger logger, string problem);
 }

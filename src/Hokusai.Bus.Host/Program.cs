@@ -1,6 +1,7 @@
 // The Hokusai.Bus consumer host: delivers ModelRegistered messages from RabbitMQ as signed webhooks.
 // Settings: the guide's variables (WEBHOOK_URL, WEBHOOK_SECRET, ...) and RABBITMQ_URL, mapped in HostSettings; see README.md.
 using Hokusai.Bus.Host;
+using Hokusai.Bus.Host.DeliveryLog;
 using Hokusai.Bus.Host.Ingest;
 using MassTransit;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
@@ -12,7 +13,6 @@ if (args is ["probe", var probeUrl])
 
 var builder = WebApplication.CreateBuilder(args);
 var settings = HostSettings.Apply(builder.Configuration);
-builder.Services.AddSingleton(settings);
 builder.Logging.AddConsoleFormatter<HostConsoleFormatter, Microsoft.Extensions.Logging.Console.ConsoleFormatterOptions>();
 builder.Logging.AddConsole(o => o.FormatterName ??= HostConsoleFormatter.FormatterName); // MassTransit without stack traces
 
@@ -68,5 +68,6 @@ app.MapHealthChecks("/health/ready", new HealthCheckOptions
 });
 app.MapPrometheusScrapingEndpoint("/metrics");
 app.MapHokusaiIngest();
+app.MapHokusaiDeliveries(); // GET /deliveries when DELIVERY_LOG_TOKEN is set
 await app.RunAsync();
 return 0;

@@ -107,6 +107,25 @@ public sealed partial class RabbitMqBroker
         });
     }
 
+    /// <summary>
+    /// A RabbitMQ.Client connection to the same nodes, user and virtual host, for what the host does beside MassTransit
+    /// (the delivery log); the client picks a reachable node.
+    /// </summary>
+    public Task<RabbitMQ.Client.IConnection> ConnectAsync(string clientName, CancellationToken cancellationToken)
+    {
+        var factory = new RabbitMQ.Client.ConnectionFactory
+        {
+            UserName = User,
+            Password = Password,
+            VirtualHost = VirtualHost,
+            ClientProvidedName = clientName,
+            AutomaticRecoveryEnabled = false, // the caller reconnects
+        };
+        var endpoints = Nodes.Select(n => new RabbitMQ.Client.AmqpTcpEndpoint(n.Host, n.Port,
+            UseSsl ? new RabbitMQ.Client.SslOption(n.Host, enabled: true) : new RabbitMQ.Client.SslOption())).ToList();
+        return factory.CreateConnectionAsync(endpoints, cancellationToken);
+    }
+
     [GeneratedRegex(@"^(?<scheme>amqps?|rabbitmqs?)://(?:(?<userinfo>[^@/]*)@)?(?<nodes>[^/?#@]+)(?:/(?<vhost>[^?#]*))?/?(?:[?#].*)?$",
         RegexOptions.IgnoreCase)]
     private static partial Regex Shape();

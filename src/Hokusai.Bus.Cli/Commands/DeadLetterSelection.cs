@@ -30,33 +30,42 @@ internal sealed record DeadLetterSelection(string? Key, string? ModelId, DateTim
     /// </summary>
     public static (string? Key, string? ModelId) Identify(byte[] payload)
     {
+        var (key, modelId, _) = Describe(payload);
+        return (key, modelId);
+    }
+
+    /// <summary><see cref="Identify"/>, with the event type: a <see cref="PipelineEvent"/>'s, else <c>model_registered</c>.</summary>
+    public static (string? Key, string? ModelId, string EventType) Describe(byte[] payload)
+    {
         try
         {
             var root = JsonNode.Parse(payload) as JsonObject;
             var body = root?["message"] as JsonObject ?? root;
             if (body is null)
             {
-                return (null, null);
+                return (null, null, PipelineEvent.ModelRegisteredType);
             }
 
-            if (body["eventType"] is JsonValue && body["idempotencyKey"] is JsonValue eventKey && body["body"] is JsonValue carried)
+            if (body["eventType"] is JsonValue eventType && body["idempotencyKey"] is JsonValue eventKey && body["body"] is JsonValue carried)
             {
                 var received = JsonNode.Parse(Convert.FromBase64String(carried.GetValue<string>())) as JsonObject;
                 var model = received?["model_id"] ?? received?["model"]?["id"];
-                return (eventKey.GetValue<string>(), model is JsonValue value && value.TryGetValue<string>(out var id) ? id : null);
+                return (eventKey.GetValue<string>(), model is JsonValue value && value.TryGetValue<string>(out var id) ? id : null,
+                    eventType.GetValue<string>());
             }
 
             var registration = ModelRegisteredJson.Deserialize(System.Text.Encoding.UTF8.GetBytes(body.ToJsonString()));
             var key = string.IsNullOrWhiteSpace(registration.IdempotencyKey) && string.IsNullOrWhiteSpace(registration.ModelId)
                 ? null
                 : IdempotencyKey.For(registration);
-            return (key, string.IsNullOrWhiteSpace(registration.ModelId) ? null : registration.ModelId);
+            return (key, string.IsNullOrWhiteSpace(registration.ModelId) ? null : registration.ModelId, PipelineEvent.ModelRegisteredType);
         }
         catch (Exception ex) when (ex is JsonException or InvalidOperationException or NotSupportedException
                                        or ArgumentException or FormatException)
         {
             // Not a valid registration (it may be why it is a dead letter): still name what its body says it is.
-            return Loosely(payload);
+            var (key, modelId) = Loosely(payload);
+            return (key, modelId, PipelineEvent.ModelRegisteredType);
         }
     }
 

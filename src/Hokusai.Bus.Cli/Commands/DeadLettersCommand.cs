@@ -161,14 +161,18 @@ internal static class DeadLettersCommand
 
             if (selection.Selective)
             {
-                var result = await SelectiveReplay.RunAsync(parseResult.GetValue(amqp) ?? connection.Amqp(parseResult), error, source,
-                    selection, cancellationToken);
+                var broker = parseResult.GetValue(amqp) ?? connection.Amqp(parseResult);
+                var result = await SelectiveReplay.RunAsync(broker, error, source, selection, cancellationToken);
                 Console.WriteLine(
                     $"Moved {result.Moved} of {result.Looked} message(s) from {error} to {source}, each acknowledged after the broker "
                     + $"confirmed it; the other {result.Left} are back in {error}, unchanged.");
+                await ReplayRecords.WriteAsync(broker, source, result.MovedBodies, cancellationToken);
                 return ExitCodes.Success;
             }
 
+            // What is about to move, for the delivery log's replayed records (the shovel moves bodies it does not show).
+            var moving = await api.PeekAsync(error, (int)Math.Min(before.Value, 10_000), cancellationToken) ?? [];
+            var movingAt = DateTimeOffset.UtcNow;
             var name = $"hokusai-bus-replay-{Guid.NewGuid():N}";
             var local = "amqp:///" + Uri.EscapeDataString(api.VirtualHost);
             await api.CreateShovelAsync(name, new JsonObject
@@ -214,6 +218,8 @@ internal static class DeadLettersCommand
             Console.WriteLine(
                 $"Moved {before} message(s) from {error} to {source}, each acknowledged after the broker confirmed it; "
                 + $"{error} now holds {remaining}.");
+            await ReplayRecords.WriteAsync(parseResult.GetValue(amqp) ?? connection.Amqp(parseResult), source,
+                moving.Select(m => (m.Payload, movingAt)), cancellationToken);
             return ExitCodes.Success;
         });
         return command;

@@ -11,7 +11,7 @@ namespace Hokusai.Bus.Cli.Commands;
 /// </summary>
 internal static class SelectiveReplay
 {
-    public sealed record Result(int Looked, int Moved, int Left);
+    public sealed record Result(int Looked, int Moved, int Left, IReadOnlyList<(byte[] Body, DateTimeOffset At)> MovedBodies);
 
     public static async Task<Result> RunAsync(
         Uri amqp, string error, string source, DeadLetterSelection selection, CancellationToken cancellationToken)
@@ -27,6 +27,7 @@ internal static class SelectiveReplay
 
         var total = (await taking.QueueDeclarePassiveAsync(error, cancellationToken)).MessageCount;
         var kept = new List<ulong>();
+        var movedBodies = new List<(byte[], DateTimeOffset)>();
         var moved = 0;
         var looked = 0;
         for (; looked < total; looked++)
@@ -36,11 +37,14 @@ internal static class SelectiveReplay
                 break;
             }
 
-            if (moved < (selection.Limit ?? int.MaxValue) && selection.Matches(message.Body.ToArray(), FailedAt(message.BasicProperties)))
+            var body = message.Body.ToArray();
+            if (moved < (selection.Limit ?? int.MaxValue) && selection.Matches(body, FailedAt(message.BasicProperties)))
             {
+                var at = DateTimeOffset.UtcNow; // before the copy: the replay comes before what the copy leads to
                 var properties = new BasicProperties(message.BasicProperties) { Persistent = true };
                 await copying.BasicPublishAsync("", source, mandatory: true, properties, message.Body, cancellationToken);
                 await taking.BasicAckAsync(message.DeliveryTag, multiple: false, cancellationToken);
+                movedBodies.Add((body, at));
                 moved++;
             }
             else
@@ -55,7 +59,7 @@ internal static class SelectiveReplay
         }
 
         await taking.CloseAsync(cancellationToken);
-        return new Result(looked, moved, kept.Count);
+        return new Result(looked, moved, kept.Count, movedBodies);
     }
 
     private static string? FailedAt(IReadOnlyBasicProperties properties) =>

@@ -87,9 +87,10 @@ internal static class IngestBody
         }
 
         string key;
+        string? modelId;
         if (shape == PipelineEventShape.DeltaOne)
         {
-            key = DeltaOneEventKey.For(type, body);
+            (key, modelId) = DeltaOneEventKey.Identify(type, body);
         }
         else
         {
@@ -100,6 +101,7 @@ internal static class IngestBody
             }
 
             key = IdempotencyKey.For(registration);
+            modelId = registration.ModelId;
         }
 
         return new IngestRead(new PipelineEvent
@@ -109,6 +111,7 @@ internal static class IngestBody
             Body = body.ToArray(),
             ReceivedAt = receivedAt,
             IdempotencyKey = key,
+            ModelId = modelId,
         }, 202, null);
     }
 

@@ -19,6 +19,7 @@ internal sealed class IngestEndpoint(
     HokusaiSettingNames names,
     EventSubscriptions subscriptions,
     NonceMemory nonces,
+    DeliveryLog.DeliveryLogRecorder deliveryLog,
     ILogger<IngestEndpoint> logger)
 {
     public const string Path = "/ingest";
@@ -89,6 +90,7 @@ internal sealed class IngestEndpoint(
 
         var confirmedIn = time.GetElapsedTime(started);
         metrics.Accepted(pipelineEvent.Shape, confirmedIn);
+        deliveryLog.Accepted(key, pipelineEvent.ModelId, pipelineEvent.EventType);
         Log.IngestAccepted(logger, key, SafeText.Of(pipelineEvent.EventType, 60), IngestMetrics.ShapeName(pipelineEvent.Shape),
             confirmedIn.TotalMilliseconds);
         context.Response.StatusCode = StatusCodes.Status202Accepted;

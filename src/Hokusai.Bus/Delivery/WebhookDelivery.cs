@@ -54,8 +54,8 @@ internal sealed class WebhookDelivery
     }
 
     /// <summary>Records that the endpoint's filter left a registration out (no request is made).</summary>
-    public void Filtered(string idempotencyKey, string reason) =>
-        _telemetry.Write(new WebhookFiltered(_shownUrl, idempotencyKey, reason));
+    public void Filtered(string idempotencyKey, DeliverySubject subject, string reason) =>
+        _telemetry.Write(new WebhookFiltered(_shownUrl, idempotencyKey, reason), subject);
 
     /// <summary>
     /// Signs and POSTs <paramref name="body"/> until a decision is final: delivered, to <c>_error</c>, or a wait that does
@@ -64,12 +64,12 @@ internal sealed class WebhookDelivery
     /// attempt, as the pipeline signs it, with its User-Agent.
     /// </summary>
     public async Task<DeliveryDecision> DeliverAsync(
-        ReadOnlyMemory<byte> body, string idempotencyKey, DeliveryHistory history, CancellationToken cancellationToken,
-        bool deltaOne = false)
+        ReadOnlyMemory<byte> body, string idempotencyKey, DeliverySubject subject, DeliveryHistory history,
+        CancellationToken cancellationToken, bool deltaOne = false)
     {
         var request = deltaOne
-            ? new WebhookDeliveryRequest(body, "", idempotencyKey, DeltaOneSigner.UserAgent, IsDeltaOne: true)
-            : new WebhookDeliveryRequest(body, _signer.Sign(body.Span), idempotencyKey, _userAgent);
+            ? new WebhookDeliveryRequest(body, "", idempotencyKey, DeltaOneSigner.UserAgent, subject, IsDeltaOne: true)
+            : new WebhookDeliveryRequest(body, _signer.Sign(body.Span), idempotencyKey, _userAgent, subject);
         var started = _time.GetTimestamp();
         using var held = _holdLimit.Hold();
         var holdUntil = _time.GetUtcNow() + _holdLimit.Of(_settings.MaxHold);
@@ -77,7 +77,7 @@ internal sealed class WebhookDelivery
         using var waits = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _stopping);
 
         var decision = await DecideAsync(request, history, holdUntil, waits.Token, cancellationToken).ConfigureAwait(false);
-        Report(decision, idempotencyKey, _time.GetElapsedTime(started));
+        Report(decision, idempotencyKey, subject, _time.GetElapsedTime(started));
         return decision;
     }
 
@@ -119,7 +119,7 @@ internal sealed class WebhookDelivery
 
             if (decision.Kind == DeliveryDecisionKind.Retry)
             {
-                _telemetry.Write(new WebhookRetryScheduled(_shownUrl, request.IdempotencyKey, history.Attempts + 1, decision.Delay));
+                _telemetry.Write(new WebhookRetryScheduled(_shownUrl, request.IdempotencyKey, history.Attempts + 1, decision.Delay), request.Subject);
             }
 
             // 4. The wait: here if it and one more attempt fit in the hold, else in RabbitMQ.
@@ -162,11 +162,11 @@ internal sealed class WebhookDelivery
 
         _breaker.Record(permit, result.Succeeded || result.IsPermanent);
         _telemetry.Write(new WebhookAttemptFinished(_shownUrl, request.IdempotencyKey, number,
-            result.Kind, result.StatusCode, result.Reason, _time.GetElapsedTime(started), permit.IsTrial));
+            result.Kind, result.StatusCode, result.Reason, _time.GetElapsedTime(started), permit.IsTrial), request.Subject);
         return result;
     }
 
-    private void Report(DeliveryDecision decision, string idempotencyKey, TimeSpan inThisHold)
+    private void Report(DeliveryDecision decision, string idempotencyKey, DeliverySubject subject, TimeSpan inThisHold)
     {
         // From the first attempt, which may have been made by another hold (even another host), to this outcome.
         var elapsed = decision.History.FirstAttemptAt is { } first && _time.GetUtcNow() - first is var sinceFirst
@@ -176,14 +176,14 @@ internal sealed class WebhookDelivery
         switch (decision.Kind)
         {
             case DeliveryDecisionKind.Delivered:
-                _telemetry.Write(new WebhookDelivered(_shownUrl, idempotencyKey, decision.History.Requests, elapsed));
+                _telemetry.Write(new WebhookDelivered(_shownUrl, idempotencyKey, decision.History.Requests, elapsed), subject);
                 break;
             case DeliveryDecisionKind.Later:
                 _telemetry.Write(new WebhookDeferred(_shownUrl, idempotencyKey, decision.Delay, decision.History.Attempts,
-                    decision.History.LastReason ?? "circuit breaker open"));
+                    decision.History.LastReason ?? "circuit breaker open"), subject);
                 break;
             default:
-                _telemetry.Write(new WebhookFailed(_shownUrl, idempotencyKey, decision.Failure!.Attempts, decision.Failure.LastReason, elapsed));
+                _telemetry.Write(new WebhookFailed(_shownUrl, idempotencyKey, decision.Failure!.Attempts, decision.Failure.LastReason, elapsed), subject);
                 break;
         }
     }

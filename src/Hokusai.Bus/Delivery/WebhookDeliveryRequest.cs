@@ -6,8 +6,8 @@ namespace Hokusai.Bus;
 /// Webhooks headers, when on, are signed per attempt too.
 /// </summary>
 internal sealed record WebhookDeliveryRequest(
-    ReadOnlyMemory<byte> Body, string Signature, string IdempotencyKey, string UserAgent, bool IsDeltaOne = false,
-    StandardSignature? Standard = null, DeltaOneAttempt? DeltaOne = null);
+    ReadOnlyMemory<byte> Body, string Signature, string IdempotencyKey, string UserAgent, DeliverySubject Subject,
+    bool IsDeltaOne = false, StandardSignature? Standard = null, DeltaOneAttempt? DeltaOne = null);
 
 /// <summary>The <c>X-Hokusai-Timestamp</c> and <c>X-Hokusai-Nonce</c> of one attempt at a DeltaOne event.</summary>
 internal sealed record DeltaOneAttempt(string Timestamp, string Nonce);

@@ -18,32 +18,35 @@ internal sealed class WebhookDeliveryConsumer(WebhookEndpoint endpoint, QueueKin
 {
     public Task Consume(ConsumeContext<ModelRegistered> context)
     {
-        if (!Subscribed(PipelineEvent.ModelRegisteredType, context.Message.IdempotencyKey))
+        var subject = new DeliverySubject(context.Message.ModelId, PipelineEvent.ModelRegisteredType);
+        if (!Subscribed(context.Message.IdempotencyKey, subject))
         {
             return Task.CompletedTask;
         }
 
         var registration = WebhookBody.Keyed(context.Message);
-        return Passes(registration)
-            ? DeliverAsync(context, Serialize(registration), registration.IdempotencyKey, deltaOne: false)
+        return Passes(registration, subject)
+            ? DeliverAsync(context, Serialize(registration), registration.IdempotencyKey, subject, deltaOne: false)
             : Task.CompletedTask;
     }
 
     public Task Consume(ConsumeContext<PipelineEvent> context)
     {
         var received = context.Message;
-        if (!Subscribed(received.EventType, received.IdempotencyKey))
+        var subject = new DeliverySubject(received.ModelId, received.EventType);
+        if (!Subscribed(received.IdempotencyKey, subject))
         {
             return Task.CompletedTask;
         }
 
         if (received.Shape == PipelineEventShape.DeltaOne)
         {
-            return DeliverAsync(context, received.Body, received.IdempotencyKey, deltaOne: true);
+            return DeliverAsync(context, received.Body, received.IdempotencyKey, subject, deltaOne: true);
         }
 
         var registration = WebhookBody.Keyed(received.ToRegistration());
-        if (!Passes(registration))
+        subject = subject with { ModelId = registration.ModelId };
+        if (!Passes(registration, subject))
         {
             return Task.CompletedTask;
         }
@@ -52,28 +55,28 @@ internal sealed class WebhookDeliveryConsumer(WebhookEndpoint endpoint, QueueKin
         var sameShape = received.Shape == (endpoint.Settings.PayloadFormat == WebhookPayloadFormat.Mlflow
             ? PipelineEventShape.Mlflow
             : PipelineEventShape.Guide);
-        return DeliverAsync(context, sameShape ? received.Body : Serialize(registration), registration.IdempotencyKey, deltaOne: false);
+        return DeliverAsync(context, sameShape ? received.Body : Serialize(registration), registration.IdempotencyKey, subject, deltaOne: false);
     }
 
-    private bool Subscribed(string eventType, string key)
+    private bool Subscribed(string key, DeliverySubject subject)
     {
-        if (endpoint.Settings.Subscribes(eventType))
+        if (endpoint.Settings.Subscribes(subject.EventType))
         {
             return true;
         }
 
-        endpoint.Delivery.Filtered(key, $"event type {SafeText.Of(eventType, 60)} is not in EventTypes");
+        endpoint.Delivery.Filtered(key, subject, $"event type {SafeText.Of(subject.EventType, 60)} is not in EventTypes");
         return false;
     }
 
-    private bool Passes(ModelRegistered registration)
+    private bool Passes(ModelRegistered registration, DeliverySubject subject)
     {
         if (endpoint.Settings.Filter.Accepts(registration, out var reason))
         {
             return true;
         }
 
-        endpoint.Delivery.Filtered(registration.IdempotencyKey, reason!);
+        endpoint.Delivery.Filtered(registration.IdempotencyKey, subject, reason!);
         return false;
     }
 
@@ -81,12 +84,12 @@ internal sealed class WebhookDeliveryConsumer(WebhookEndpoint endpoint, QueueKin
         ? MlflowEvent.Serialize(registration)
         : ModelRegisteredJson.Serialize(registration);
 
-    private async Task DeliverAsync<T>(ConsumeContext<T> context, ReadOnlyMemory<byte> body, string key, bool deltaOne)
+    private async Task DeliverAsync<T>(ConsumeContext<T> context, ReadOnlyMemory<byte> body, string key, DeliverySubject subject, bool deltaOne)
         where T : class
     {
         using var activity = DeliveryActivity.Start(context, endpoint.Name);
         var decision = await endpoint.Delivery
-            .DeliverAsync(body, key, DeliveryHistory.From(context.Headers), context.CancellationToken, deltaOne)
+            .DeliverAsync(body, key, subject, DeliveryHistory.From(context.Headers), context.CancellationToken, deltaOne)
             .ConfigureAwait(false);
         switch (decision.Kind)
         {

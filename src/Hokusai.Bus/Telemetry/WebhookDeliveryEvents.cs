@@ -10,6 +10,12 @@ public abstract record WebhookDeliveryEvent(string Url)
 {
     /// <summary>The endpoint (subscription) it happened on: <c>default</c> for the guide's, else its name.</summary>
     public string Endpoint { get; init; } = WebhookEndpointNames.Default;
+
+    /// <summary>The registration's model id, or the DeltaOne event's <c>model_id</c>; null when not known.</summary>
+    public string? ModelId { get; init; }
+
+    /// <summary>What is delivered: <c>model_registered</c>, or a <c>deltaone.*</c> type.</summary>
+    public string EventType { get; init; } = Contracts.PipelineEvent.ModelRegisteredType;
 }
 
 /// <summary>One HTTP attempt ended: a status, a time-out or a connection error.</summary>

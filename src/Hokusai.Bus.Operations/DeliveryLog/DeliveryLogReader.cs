@@ -1,0 +1,93 @@
+using System.Runtime.CompilerServices;
+using System.Text;
+using System.Threading.Channels;
+using RabbitMQ.Client;
+using RabbitMQ.Client.Events;
+
+namespace Hokusai.Bus.Operations.DeliveryLog;
+
+/// <summary>
+/// Reads the delivery log from a point in time: the one reader behind <c>hokusai-bus deliveries</c> and the host's
+/// <c>GET /deliveries</c>. It starts at the stream's timestamp offset for <c>since</c> (RabbitMQ starts at the segment
+/// that holds it, so records a little older come too, and are skipped), and, unless following, stops at the stream's end
+/// as it was when reading began: it first appends an end marker of its own (a record of no delivery, which every reader
+/// skips) and stops when it reaches it.
+/// </summary>
+/// <param name="connect">Opens a connection to the broker.</param>
+/// <param name="stream">The stream's name.</param>
+public sealed class DeliveryLogReader(Func<CancellationToken, Task<IConnection>> connect, string stream = DeliveryLogStream.DefaultName)
+{
+    /// <summary>How many records are delivered to the reader ahead of being read.</summary>
+    private const ushort Prefetch = 1000;
+
+    /// <summary>
+    /// The records written at or after <paramref name="since"/>, in the order the stream holds them; with
+    /// <paramref name="follow"/>, also every record written after, until cancelled.
+    /// </summary>
+    public async IAsyncEnumerable<DeliveryRecord> ReadAsync(
+        DateTimeOffset since, bool follow = false, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        await using var connection = await connect(cancellationToken).ConfigureAwait(false);
+        var marker = follow ? null : "hokusai-end-" + Guid.NewGuid().ToString("N");
+        if (marker is not null)
+        {
+            await using var writer = await connection.CreateChannelAsync(
+                new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true), cancellationToken)
+                .ConfigureAwait(false);
+            await writer.QueueDeclarePassiveAsync(stream, cancellationToken).ConfigureAwait(false);
+            await writer.BasicPublishAsync("", stream, false, new BasicProperties(), Encoding.UTF8.GetBytes($$"""{"marker":"{{marker}}"}"""),
+                cancellationToken).ConfigureAwait(false);
+        }
+
+        await using var channel = await connection.CreateChannelAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+        await channel.BasicQosAsync(0, Prefetch, false, cancellationToken).ConfigureAwait(false);
+        var received = Channel.CreateBounded<(DeliveryRecord? Record, bool End)>(new BoundedChannelOptions(Prefetch * 2) { SingleReader = true });
+        var consumer = new AsyncEventingBasicConsumer(channel);
+        var markerBytes = marker is null ? null : Encoding.UTF8.GetBytes(marker);
+        using var done = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken); // the reader stopped reading
+        consumer.ReceivedAsync += async (_, delivery) =>
+        {
+            var (record, end) = Read(delivery.Body.Span, markerBytes);
+            try
+            {
+                await channel.BasicAckAsync(delivery.DeliveryTag, false, done.Token).ConfigureAwait(false);
+                await received.Writer.WriteAsync((record, end), done.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                // Nobody reads any more: the channel is about to close.
+            }
+        };
+        consumer.ShutdownAsync += (_, _) =>
+        {
+            received.Writer.TryComplete();
+            return Task.CompletedTask;
+        };
+
+        var arguments = new Dictionary<string, object?> { ["x-stream-offset"] = new AmqpTimestamp(since.ToUnixTimeSeconds()) };
+        await channel.BasicConsumeAsync(stream, false, "", false, false, arguments, consumer, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await foreach (var (record, end) in received.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+            {
+                if (end)
+                {
+                    yield break;
+                }
+
+                if (record is not null && record.At >= since)
+                {
+                    yield return record;
+                }
+            }
+        }
+        finally
+        {
+            await done.CancelAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>A stored record, or the end marker (<paramref name="marker"/>), or neither.</summary>
+    private static (DeliveryRecord? Record, bool End) Read(ReadOnlySpan<byte> body, byte[]? marker) =>
+        marker is not null && body.IndexOf(marker) >= 0 ? (null, true) : (DeliveryRecord.FromUtf8(body), false);
+}

@@ -1,0 +1,242 @@
+using System.Threading.Channels;
+using RabbitMQ.Client;
+using RabbitMQ.Client.Exceptions;
+
+namespace Hokusai.Bus.Operations.DeliveryLog;
+
+/// <summary>
+/// Writes delivery records to the stream from a bounded buffer that never blocks or slows the caller: <see cref="TryWrite"/>
+/// only enqueues, and a background loop publishes what is buffered in batches, each batch confirmed by the broker. A record
+/// that cannot be buffered (the buffer is full) or written (the broker is down, or refused the batch) is counted in
+/// <see cref="Dropped"/> and reported once through <c>onProblem</c>; it is never retried forever, so a broker outage costs
+/// deliveries nothing. The connection is made again after a failure, at most every 5 s.
+/// </summary>
+public sealed class DeliveryLogWriter : IAsyncDisposable
+{
+    /// <summary>The default buffer: 10,000 records, about 5 MB.</summary>
+    public const int DefaultCapacity = 10_000;
+
+    /// <summary>The most records published in one confirmed batch.</summary>
+    public const int BatchSize = 256;
+
+    private static readonly TimeSpan Reconnect = TimeSpan.FromSeconds(5);
+
+    private readonly Channel<DeliveryRecord> _buffer;
+    private readonly Func<CancellationToken, Task<IConnection>> _connect;
+    private readonly DeliveryLogStream _stream;
+    private readonly Action<string>? _onProblem;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly Task _loop;
+    private long _dropped;
+    private long _written;
+    private int _problemReported;
+
+    /// <param name="connect">Opens a connection to the broker (the host's nodes, user and virtual host).</param>
+    /// <param name="stream">The stream and its retention.</param>
+    /// <param name="onProblem">Told, once until writing works again, why records are being dropped; never a secret.</param>
+    /// <param name="capacity">How many records may wait to be written.</param>
+    public DeliveryLogWriter(
+        Func<CancellationToken, Task<IConnection>> connect, DeliveryLogStream stream, Action<string>? onProblem = null,
+        int capacity = DefaultCapacity)
+    {
+        _connect = connect;
+        _stream = stream;
+        _onProblem = onProblem;
+        _buffer = Channel.CreateBounded<DeliveryRecord>(new BoundedChannelOptions(capacity)
+        {
+            FullMode = BoundedChannelFullMode.DropWrite,
+            SingleReader = true,
+        }, _ => Interlocked.Increment(ref _dropped));
+        _loop = Task.Run(() => RunAsync(_stopping.Token));
+    }
+
+    /// <summary>Records that were not written: the buffer was full, or the broker did not take them.</summary>
+    public long Dropped => Interlocked.Read(ref _dropped);
+
+    /// <summary>Records the broker confirmed.</summary>
+    public long Written => Interlocked.Read(ref _written);
+
+    /// <summary>Buffers <paramref name="record"/> for writing; never blocks. False when it was dropped.</summary>
+    public bool TryWrite(DeliveryRecord record)
+    {
+        if (_buffer.Writer.TryWrite(record))
+        {
+            return true;
+        }
+
+        // DropWrite counts a full buffer through the callback; a completed writer (stopping) lands here.
+        if (_stopping.IsCancellationRequested)
+        {
+            Interlocked.Increment(ref _dropped);
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// Writes what is buffered, for at most <paramref name="timeout"/>, then stops; what is left is dropped. Only the first
+    /// call does anything; later ones (a host's stop, then its disposal) wait for it.
+    /// </summary>
+    public Task FlushAndStopAsync(TimeSpan timeout)
+    {
+        lock (_stopping)
+        {
+            return _stopped ??= StopAsync(timeout);
+        }
+    }
+
+    public async ValueTask DisposeAsync() => await FlushAndStopAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(false);
+
+    private Task? _stopped;
+
+    private async Task StopAsync(TimeSpan timeout)
+    {
+        _buffer.Writer.TryComplete();
+        await Task.WhenAny(_loop, Task.Delay(timeout)).ConfigureAwait(false);
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        try
+        {
+            await _loop.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    private async Task RunAsync(CancellationToken stopping)
+    {
+        var batch = new List<DeliveryRecord>(BatchSize);
+        IConnection? connection = null;
+        IChannel? channel = null;
+        try
+        {
+            while (await _buffer.Reader.WaitToReadAsync(stopping).ConfigureAwait(false))
+            {
+                while (batch.Count < BatchSize && _buffer.Reader.TryRead(out var record))
+                {
+                    batch.Add(record);
+                }
+
+                try
+                {
+                    if (channel is not { IsOpen: true })
+                    {
+                        (connection, channel) = await OpenAsync(connection, stopping).ConfigureAwait(false);
+                    }
+
+                    await PublishAsync(channel, batch, stopping).ConfigureAwait(false);
+                    Interlocked.Add(ref _written, batch.Count);
+                    Volatile.Write(ref _problemReported, 0);
+                }
+                catch (Exception e) when (e is not OperationCanceledException || !stopping.IsCancellationRequested)
+                {
+                    Interlocked.Add(ref _dropped, batch.Count);
+                    Report($"{batch.Count} delivery record(s) were not written to {_stream.Name}: {Describe(e)}. "
+                           + "Records are dropped (counted) until it works again; deliveries are not affected.");
+                    channel = null;
+                    await DrainFor(Reconnect, stopping).ConfigureAwait(false);
+                }
+
+                batch.Clear();
+            }
+        }
+        finally
+        {
+            Interlocked.Add(ref _dropped, batch.Count);
+            await CloseAsync(connection).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>While the broker is away, what arrives is dropped (counted) rather than left to fill the buffer.</summary>
+    private async Task DrainFor(TimeSpan wait, CancellationToken stopping)
+    {
+        var until = DateTime.UtcNow + wait;
+        while (DateTime.UtcNow < until && !stopping.IsCancellationRequested)
+        {
+            while (_buffer.Reader.TryRead(out _))
+            {
+                Interlocked.Increment(ref _dropped);
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(250), stopping).ConfigureAwait(false);
+        }
+    }
+
+    private async Task<(IConnection, IChannel)> OpenAsync(IConnection? connection, CancellationToken stopping)
+    {
+        await CloseAsync(connection).ConfigureAwait(false);
+        connection = await _connect(stopping).ConfigureAwait(false);
+        var channel = await connection.CreateChannelAsync(
+            new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true), stopping).ConfigureAwait(false);
+        try
+        {
+            await _stream.DeclareAsync(channel, stopping).ConfigureAwait(false);
+        }
+        catch (OperationInterruptedException e) when (e.ShutdownReason?.ReplyCode == 406)
+        {
+            // The stream exists with other retention arguments: use it as it is (a policy changes retention).
+            Report($"{_stream.Name} exists with other arguments than these settings give; it is used as it is. "
+                   + "Change its retention with a RabbitMQ policy (max-age, max-length-bytes), or delete it.");
+            channel = await connection.CreateChannelAsync(
+                new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true), stopping).ConfigureAwait(false);
+            await channel.QueueDeclarePassiveAsync(_stream.Name, stopping).ConfigureAwait(false);
+        }
+
+        return (connection, channel);
+    }
+
+    private async Task PublishAsync(IChannel channel, List<DeliveryRecord> batch, CancellationToken stopping)
+    {
+        var properties = new BasicProperties { Persistent = true, ContentType = "application/json" };
+        var confirms = new List<Task>(batch.Count);
+        foreach (var record in batch)
+        {
+            confirms.Add(channel.BasicPublishAsync("", _stream.Name, false, properties, record.ToUtf8(), stopping).AsTask());
+        }
+
+        // Each confirm is awaited: a batch is written when the broker has confirmed every record in it.
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+        timeout.CancelAfter(TimeSpan.FromSeconds(10));
+        await Task.WhenAll(confirms).WaitAsync(timeout.Token).ConfigureAwait(false);
+    }
+
+    private void Report(string problem)
+    {
+        if (Interlocked.Exchange(ref _problemReported, 1) == 0)
+        {
+            try
+            {
+                _onProblem?.Invoke(problem);
+            }
+            catch (Exception)
+            {
+                // Whoever listens must not stop the writer.
+            }
+        }
+    }
+
+    private static string Describe(Exception e) => e switch
+    {
+        BrokerUnreachableException => "the broker cannot be reached",
+        OperationCanceledException or TimeoutException => "the broker did not confirm in time",
+        _ => e.GetType().Name + ": " + e.Message.Split('\n')[0],
+    };
+
+    private static async Task CloseAsync(IConnection? connection)
+    {
+        if (connection is null)
+        {
+            return;
+        }
+
+        try
+        {
+            await connection.CloseAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(false);
+            await connection.DisposeAsync().ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // Closing a connection that is already gone.
+        }
+    }
+}
