@@ -85,6 +85,9 @@ install_packages() {
     /usr/bin/python3 -c "import redis" >/dev/null 2>&1 || missing+=(python3-redis)
     # A test validates compose/docker-compose.yml with the real tool (config only; no Docker engine needed).
     command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
+    # The alert rules' tests run under promtool; the delivery log's page is tested in a real browser.
+    command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
+    command -v chromium >/dev/null 2>&1 || missing+=(chromium)
     [ "${#missing[@]}" -eq 0 ] && return 0
     if [ "$(id -u)" != 0 ]; then
         log "missing Debian packages: ${missing[*]}; install them (as root: apt-get install ${missing[*]}) and run again"

@@ -79,6 +79,42 @@ public sealed class DeliveryLogTests
     }
 
     [RabbitFact]
+    public async Task The_page_shows_the_timeline_in_a_real_browser()
+    {
+        await using var scenario = await Scenario.StartAsync();
+        scenario.Receiver.Respond = info => ValueTask.FromResult(info.Number <= 2 ? new WebhookReceiver.Response(503) : WebhookReceiver.Response.Ok);
+        var host = await scenario.StartHostAsync(new Dictionary<string, string> { ["DELIVERY_LOG_TOKEN"] = Token });
+        var key = $"page-{Guid.NewGuid():N}";
+        await scenario.PublishAsync(Payloads.Registration(key));
+        await TimelineAsync(host, key, t => t["status"]!.GetValue<string>() == "delivered");
+        var screenshot = Path.Combine(BuildOutput.RepositoryRoot, "artifacts", "deliveries-page.png"); // kept by CI
+        Directory.CreateDirectory(Path.GetDirectoryName(screenshot)!);
+
+        var start = new ProcessStartInfo("node", [Path.Combine(BuildOutput.RepositoryRoot, "tests", "node", "deliveries_page.js"),
+            new Uri(host.BaseUrl, $"deliveries?key={key}").ToString(), Token, screenshot])
+        {
+            WorkingDirectory = Path.Combine(BuildOutput.RepositoryRoot, "tests", "node"),
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        using var browser = Process.Start(start)!;
+        var output = browser.StandardOutput.ReadToEndAsync();
+        var error = browser.StandardError.ReadToEndAsync();
+        await browser.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(1));
+        Assert.True(browser.ExitCode == 0, await error);
+        var shown = JsonNode.Parse(await output)!;
+
+        Assert.Equal(200, shown["status"]!.GetValue<int>());
+        Assert.Equal("Hokusai deliveries", shown["title"]!.GetValue<string>());
+        var timeline = Assert.Single(shown["timelines"]!.AsArray())!;
+        Assert.Equal(key, timeline["key"]!.GetValue<string>());
+        Assert.Equal("delivered", timeline["status"]!.GetValue<string>());
+        var what = timeline["rows"]!.AsArray().Select(r => r![1]!.GetValue<string>()).ToList();
+        Assert.Equal(["attempt 1", "retry scheduled", "attempt 2", "retry scheduled", "attempt 3", "delivered"], what);
+        Assert.True(new FileInfo(screenshot).Length > 1000);
+    }
+
+    [RabbitFact]
     public async Task A_registration_across_a_host_SIGKILL_and_a_second_host_is_one_timeline_naming_both_hosts()
     {
         await using var scenario = await Scenario.StartAsync();

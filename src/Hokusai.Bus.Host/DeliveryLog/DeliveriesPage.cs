@@ -22,7 +22,7 @@ internal static class DeliveriesPage
             <style>
             body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#222}
             h1{font-size:1.3em} .timeline{border:1px solid #ccc;border-radius:6px;margin:1em 0;padding:.5em 1em}
-            .delivered{border-left:6px solid #2a7} .failed{border-left:6px solid #c33} .waiting{border-left:6px solid #e90}
+            section.delivered{border-left:6px solid #2a7} section.failed{border-left:6px solid #c33} section.waiting{border-left:6px solid #e90}
             table{border-collapse:collapse;width:100%} td,th{padding:2px 8px;text-align:left;border-bottom:1px solid #eee;font-size:13px}
             code{font-size:12px} .meta{color:#555}
             </style></head><body>

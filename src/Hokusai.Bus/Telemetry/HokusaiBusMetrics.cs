@@ -19,9 +19,12 @@ internal sealed class HokusaiBusMetrics : IWebhookDeliveryListener
     private readonly Counter<long> _filtered;
     private readonly Counter<long> _ackTimeouts;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, WebhookCircuitBreaker> _breakers = new(StringComparer.Ordinal);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, EndpointHealth> _health = new(StringComparer.Ordinal);
+    private readonly TimeProvider _time;
 
-    public HokusaiBusMetrics(IMeterFactory meterFactory)
+    public HokusaiBusMetrics(IMeterFactory meterFactory, TimeProvider? time = null)
     {
+        _time = time ?? TimeProvider.System;
         var meter = meterFactory.Create(MeterName);
         _success = meter.CreateCounter<long>("webhook_publish_success", "{delivery}",
             "Registrations delivered (a 2xx answer).");
@@ -42,6 +45,12 @@ internal sealed class HokusaiBusMetrics : IWebhookDeliveryListener
                 ? [new Measurement<int>((int)WebhookCircuitState.Closed, Tag(WebhookEndpointNames.Default))]
                 : _breakers.Select(b => new Measurement<int>((int)b.Value.State, Tag(b.Key))),
             null, "Circuit breaker: 0 closed, 1 open, 2 half-open.");
+        meter.CreateObservableGauge("hokusai_endpoint_failing_seconds",
+            () => _health.Select(h => new Measurement<double>(h.Value.FailingSeconds, Tag(h.Key))), "s",
+            "How long an endpoint's attempts have failed, since its last success; 0 while healthy (as this host sees it).");
+        meter.CreateObservableGauge("hokusai_oldest_waiting_seconds",
+            () => _health.Select(h => new Measurement<double>(h.Value.OldestWaitingSeconds, Tag(h.Key))), "s",
+            "The age of the oldest delivery waiting in this host, or handed by it to a RabbitMQ delay queue, for an endpoint.");
         _duration = meter.CreateHistogram<double>("webhook_delivery_duration", "s",
             "Time from the first attempt to the final outcome of a delivery, retries included.",
             tags: null,
@@ -55,20 +64,28 @@ internal sealed class HokusaiBusMetrics : IWebhookDeliveryListener
     public void Write(WebhookDeliveryEvent deliveryEvent)
     {
         var endpoint = Tag(deliveryEvent.Endpoint);
+        var health = _health.GetOrAdd(deliveryEvent.Endpoint, _ => new EndpointHealth(_time));
         switch (deliveryEvent)
         {
+            case WebhookAttemptFinished e when e.Kind != WebhookAttemptKind.NotSent:
+                health.Attempted(e.Kind == WebhookAttemptKind.Accepted || e.StatusCode is 413 or 431);
+                break;
             case WebhookDelivered e:
+                health.Ended(e.IdempotencyKey);
                 _success.Add(1, endpoint);
                 _duration.Record(e.Duration.TotalSeconds, endpoint, new KeyValuePair<string, object?>("outcome", "success"));
                 break;
             case WebhookFailed e:
+                health.Ended(e.IdempotencyKey);
                 _failure.Add(1, endpoint);
                 _duration.Record(e.Duration.TotalSeconds, endpoint, new KeyValuePair<string, object?>("outcome", "failure"));
                 break;
-            case WebhookRetryScheduled:
+            case WebhookRetryScheduled e:
+                health.Waits(e.IdempotencyKey, e.Delay);
                 _retries.Add(1, endpoint);
                 break;
-            case WebhookDeferred:
+            case WebhookDeferred e:
+                health.Waits(e.IdempotencyKey, e.Delay);
                 _deferred.Add(1, endpoint);
                 break;
             case WebhookFiltered:

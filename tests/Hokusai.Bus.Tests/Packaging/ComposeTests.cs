@@ -21,7 +21,7 @@ public sealed class ComposeTests
     public void Has_rabbitmq_with_management_redis_the_host_and_a_receiver()
     {
         var services = Map(Compose, "services");
-        Assert.Equal(["host", "rabbitmq", "receiver", "redis"], services.Children.Keys.Select(k => k.ToString()).Order());
+        Assert.Equal(["host", "prometheus", "rabbitmq", "receiver", "redis"], services.Children.Keys.Select(k => k.ToString()).Order());
         Assert.Contains("management", Scalar(Map(services, "rabbitmq"), "image"));
         Assert.Contains(Ports("rabbitmq"), p => p.EndsWith(":5672", StringComparison.Ordinal));
         Assert.Contains(Ports("rabbitmq"), p => p.EndsWith(":15672", StringComparison.Ordinal));
@@ -41,6 +41,17 @@ public sealed class ComposeTests
         Assert.Contains("redis:6379", Scalar(environment, "REDIS_URL"));
         Assert.Equal("http://+:8080", Scalar(environment, "ASPNETCORE_URLS"));
         Assert.Contains(Ports("host"), p => p.EndsWith(":8080", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Prometheus_runs_under_the_monitoring_profile_with_the_tested_alert_rules_and_rabbitmqs_per_queue_metrics()
+    {
+        var prometheus = Map(Map(Compose, "services"), "prometheus");
+        Assert.Equal(["monitoring"], ((YamlSequenceNode)prometheus.Children[new YamlScalarNode("profiles")]).Children.Select(c => c.ToString()));
+        var volumes = ((YamlSequenceNode)prometheus.Children[new YamlScalarNode("volumes")]).Children.Select(c => c.ToString()).ToList();
+        Assert.Contains("./prometheus/alerts.yml:/etc/prometheus/alerts.yml:ro", volumes);
+        Assert.Contains("rabbitmq_prometheus", File.ReadAllText(Repository.File("compose", "rabbitmq", "enabled_plugins")), StringComparison.Ordinal);
+        Assert.Contains("prometheus.return_per_object_metrics = true", File.ReadAllText(Repository.File("compose", "rabbitmq", "rabbitmq.conf")), StringComparison.Ordinal);
     }
 
     [Fact]
