@@ -54,6 +54,9 @@ public sealed class WebhookReceiver : IAsyncDisposable
     /// <summary>Every request, in arrival order.</summary>
     public IReadOnlyCollection<ReceivedRequest> Requests => _requests.ToArray();
 
+    /// <summary>Requests that have arrived, answered or not yet (one the receiver holds counts).</summary>
+    public int Arrivals => Volatile.Read(ref _arrivals);
+
     /// <summary>Number of requests received.</summary>
     public int RequestCount => _requests.Count;
 
