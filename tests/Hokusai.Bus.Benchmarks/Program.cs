@@ -14,6 +14,8 @@ switch (args)
         return await RawBridge.ServeAsync(rest);
     case ["scale", .. var rest]:
         return await ScaleBenchmark.RunAsync([.. rest]);
+    case ["deliverylog", .. var rest]:
+        return await DeliveryLogBenchmark.RunAsync([.. rest]);
     case ["ingest", .. var rest]:
         return await IngestBenchmark.RunAsync([.. rest]);
     case ["micro", .. var rest]:

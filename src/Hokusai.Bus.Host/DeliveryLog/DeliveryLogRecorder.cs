@@ -57,34 +57,54 @@ internal sealed class DeliveryLogRecorder : IWebhookDeliveryListener, IHostedSer
             return;
         }
 
-        var now = _time.GetUtcNow();
-        DeliveryRecord Record(DeliveryRecordKind kind, string key) => new()
+        var (kind, key) = deliveryEvent switch
         {
-            Kind = kind, At = now, Key = key, ModelId = deliveryEvent.ModelId, EventType = deliveryEvent.EventType,
-            Endpoint = deliveryEvent.Endpoint, Host = HostName,
+            WebhookAttemptFinished e => (DeliveryRecordKind.Attempt, e.IdempotencyKey),
+            WebhookRetryScheduled e => (DeliveryRecordKind.RetryScheduled, e.IdempotencyKey),
+            WebhookDeferred e => (DeliveryRecordKind.Deferred, e.IdempotencyKey),
+            WebhookDelivered e => (DeliveryRecordKind.Delivered, e.IdempotencyKey),
+            WebhookFailed e => (DeliveryRecordKind.Failed, e.IdempotencyKey),
+            WebhookFiltered e => (DeliveryRecordKind.Filtered, e.IdempotencyKey),
+            _ => (default(DeliveryRecordKind?), ""),
         };
-
-        var record = deliveryEvent switch
+        if (kind is null)
         {
-            WebhookAttemptFinished e => Record(DeliveryRecordKind.Attempt, e.IdempotencyKey) with
-            {
-                Attempt = e.Attempt, Status = e.StatusCode, Outcome = e.Outcome, LatencyMs = Math.Round(e.Duration.TotalMilliseconds, 2),
-                Trial = e.IsTrial,
-            },
-            WebhookRetryScheduled e => Record(DeliveryRecordKind.RetryScheduled, e.IdempotencyKey) with { Attempt = e.NextAttempt, NextAt = now + e.Delay },
-            WebhookDeferred e => Record(DeliveryRecordKind.Deferred, e.IdempotencyKey) with
-            {
-                NextAt = now + e.Delay, Attempts = e.Attempts, Reason = e.Reason,
-            },
-            WebhookDelivered e => Record(DeliveryRecordKind.Delivered, e.IdempotencyKey) with { Attempts = e.Attempts },
-            WebhookFailed e => Record(DeliveryRecordKind.Failed, e.IdempotencyKey) with { Attempts = e.Attempts, Reason = e.Reason },
-            WebhookFiltered e => Record(DeliveryRecordKind.Filtered, e.IdempotencyKey) with { Reason = e.Reason },
-            _ => null,
-        };
-        if (record is not null)
-        {
-            _writer.TryWrite(record);
+            return; // not about one delivery (a breaker's change)
         }
+
+        var now = _time.GetUtcNow();
+        var attempt = deliveryEvent as WebhookAttemptFinished;
+        var record = new DeliveryRecord
+        {
+            Kind = kind.Value, At = now, Key = key, ModelId = deliveryEvent.ModelId, EventType = deliveryEvent.EventType,
+            Endpoint = deliveryEvent.Endpoint, Host = HostName,
+            Attempt = attempt?.Attempt ?? (deliveryEvent as WebhookRetryScheduled)?.NextAttempt,
+            Status = attempt?.StatusCode,
+            Outcome = attempt?.Outcome,
+            LatencyMs = attempt is null ? null : Math.Round(attempt.Duration.TotalMilliseconds, 2),
+            Trial = attempt?.IsTrial,
+            NextAt = deliveryEvent switch
+            {
+                WebhookRetryScheduled e => now + e.Delay,
+                WebhookDeferred e => now + e.Delay,
+                _ => null,
+            },
+            Attempts = deliveryEvent switch
+            {
+                WebhookDeferred e => e.Attempts,
+                WebhookDelivered e => e.Attempts,
+                WebhookFailed e => e.Attempts,
+                _ => null,
+            },
+            Reason = deliveryEvent switch
+            {
+                WebhookDeferred e => e.Reason,
+                WebhookFailed e => e.Reason,
+                WebhookFiltered e => e.Reason,
+                _ => null,
+            },
+        };
+        _writer.TryWrite(record);
     }
 
     public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;

@@ -41,17 +41,17 @@ public sealed class DeliveryLogReader(Func<CancellationToken, Task<IConnection>>
 
         await using var channel = await connection.CreateChannelAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
         await channel.BasicQosAsync(0, Prefetch, false, cancellationToken).ConfigureAwait(false);
-        var received = Channel.CreateBounded<(DeliveryRecord? Record, bool End)>(new BoundedChannelOptions(Prefetch * 2) { SingleReader = true });
+        var received = Channel.CreateBounded<(IReadOnlyList<DeliveryRecord> Records, bool End)>(new BoundedChannelOptions(Prefetch * 2) { SingleReader = true });
         var consumer = new AsyncEventingBasicConsumer(channel);
         var markerBytes = marker is null ? null : Encoding.UTF8.GetBytes(marker);
         using var done = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken); // the reader stopped reading
         consumer.ReceivedAsync += async (_, delivery) =>
         {
-            var (record, end) = Read(delivery.Body.Span, markerBytes);
+            var read = Read(delivery.Body, markerBytes);
             try
             {
                 await channel.BasicAckAsync(delivery.DeliveryTag, false, done.Token).ConfigureAwait(false);
-                await received.Writer.WriteAsync((record, end), done.Token).ConfigureAwait(false);
+                await received.Writer.WriteAsync(read, done.Token).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
@@ -68,16 +68,19 @@ public sealed class DeliveryLogReader(Func<CancellationToken, Task<IConnection>>
         await channel.BasicConsumeAsync(stream, false, "", false, false, arguments, consumer, cancellationToken).ConfigureAwait(false);
         try
         {
-            await foreach (var (record, end) in received.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+            await foreach (var (records, end) in received.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
             {
                 if (end)
                 {
                     yield break;
                 }
 
-                if (record is not null && record.At >= since)
+                foreach (var record in records)
                 {
-                    yield return record;
+                    if (record.At >= since)
+                    {
+                        yield return record;
+                    }
                 }
             }
         }
@@ -87,7 +90,7 @@ public sealed class DeliveryLogReader(Func<CancellationToken, Task<IConnection>>
         }
     }
 
-    /// <summary>A stored record, or the end marker (<paramref name="marker"/>), or neither.</summary>
-    private static (DeliveryRecord? Record, bool End) Read(ReadOnlySpan<byte> body, byte[]? marker) =>
-        marker is not null && body.IndexOf(marker) >= 0 ? (null, true) : (DeliveryRecord.FromUtf8(body), false);
+    /// <summary>The records of one stream message, or the end marker (<paramref name="marker"/>).</summary>
+    private static (IReadOnlyList<DeliveryRecord> Records, bool End) Read(ReadOnlyMemory<byte> body, byte[]? marker) =>
+        marker is not null && body.Span.IndexOf(marker) >= 0 ? ([], true) : ([.. DeliveryRecord.AllIn(body)], false);
 }

@@ -106,19 +106,46 @@ public sealed record DeliveryRecord
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public int? Attempts { get; init; }
 
-    /// <summary>The record as the stream stores it: compact UTF-8 JSON.</summary>
-    public byte[] ToUtf8() => JsonSerializer.SerializeToUtf8Bytes(this);
+    /// <summary>The record as the stream stores it: compact UTF-8 JSON, one line.</summary>
+    public byte[] ToUtf8() => JsonSerializer.SerializeToUtf8Bytes(this, DeliveryRecordJson.Default.DeliveryRecord);
+
+    /// <summary>Writes the record as one line of compact JSON (no newline) to <paramref name="writer"/>.</summary>
+    public void WriteTo(Utf8JsonWriter writer) => JsonSerializer.Serialize(writer, this, DeliveryRecordJson.Default.DeliveryRecord);
 
     /// <summary>A record the stream stored, or null for one that is not a record (a reader's end marker, say).</summary>
     public static DeliveryRecord? FromUtf8(ReadOnlySpan<byte> utf8)
     {
         try
         {
-            return JsonSerializer.Deserialize<DeliveryRecord>(utf8) is { Key.Length: > 0 } record ? record : null;
+            return JsonSerializer.Deserialize(utf8, DeliveryRecordJson.Default.DeliveryRecord) is { Key.Length: > 0 } record ? record : null;
         }
         catch (JsonException)
         {
             return null;
         }
     }
+
+    /// <summary>
+    /// Every record in one stream message: the writer stores a batch as lines of JSON (one record each, newline between),
+    /// so a batch costs the broker one message; a message of one record is a batch of one.
+    /// </summary>
+    public static IEnumerable<DeliveryRecord> AllIn(ReadOnlyMemory<byte> message)
+    {
+        var rest = message;
+        while (rest.Length > 0)
+        {
+            var end = rest.Span.IndexOf((byte)'\n');
+            var line = end < 0 ? rest : rest[..end];
+            rest = end < 0 ? ReadOnlyMemory<byte>.Empty : rest[(end + 1)..];
+            if (line.Length > 0 && FromUtf8(line.Span) is { } record)
+            {
+                yield return record;
+            }
+        }
+    }
 }
+
+/// <summary>The source-generated serializer of <see cref="DeliveryRecord"/>: no reflection on the hot path.</summary>
+[JsonSourceGenerationOptions(WriteIndented = false, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(DeliveryRecord))]
+internal sealed partial class DeliveryRecordJson : JsonSerializerContext;
