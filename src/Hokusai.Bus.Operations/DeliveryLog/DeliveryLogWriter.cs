@@ -151,7 +151,14 @@ public sealed class DeliveryLogWriter : IAsyncDisposable
         }
         finally
         {
+            // Stopped before all was written: what is in hand and what is still buffered is dropped, and counted.
             Interlocked.Add(ref _dropped, batch.Count);
+            _buffer.Writer.TryComplete();
+            while (_buffer.Reader.TryRead(out _))
+            {
+                Interlocked.Increment(ref _dropped);
+            }
+
             await CloseAsync(connection).ConfigureAwait(false);
         }
     }
