@@ -300,6 +300,18 @@ public sealed class RabbitTests
         Assert.Contains("queue nothing-here does not exist", result.Error, StringComparison.Ordinal);
     }
 
+    [RabbitFact]
+    public async Task Deliveries_before_any_host_wrote_the_log_says_there_is_none_yet()
+    {
+        await using var rabbit = await RabbitMqManagement.CreateVirtualHostAsync("hokusai-cli");
+
+        var result = await CliProcess.RunAsync("deliveries", "--rabbitmq", rabbit.AmqpUrl.ToString());
+
+        Assert.True(result.ExitCode == 1, result.ToString());
+        Assert.Equal("Error: There is no delivery log in this virtual host yet: hokusai-delivery-log is created by the first host that delivers.",
+            result.Error.Trim());
+    }
+
     /// <summary>A registration in <c>q_error</c> with the headers MassTransit's error transport writes.</summary>
     private static async Task PublishDeadLetterAsync(HttpClient api, string escapedVhost, string key, string modelId, string failedAt)
     {

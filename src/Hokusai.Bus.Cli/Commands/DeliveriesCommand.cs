@@ -124,9 +124,9 @@ internal static class DeliveriesCommand
             Terminal.Error("Cannot reach RabbitMQ (--rabbitmq, or RABBITMQ_URL): check the host, port, user and password.");
             return ExitCodes.Failure;
         }
-        catch (OperationInterruptedException e) when (e.ShutdownReason?.ReplyCode == 404)
+        catch (DeliveryLogUnavailableException e)
         {
-            Terminal.Error($"There is no delivery log in this virtual host yet: {DeliveryLogStream.DefaultName} is created by the first host that delivers.");
+            Terminal.Error(e.Message);
             return ExitCodes.Failure;
         }
     }

@@ -50,11 +50,12 @@ internal sealed class DeliveriesEndpoint(IOptions<DeliveryLogOptions> options, H
             timelines = await query.ApplyAsync(_reader.ReadAsync(query.From(time.GetUtcNow()), cancellationToken: timeout.Token), timeout.Token)
                 .ConfigureAwait(false);
         }
-        catch (RabbitMQ.Client.Exceptions.OperationInterruptedException e) when (e.ShutdownReason?.ReplyCode == 404)
+        catch (DeliveryLogUnavailableException e) when (!e.Exists)
         {
             timelines = []; // no host has written to the log yet
         }
-        catch (Exception e) when (e is RabbitMQ.Client.Exceptions.BrokerUnreachableException or RabbitMQ.Client.Exceptions.OperationInterruptedException
+        catch (Exception e) when (e is DeliveryLogUnavailableException
+                                      or RabbitMQ.Client.Exceptions.BrokerUnreachableException or RabbitMQ.Client.Exceptions.OperationInterruptedException
                                       or OperationCanceledException && !context.RequestAborted.IsCancellationRequested)
         {
             context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;

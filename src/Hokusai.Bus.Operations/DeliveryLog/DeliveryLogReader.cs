@@ -3,6 +3,7 @@ using System.Text;
 using System.Threading.Channels;
 using RabbitMQ.Client;
 using RabbitMQ.Client.Events;
+using RabbitMQ.Client.Exceptions;
 
 namespace Hokusai.Bus.Operations.DeliveryLog;
 
@@ -34,7 +35,7 @@ public sealed class DeliveryLogReader(Func<CancellationToken, Task<IConnection>>
             await using var writer = await connection.CreateChannelAsync(
                 new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true), cancellationToken)
                 .ConfigureAwait(false);
-            await writer.QueueDeclarePassiveAsync(stream, cancellationToken).ConfigureAwait(false);
+            await Guarded(() => writer.QueueDeclarePassiveAsync(stream, cancellationToken)).ConfigureAwait(false);
             await writer.BasicPublishAsync("", stream, false, new BasicProperties(), Encoding.UTF8.GetBytes($$"""{"marker":"{{marker}}"}"""),
                 cancellationToken).ConfigureAwait(false);
         }
@@ -65,7 +66,7 @@ public sealed class DeliveryLogReader(Func<CancellationToken, Task<IConnection>>
         };
 
         var arguments = new Dictionary<string, object?> { ["x-stream-offset"] = new AmqpTimestamp(since.ToUnixTimeSeconds()) };
-        await channel.BasicConsumeAsync(stream, false, "", false, false, arguments, consumer, cancellationToken).ConfigureAwait(false);
+        await Guarded(() => channel.BasicConsumeAsync(stream, false, "", false, false, arguments, consumer, cancellationToken)).ConfigureAwait(false);
         try
         {
             await foreach (var (records, end) in received.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
@@ -87,6 +88,19 @@ public sealed class DeliveryLogReader(Func<CancellationToken, Task<IConnection>>
         finally
         {
             await done.CancelAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>RabbitMQ's 404 for the stream as <see cref="DeliveryLogUnavailableException"/>: missing, or its node down.</summary>
+    private async Task Guarded(Func<Task> step)
+    {
+        try
+        {
+            await step().ConfigureAwait(false);
+        }
+        catch (OperationInterruptedException e) when (e.ShutdownReason?.ReplyCode == 404)
+        {
+            throw DeliveryLogUnavailableException.From(e, stream);
         }
     }
 

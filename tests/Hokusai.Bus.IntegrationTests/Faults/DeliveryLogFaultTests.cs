@@ -87,7 +87,15 @@ public sealed class DeliveryLogFaultTests
         var logged = new HashSet<string>();
         await RabbitMqManagement.Eventually(async () =>
         {
-            logged = [.. (await DeliveryLogTests.ReadAllAsync(scenario)).Where(r => r.Kind == DeliveryRecordKind.Delivered).Select(r => r.Key)];
+            try
+            {
+                logged = [.. (await DeliveryLogTests.ReadAllAsync(scenario)).Where(r => r.Kind == DeliveryRecordKind.Delivered).Select(r => r.Key)];
+            }
+            catch (DeliveryLogUnavailableException e) when (e.Exists)
+            {
+                return false; // the stream's node is still starting after the restart
+            }
+
             var dropped = await HostMetrics.ReadAsync(host, "hokusai_delivery_log_dropped_total");
             return keys.Count(k => !logged.Contains(k)) <= dropped;
         }, Wait, "every missing record counted as dropped");
