@@ -7,6 +7,9 @@
 #   scripts/bench.sh [e2e options]   e.g. --scenarios sweep --sweep 16,32,64, --host-env KEY=VALUE; --help lists them
 #   scripts/bench.sh micro           BenchmarkDotNet: contracts serialize+sign and verify (about a minute)
 #   scripts/bench.sh ingest          POST /ingest to the receiver against raw HTTP POSTs, 1 KB at concurrency 16
+#   scripts/bench.sh floor           the host (production defaults) against the raw bridge and a plain MassTransit
+#                                    consumer doing the same work, in rounds; --variant LABEL:K=V,... adds the host
+#                                    with settings changed (the toggles that find a cost); --help lists the options
 #   scripts/bench.sh deliverylog     host CPU per delivery with the delivery log off and on, and reading 1,000,000 records
 #   scripts/bench.sh scale           one host against two on the three-node cluster (scripts/cluster.sh, started and
 #                                    stopped here if it is not up), quorum queues; about 2 minutes
@@ -32,6 +35,9 @@ elif [ "${1:-}" = ingest ]; then
     shift
 elif [ "${1:-}" = scale ]; then
     mode=scale
+    shift
+elif [ "${1:-}" = floor ]; then
+    mode=floor
     shift
 elif [ "${1:-}" = deliverylog ]; then
     mode=deliverylog

@@ -1,33 +1,33 @@
 #!/usr/bin/env bash
-# CPU profile under the saturated 1 KB run at WEBHOOK_CONCURRENCY=16 (issue #14: find costs before changing code).
-#   scripts/profile.sh [OUTPUT_DIR]            the host
-#   scripts/profile.sh --bridge [OUTPUT_DIR]   the benchmark's raw bridge (RabbitMQ.Client + HttpClient by hand, no
-#                                              MassTransit): the same grouping, to compare per assembly
+# CPU profile under a saturated 1 KB run at concurrency 16 (find costs before changing code), through
+# scripts/bench.sh floor:
+#   scripts/profile.sh [OUTPUT_DIR]            the host as it runs in production (every default on, logs at Information)
+#   scripts/profile.sh --floor [OUTPUT_DIR]    the MassTransit floor: the same work as a plain MassTransit consumer
+#   scripts/profile.sh --bridge [OUTPUT_DIR]   the raw bridge (RabbitMQ.Client + HttpClient by hand, no MassTransit)
+#   extra arguments after the directory go to bench.sh floor, e.g. --host-env DELIVERY_LOG=false
 # Needs Linux perf (/usr/bin/perf) and root. The process runs with perf maps on and W^X off (so perf can name
 # JIT-compiled methods); perf samples it for 15 s after its warm-up (tiered JIT done), and the report groups self time
 # by assembly; the bench's own line gives the process's CPU per message in that run.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 target=host
-if [ "${1:-}" = --bridge ]; then
-  target=bridge
-  shift
-fi
+case "${1:-}" in
+  --bridge) target=bridge; shift ;;
+  --floor) target=floor; shift ;;
+esac
 out=${1:-artifacts/profile/$target}
+shift || true
 mkdir -p "$out"
 export DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0
-if [ "$target" = host ]; then
-  bash scripts/bench.sh --scenarios sweep --sweep 16 --count 250000 --no-baselines \
-    --host-env DOTNET_PerfMapEnabled=1 --host-env DOTNET_EnableWriteXorExecute=0 > "$out/bench.txt" 2>&1 &
-  pattern="Hokusai.Bus.Host.dll"
-  warm=20
-else
-  # The bridge is measured among the baselines; a large count keeps it busy long enough to sample.
-  bash scripts/bench.sh --scenarios sweep --sweep 16 --count 200000 --peer-seconds 1 > "$out/bench.txt" 2>&1 &
-  pattern="Hokusai.Bus.Benchmarks(.dll)? bridge"
-  warm=10
-fi
+case "$target" in
+  host) pattern="Hokusai.Bus.Host.dll" ;;
+  floor) pattern="Hokusai.Bus.Benchmarks(.dll)? floor-consumer" ;;
+  bridge) pattern="Hokusai.Bus.Benchmarks(.dll)? bridge" ;;
+esac
+bash scripts/bench.sh floor --rounds 1 --only "$target" --count 250000 \
+  --host-env DOTNET_PerfMapEnabled=1 --host-env DOTNET_EnableWriteXorExecute=0 "$@" > "$out/bench.txt" 2>&1 &
 bench=$!
+warm=15
 pid=""
 for _ in $(seq 1 1500); do
   pid=$(pgrep -f "$pattern" | head -1 || true)
@@ -37,12 +37,10 @@ done
 [ -n "$pid" ] || { echo "profile.sh: no $target process appeared" >&2; kill "$bench"; exit 1; }
 sleep "$warm"
 perf record -F 499 -g -p "$pid" -o "$out/perf.data" -- sleep 15 > "$out/perf.log" 2>&1
-if [ "$target" = bridge ]; then
-  # The whole benchmark, not only its bash: dotnet run, the benchmark process and the host it started.
-  pkill -f "Hokusai.Bus.Benchmarks" 2>/dev/null || true
-  kill "$bench" 2>/dev/null || true
-  pkill -f "Hokusai.Bus.Host.dll" 2>/dev/null || true
-fi
+# The rest of the run is not needed: stop the whole benchmark, not only its bash.
+pkill -f "Hokusai.Bus.Benchmarks" 2>/dev/null || true
+kill "$bench" 2>/dev/null || true
+pkill -f "Hokusai.Bus.Host.dll" 2>/dev/null || true
 wait "$bench" || true
 perf report -i "$out/perf.data" --no-children --sort dso,symbol --stdio -g none 2>/dev/null | grep -E '^\s+[0-9.]+%' > "$out/self.txt"
 python3 - "$out/self.txt" <<'PY'
@@ -64,4 +62,4 @@ print("share of CPU (self time), by assembly or library:")
 for key, share in total.most_common(20):
     print(f"  {share:6.2f}%  {key}")
 PY
-grep -E '^\s+(e2e|paced|bridge) ' "$out/bench.txt" | head -3
+grep -E '^\s+round ' "$out/bench.txt" | head -3 || echo "(stopped before the run ended: see $out/bench.txt)"

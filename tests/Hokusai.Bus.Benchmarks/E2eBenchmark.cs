@@ -171,6 +171,7 @@ internal static class E2eBenchmark
         RawAmqpBaseline? amqp = null;
         var amqpBefore = double.NaN;
         var bridge = (PerSecond: double.NaN, CpuMicrosecondsPerMessage: double.NaN);
+        var floor = (PerSecond: double.NaN, CpuMicrosecondsPerMessage: double.NaN);
         if (options.Baselines)
         {
             http = await RawHttpBaseline.RunAsync(receiver, payload, concurrency, count, Secret);
@@ -180,8 +181,12 @@ internal static class E2eBenchmark
             amqpBefore = (await amqp.RunAsync(count)).Rate();
             Console.WriteLine($"  raw AMQP  {amqpBefore,10:N0}/s");
             Console.WriteLine($"  peer      {peer.PerSecond,10:N0}/s   p50 {peer.Latency.P50:0.00} ms ({peer.Sent} sent)");
-            bridge = await RawBridge.MeasureAsync(receiver, payload, concurrency, count, options.Window, Secret);
+            var measured = await RawBridge.MeasureAsync(receiver, payload, concurrency, count, options.Window, Secret);
+            bridge = (measured.PerSecond, measured.CpuMicrosecondsPerMessage);
             Console.WriteLine($"  bridge    {bridge.PerSecond,10:N0}/s   {bridge.CpuMicrosecondsPerMessage:N0} µs/msg (RabbitMQ.Client + HttpClient by hand)");
+            measured = await MassTransitFloor.MeasureAsync(receiver, payload, concurrency, count, options.Window, Secret);
+            floor = (measured.PerSecond, measured.CpuMicrosecondsPerMessage);
+            Console.WriteLine($"  floor     {floor.PerSecond,10:N0}/s   {floor.CpuMicrosecondsPerMessage:N0} µs/msg (a plain MassTransit consumer)");
         }
 
         await using var amqpLifetime = amqp;
@@ -255,7 +260,8 @@ internal static class E2eBenchmark
         return new LiveResult(
             scenario, payload.Label, payload.TargetBytes, payload.PublishedBytes, payload.DeliveredBody.Length, concurrency,
             delayMs, count, e2e, saturatedLatency, pacedRate, latency, peakMb, hostMicros, hostMicrosPaced, brokerMicros, otherCores,
-            http.PerSecond, http.Latency, amqpRate, amqpBefore, amqpAfter, amqpPaced, peer.PerSecond, peer.Latency, bridge.PerSecond, bridge.CpuMicrosecondsPerMessage, duplicates, invalid);
+            http.PerSecond, http.Latency, amqpRate, amqpBefore, amqpAfter, amqpPaced, peer.PerSecond, peer.Latency, bridge.PerSecond, bridge.CpuMicrosecondsPerMessage,
+            floor.PerSecond, floor.CpuMicrosecondsPerMessage, duplicates, invalid);
     }
 
     private static void Dump(E2eOptions options, Phase phase, string name)

@@ -12,6 +12,10 @@ switch (args)
 {
     case ["bridge", .. var rest]:
         return await RawBridge.ServeAsync(rest);
+    case ["floor-consumer", .. var rest]:
+        return await MassTransitFloor.ServeAsync(rest);
+    case ["floor", .. var rest]:
+        return await FloorBenchmark.RunAsync([.. rest]);
     case ["scale", .. var rest]:
         return await ScaleBenchmark.RunAsync([.. rest]);
     case ["deliverylog", .. var rest]:

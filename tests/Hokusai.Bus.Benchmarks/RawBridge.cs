@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http.Headers;
 using Hokusai.Bus.Contracts;
@@ -77,54 +76,7 @@ internal static class RawBridge
     }
 
     /// <summary>Starts the bridge on its own virtual host, warms it up as the host is warmed up, and measures one saturated run.</summary>
-    public static async Task<(double PerSecond, double CpuMicrosecondsPerMessage)> MeasureAsync(
-        BenchReceiver receiver, Payload payload, int concurrency, int count, int window, string secret)
-    {
-        await using var vhost = await RabbitMqManagement.CreateVirtualHostAsync("hokusai-bench-bridge");
-        var start = new ProcessStartInfo(Environment.ProcessPath!)
-        {
-            RedirectStandardInput = true, RedirectStandardOutput = true, UseShellExecute = false,
-        };
-        if (Path.GetFileNameWithoutExtension(Environment.ProcessPath) == "dotnet")
-        {
-            start.ArgumentList.Add(typeof(RawBridge).Assembly.Location);
-        }
-
-        foreach (var arg in new[] { "bridge", vhost.AmqpUrl.ToString(), receiver.Url.ToString(), secret, concurrency.ToString(CultureInfo.InvariantCulture) })
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        // The host's runtime settings: Server GC (ASP.NET Core's default) and no thread-pool spinning (its csproj).
-        start.Environment["DOTNET_gcServer"] = "1";
-        start.Environment["DOTNET_ThreadPool_UnfairSemaphoreSpinLimit"] = "0";
-        using var process = Process.Start(start)!;
-        try
-        {
-            var ready = process.StandardOutput.ReadLineAsync();
-            if (await Task.WhenAny(ready, Task.Delay(TimeSpan.FromSeconds(30))) != ready || await ready != "bridge ready")
-            {
-                throw new InvalidOperationException("the raw bridge did not start");
-            }
-
-            await using var publisher = await AmqpPublisher.ConnectAsync(vhost.AmqpUrl, "bench bridge publisher");
-            Task<Phase> Publish(int n) =>
-                E2eBenchmark.PublishPhaseAsync(publisher, receiver, payload, n, window, perSecond: null, () => "raw bridge");
-
-            await E2eBenchmark.WarmUpAsync(() => Publish(Math.Min(count, 3_000)), TimeSpan.FromSeconds(6));
-            var cpu = HostRun.ProcessCpu(process.Id);
-            var measured = await Publish(count);
-            var micros = (HostRun.ProcessCpu(process.Id) - cpu).TotalMilliseconds * 1000 / count;
-            return (measured.Rate(), micros);
-        }
-        finally
-        {
-            receiver.Phase = null;
-            process.StandardInput.Close();
-            if (!process.WaitForExit(10_000))
-            {
-                process.Kill();
-            }
-        }
-    }
+    public static Task<Measured> MeasureAsync(
+        BenchReceiver receiver, Payload payload, int concurrency, int count, int window, string secret) =>
+        ChildBaseline.MeasureAsync("bridge", "hokusai-bench-bridge", receiver, payload, concurrency, count, window, secret);
 }

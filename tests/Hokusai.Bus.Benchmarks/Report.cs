@@ -36,6 +36,8 @@ internal sealed record LiveResult(
     Percentiles PeerLatencyMs,
     double RawBridgePerSecond,
     double RawBridgeCpuMicrosecondsPerMessage,
+    double FloorPerSecond,
+    double FloorCpuMicrosecondsPerMessage,
     long Duplicates,
     long BadOrStray)
 {
@@ -46,6 +48,12 @@ internal sealed record LiveResult(
     public double RatioToLimit => E2ePerSecond / LimitPerSecond;
 
     public double RatioToPeer => E2ePerSecond / PeerPerSecond;
+
+    /// <summary>Host CPU per delivery over the MassTransit floor's (target at most <see cref="FloorBenchmark.CpuTarget"/>).</summary>
+    public double CpuToFloor => HostCpuMicrosecondsPerMessage / FloorCpuMicrosecondsPerMessage;
+
+    /// <summary>Host msg/s over the MassTransit floor's (target at least <see cref="FloorBenchmark.RateTarget"/>).</summary>
+    public double RateToFloor => E2ePerSecond / FloorPerSecond;
 }
 
 /// <summary>One backlog drain: published with the host stopped, then drained by a fresh host.</summary>
@@ -107,7 +115,7 @@ internal sealed class Report(E2eOptions options)
             var rows = new List<string[]>
             {
                 new[] { "scenario", "payload", "conc", "delay", "N", "e2e msg/s", "p50 ms", "p95 ms", "p99 ms", "@ msg/s",
-                        "host RSS MB", "host µs/msg", "@paced", "broker µs/msg", "bridge µs/msg", "other cores", "raw HTTP/s", "raw AMQP/s", "e2e/limit", "peer msg/s", "e2e/peer" },
+                        "host RSS MB", "host µs/msg", "@paced", "broker µs/msg", "bridge µs/msg", "floor µs/msg", "host/floor", "floor msg/s", "other cores", "raw HTTP/s", "raw AMQP/s", "e2e/limit", "peer msg/s", "e2e/peer" },
             };
             rows.AddRange(Live.Select(r => new[]
             {
@@ -115,6 +123,7 @@ internal sealed class Report(E2eOptions options)
                 F(r.PacedLatencyMs.P50), F(r.PacedLatencyMs.P95), F(r.PacedLatencyMs.P99), N(r.PacedPerSecond),
                 r.HostPeakRssMb.ToString("0", CultureInfo.InvariantCulture), N(r.HostCpuMicrosecondsPerMessage),
                 N(r.HostCpuMicrosecondsPerMessagePaced), N(r.BrokerCpuMicrosecondsPerMessage), N(r.RawBridgeCpuMicrosecondsPerMessage),
+                N(r.FloorCpuMicrosecondsPerMessage), double.IsFinite(r.CpuToFloor) ? $"{r.CpuToFloor:0.00}x" : "-", N(r.FloorPerSecond),
                 r.OtherProcessesCores.ToString("0.00", CultureInfo.InvariantCulture), N(r.RawHttpPerSecond), N(r.RawAmqpPerSecond), double.IsFinite(r.RatioToLimit) ? $"{r.RatioToLimit:P0} ({r.LimitedBy})" : "-",
                 N(r.PeerPerSecond), double.IsFinite(r.RatioToPeer) ? $"{r.RatioToPeer:0.00}x" : "-",
             }));
@@ -122,7 +131,8 @@ internal sealed class Report(E2eOptions options)
             text.AppendLine("  latency: publish -> arrival at the receiver, paced at half the measured e2e rate or --paced-rate (@ msg/s);"
                             + " limit = min(raw HTTP, raw AMQP at the same concurrency; AMQP: mean of before and after the host run);");
             text.AppendLine("  host/broker µs/msg: CPU time of the host / of RabbitMQ per delivery in the saturated run (@paced: the host's in the paced run);");
-            text.AppendLine("  bridge µs/msg: CPU per delivery of the raw bridge (RabbitMQ.Client consume, validate, serialize, sign, POST, ack; no MassTransit), the floor under host µs/msg;");
+            text.AppendLine("  bridge µs/msg: CPU per delivery of the raw bridge (RabbitMQ.Client consume, validate, serialize, sign, POST, ack; no MassTransit), the least a delivery costs;");
+            text.AppendLine("  floor µs/msg, floor msg/s: the same work as a plain MassTransit consumer (AddConsumer, raw JSON, prefetch = ConcurrentMessageLimit = concurrency), what the host is held to; host/floor: host µs/msg over it;");
             text.AppendLine("  other cores: CPU used meanwhile by every other process on the machine (noise); RSS = host VmHWM.");
         }
 
@@ -164,6 +174,9 @@ internal sealed class Report(E2eOptions options)
             text.AppendLine($"  host CPU per delivery         = {N(head.HostCpuMicrosecondsPerMessage)} µs   target <= {HostCpuTarget} µs: "
                             + $"{(head.HostCpuMicrosecondsPerMessage <= HostCpuTarget ? "met" : "not met")}; the raw bridge (no MassTransit) "
                             + $"{N(head.RawBridgeCpuMicrosecondsPerMessage)} µs, host / bridge = {head.HostCpuMicrosecondsPerMessage / head.RawBridgeCpuMicrosecondsPerMessage:0.00}x");
+            text.AppendLine($"  host / MassTransit floor       = CPU per delivery {head.CpuToFloor:0.00}x (target <= {FloorBenchmark.CpuTarget:0.00}x: "
+                            + $"{(head.CpuToFloor <= FloorBenchmark.CpuTarget ? "met" : "not met")}), msg/s {head.RateToFloor:0.00}x (target >= "
+                            + $"{FloorBenchmark.RateTarget:0.00}x: {(head.RateToFloor >= FloorBenchmark.RateTarget ? "met" : "not met")})");
             foreach (var remote in Live.Where(r => r.Scenario == "remote"))
             {
                 text.AppendLine($"  {remote.ReceiverDelayMs} ms endpoint, WEBHOOK_CONCURRENCY={remote.Concurrency}: e2e / limit = {remote.RatioToLimit:P0}, "

@@ -10,7 +10,8 @@ internal sealed class LoggingListener(ILogger<WebhookDelivery> logger) : IWebhoo
         switch (deliveryEvent)
         {
             case WebhookAttemptFinished e:
-                Log.Attempt(logger, e.IdempotencyKey, e.Url, e.Attempt, e.Outcome, e.Duration.TotalMilliseconds, e.IsTrial);
+                Log.Attempt(logger, e.Kind == WebhookAttemptKind.Accepted ? LogLevel.Debug : LogLevel.Information,
+                    e.IdempotencyKey, e.Url, e.Attempt, e.Outcome, e.Duration.TotalMilliseconds, e.IsTrial);
                 break;
             case WebhookRetryScheduled e:
                 Log.RetryScheduled(logger, e.Url, e.NextAttempt, e.Delay.TotalMilliseconds);
@@ -19,7 +20,8 @@ internal sealed class LoggingListener(ILogger<WebhookDelivery> logger) : IWebhoo
                 Log.Deferred(logger, e.IdempotencyKey, e.Url, e.Delay.TotalMilliseconds, e.Attempts, e.Reason);
                 break;
             case WebhookDelivered e:
-                Log.Delivered(logger, e.IdempotencyKey, e.Url, e.Attempts, e.Duration.TotalMilliseconds);
+                Log.Delivered(logger, e.Attempts > 1 ? LogLevel.Information : LogLevel.Debug,
+                    e.IdempotencyKey, e.Url, e.Attempts, e.Duration.TotalMilliseconds);
                 break;
             case WebhookFailed e:
                 Log.DeliveryFailed(logger, e.IdempotencyKey, e.Url, e.Attempts, e.Reason);

@@ -1,0 +1,187 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Headers;
+using Hokusai.Bus.Contracts;
+using Hokusai.Bus.TestSupport;
+using MassTransit;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Hokusai.Bus.Benchmarks;
+
+/// <summary>
+/// The floor the host is held to: the raw bridge's exact work (read, validate, key, serialize, sign, POST over one
+/// HttpClient, acknowledge after the 2xx) as a plain MassTransit 8.5 consumer, configured as a typical application
+/// configures it: <c>AddConsumer</c>, the raw JSON deserializer, prefetch and <c>ConcurrentMessageLimit</c> equal to
+/// the concurrency, <c>WaitUntilStarted</c>, console logs at Information. A separate process on its own virtual host,
+/// like the host and the bridge, so /proc gives its CPU alone. What the host costs above this is ours.
+/// </summary>
+internal static class MassTransitFloor
+{
+    private const string Queue = "hokusai-bench-floor";
+
+    /// <summary>The child process: <c>floor AMQP_URL WEBHOOK_URL SECRET CONCURRENCY</c>; runs until stdin closes.</summary>
+    public static async Task<int> ServeAsync(string[] args)
+    {
+        var amqp = new Uri(args[0]);
+        var concurrency = int.Parse(args[3], CultureInfo.InvariantCulture);
+        var builder = Host.CreateApplicationBuilder();
+        builder.Logging.SetMinimumLevel(LogLevel.Information);
+        builder.Services.AddSingleton(new FloorTarget(new Uri(args[1]), new WebhookSigner(args[2]), new HttpClient(new SocketsHttpHandler
+        {
+            PooledConnectionLifetime = TimeSpan.FromMinutes(2),
+            MaxConnectionsPerServer = concurrency,
+            AllowAutoRedirect = false,
+        }) { Timeout = Timeout.InfiniteTimeSpan }));
+        builder.Services.AddOptions<MassTransitHostOptions>().Configure(o => o.WaitUntilStarted = true);
+        builder.Services.AddMassTransit(bus =>
+        {
+            bus.AddConsumer<FloorConsumer>();
+            bus.UsingRabbitMq((context, rabbit) =>
+            {
+                rabbit.Host(amqp);
+                rabbit.UseRawJsonDeserializer(RawSerializerOptions.AnyMessageType, isDefault: true);
+                rabbit.ReceiveEndpoint(Queue, endpoint =>
+                {
+                    endpoint.PrefetchCount = concurrency;
+                    endpoint.ConcurrentMessageLimit = concurrency;
+                    endpoint.ConfigureConsumer<FloorConsumer>(context);
+                });
+            });
+        });
+
+        using var host = builder.Build();
+        await host.StartAsync();
+        Console.WriteLine("floor-consumer ready");
+        await Console.In.ReadToEndAsync();
+        await host.StopAsync();
+        return 0;
+    }
+
+    /// <summary>Starts the floor on its own virtual host, warms it up as the host is warmed up, and measures one saturated run.</summary>
+    public static Task<Measured> MeasureAsync(
+        BenchReceiver receiver, Payload payload, int concurrency, int count, int window, string secret) =>
+        ChildBaseline.MeasureAsync("floor-consumer", "hokusai-bench-floor", receiver, payload, concurrency, count, window, secret);
+
+    private sealed record FloorTarget(Uri Url, WebhookSigner Signer, HttpClient Http);
+
+    private sealed class FloorConsumer(FloorTarget target) : IConsumer<ModelRegistered>
+    {
+        private static readonly MediaTypeHeaderValue Json = new("application/json");
+
+        public async Task Consume(ConsumeContext<ModelRegistered> context)
+        {
+            var message = context.Message;
+            ModelRegisteredValidation.EnsureValid(message);
+            var key = IdempotencyKey.For(message);
+            var body = ModelRegisteredJson.Serialize(key == message.IdempotencyKey ? message : message with { IdempotencyKey = key });
+            using var request = new HttpRequestMessage(HttpMethod.Post, target.Url) { Content = new ByteArrayContent(body) };
+            request.Content.Headers.ContentType = Json;
+            request.Headers.TryAddWithoutValidation(WebhookHeaders.Signature, target.Signer.Sign(body));
+            request.Headers.TryAddWithoutValidation(WebhookHeaders.IdempotencyKey, key);
+            using var response = await target.Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, context.CancellationToken);
+            response.EnsureSuccessStatusCode(); // a refusal faults: MassTransit's own handling, as an application would leave it
+        }
+    }
+}
+
+/// <summary>
+/// Runs a baseline (<c>bridge</c> or <c>floor</c>) as a child process of this benchmark on its own virtual host, warmed
+/// up as the host is, and measured as the host is (<see cref="Measurement"/>).
+/// </summary>
+internal static class ChildBaseline
+{
+    public static async Task<Measured> MeasureAsync(
+        string mode, string vhostName, BenchReceiver receiver, Payload payload, int concurrency, int count, int window, string secret)
+    {
+        await using var vhost = await RabbitMqManagement.CreateVirtualHostAsync(vhostName);
+        var start = new ProcessStartInfo(Environment.ProcessPath!)
+        {
+            RedirectStandardInput = true, RedirectStandardOutput = true, UseShellExecute = false,
+        };
+        if (Path.GetFileNameWithoutExtension(Environment.ProcessPath) == "dotnet")
+        {
+            start.ArgumentList.Add(typeof(ChildBaseline).Assembly.Location);
+        }
+
+        foreach (var arg in new[] { mode, vhost.AmqpUrl.ToString(), receiver.Url.ToString(), secret, concurrency.ToString(CultureInfo.InvariantCulture) })
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        // The host's runtime settings: Server GC (ASP.NET Core's default) and no thread-pool spinning (its csproj).
+        start.Environment["DOTNET_gcServer"] = "1";
+        start.Environment["DOTNET_ThreadPool_UnfairSemaphoreSpinLimit"] = "0";
+        start.Environment["MASSTRANSIT_USAGE_TELEMETRY"] = "false";
+        using var process = Process.Start(start)!;
+        try
+        {
+            // Skip the child's start-up log lines up to its ready line.
+            var ready = Task.Run(async () =>
+            {
+                while (await process.StandardOutput.ReadLineAsync() is { } line)
+                {
+                    if (line == $"{mode} ready")
+                    {
+                        return true;
+                    }
+                }
+
+                return false;
+            });
+            if (await Task.WhenAny(ready, Task.Delay(TimeSpan.FromSeconds(30))) != ready || !await ready)
+            {
+                throw new InvalidOperationException($"the {mode} baseline did not start");
+            }
+
+            // Keep reading its output so that a full pipe never stalls it.
+            _ = process.StandardOutput.BaseStream.CopyToAsync(Stream.Null);
+
+            return await Measurement.RunAsync(vhost.AmqpUrl, receiver, payload, count, window, () => HostRun.ProcessCpu(process.Id), () => mode);
+        }
+        finally
+        {
+            receiver.Phase = null;
+            process.StandardInput.Close();
+            if (!process.WaitForExit(10_000))
+            {
+                process.Kill();
+            }
+        }
+    }
+}
+
+/// <summary>What one process did with one stream: msg/s and CPU per delivery saturated, and CPU per delivery paced.</summary>
+internal sealed record Measured(double PerSecond, double CpuMicrosecondsPerMessage, double PacedCpuMicrosecondsPerMessage);
+
+/// <summary>
+/// One measurement, the same for the host and every baseline: a warm-up of at least 6 s (tiered JIT, dynamic PGO, GC
+/// heap sizing, HTTP connections), one saturated run (msg/s, and CPU per delivery while the machine's two cores are
+/// contended), and one run paced at <see cref="PacedRate"/> (CPU per delivery with the cores not contended: steadier
+/// from run to run).
+/// </summary>
+internal static class Measurement
+{
+    /// <summary>Well under every process's capacity on 2 cores.</summary>
+    public const double PacedRate = 1_000;
+
+    private const int PacedCount = 10_000;
+
+    public static async Task<Measured> RunAsync(
+        Uri amqp, BenchReceiver receiver, Payload payload, int count, int window, Func<TimeSpan> cpu, Func<string> diagnostics)
+    {
+        await using var publisher = await AmqpPublisher.ConnectAsync(amqp, "bench publisher");
+        Task<Phase> Publish(int n, double? perSecond = null) =>
+            E2eBenchmark.PublishPhaseAsync(publisher, receiver, payload, n, window, perSecond, diagnostics);
+
+        await E2eBenchmark.WarmUpAsync(() => Publish(Math.Min(count, 3_000)), TimeSpan.FromSeconds(6));
+        var before = cpu();
+        var saturated = await Publish(count);
+        var micros = (cpu() - before).TotalMilliseconds * 1000 / count;
+        before = cpu();
+        await Publish(PacedCount, PacedRate);
+        var paced = (cpu() - before).TotalMilliseconds * 1000 / PacedCount;
+        return new Measured(saturated.Rate(), micros, paced);
+    }
+}
