@@ -39,6 +39,7 @@ public static class HokusaiRedisRegistrationExtensions
         services.TryAddSingleton<RedisConnection>();
         services.AddSingleton(EventSubscriptions.Add(Contracts.PipelineEvent.ModelRegisteredType)); // registrations from /ingest too
         services.TryAddSingleton<RedisFallbackMetrics>();
+        services.TryAddSingleton<RedisWriteRetry>();
         services.AddHealthChecks().AddCheck<RedisFallbackHealthCheck>(
             "hokusai-redis-fallback", HealthStatus.Degraded, ["ready", "redis"]);
 

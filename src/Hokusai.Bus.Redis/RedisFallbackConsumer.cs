@@ -14,6 +14,7 @@ namespace Hokusai.Bus;
 internal sealed class RedisFallbackConsumer(
     RedisConnection redis,
     IOptions<HokusaiRedisOptions> options,
+    RedisWriteRetry retry,
     RedisFallbackMetrics metrics,
     ILogger<RedisFallbackConsumer> logger) : IConsumer<ModelRegistered>, IConsumer<PipelineEvent>
 {
@@ -32,15 +33,12 @@ internal sealed class RedisFallbackConsumer(
     {
         var settings = options.Value;
         var key = registration.IdempotencyKey;
-        var retry = context.GetRetryAttempt();
-        if (retry > 0)
-        {
-            metrics.Retried();
-        }
-
+        var tries = new RedisWriteRetry.Tries();
         try
         {
-            var subscribers = await PublishAsync(settings, registration, context.CancellationToken).ConfigureAwait(false);
+            var subscribers = await retry.ExecuteAsync(
+                static (state, token) => state.Consumer.PublishAsync(state.Settings, state.Registration, token),
+                (Consumer: this, Settings: settings, Registration: registration), tries, context.CancellationToken).ConfigureAwait(false);
             if (subscribers < 0)
             {
                 RedisLog.RedisDuplicate(logger, key);
@@ -50,8 +48,7 @@ internal sealed class RedisFallbackConsumer(
             metrics.Published();
             RedisLog.RedisPublished(logger, key, settings.Channel, subscribers);
         }
-        catch (Exception e) when (RedisFailure.IsTransient(e) && retry >= settings.MaxRetries
-                                  && !context.CancellationToken.IsCancellationRequested)
+        catch (Exception e) when (RedisFailure.IsTransient(e) && !context.CancellationToken.IsCancellationRequested)
         {
             // Redis is down longer than the in-host retries last: the message waits in RabbitMQ, however long the
             // outage, and never goes to _error for it.
@@ -65,7 +62,7 @@ internal sealed class RedisFallbackConsumer(
         {
             // A reply Redis gives about the data itself (WRONGTYPE, a value over its size limit) is permanent.
             metrics.Failed();
-            RedisLog.RedisFailed(logger, key, retry + 1, SafeText.Of(e.Message, 200));
+            RedisLog.RedisFailed(logger, key, tries.Count, SafeText.Of(e.Message, 200));
             throw;
         }
     }

@@ -3,7 +3,7 @@ using Microsoft.Extensions.Options;
 
 namespace Hokusai.Bus;
 
-/// <summary>Redis endpoint policy: queue <c>hokusai-redis-fallback</c> (quorum with the rest), raw JSON, exponential retries, then <c>_error</c>.</summary>
+/// <summary>Redis endpoint policy: queue <c>hokusai-redis-fallback</c> (quorum with the rest), raw JSON; a write's quick retries are <see cref="RedisWriteRetry"/>'s, then the message waits in RabbitMQ; a permanent failure goes to <c>_error</c>.</summary>
 internal sealed class RedisFallbackConsumerDefinition : ConsumerDefinition<RedisFallbackConsumer>
 {
     private readonly HokusaiRedisOptions _options;
@@ -22,13 +22,5 @@ internal sealed class RedisFallbackConsumerDefinition : ConsumerDefinition<Redis
     {
         endpointConfigurator.UseHokusaiEndpointPolicy(context);
         endpointConfigurator.PrefetchCount = _options.Concurrency;
-        if (_options.MaxRetries > 0)
-        {
-            consumerConfigurator.UseMessageRetry(retry =>
-            {
-                retry.Exponential(_options.MaxRetries, _options.RetryDelay, TimeSpan.FromSeconds(30), _options.RetryDelay);
-                retry.Handle<Exception>(RedisFailure.IsTransient);
-            });
-        }
     }
 }

@@ -19,6 +19,8 @@ internal static class IngestBenchmark
     {
         var count = 10_000;
         var concurrency = 16;
+        var rounds = 2;
+        var floorOnly = false;
         for (var i = 0; i < args.Length - 1; i += 2)
         {
             switch (args[i])
@@ -29,8 +31,14 @@ internal static class IngestBenchmark
                 case "--concurrency":
                     concurrency = int.Parse(args[i + 1], CultureInfo.InvariantCulture);
                     break;
+                case "--rounds":
+                    rounds = int.Parse(args[i + 1], CultureInfo.InvariantCulture);
+                    break;
+                case "--floor-only":
+                    floorOnly = args[i + 1] == "true";
+                    break;
                 default:
-                    Console.Error.WriteLine("usage: ingest [--count N] [--concurrency C]");
+                    Console.Error.WriteLine("usage: ingest [--count N] [--concurrency C] [--rounds R] [--floor-only true]");
                     return 2;
             }
         }
@@ -43,6 +51,12 @@ internal static class IngestBenchmark
 
         var payload = new Payload(1024);
         await using var receiver = await BenchReceiver.StartAsync(Secret);
+        await IngestFloorComparison.RunAsync(receiver, payload, rounds, count, concurrency);
+        if (floorOnly)
+        {
+            return 0;
+        }
+
         Console.WriteLine($"[ingest] {payload.Label}, concurrency {concurrency}, {count} registrations");
 
         var raw = await RawHttpBaseline.RunAsync(receiver, payload, concurrency, count, Secret);

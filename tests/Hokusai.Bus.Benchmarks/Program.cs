@@ -12,6 +12,8 @@ switch (args)
 {
     case ["bridge", .. var rest]:
         return await RawBridge.ServeAsync(rest);
+    case ["ingest-floor", .. var rest]:
+        return await IngestFloor.ServeAsync(rest);
     case ["floor-consumer", .. var rest]:
         return await MassTransitFloor.ServeAsync(rest);
     case ["floor", .. var rest]:

@@ -1,0 +1,131 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using Hokusai.Bus.Contracts;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using RabbitMQ.Client;
+
+namespace Hokusai.Bus.Benchmarks;
+
+/// <summary>
+/// The floor <c>/ingest</c> is held to: a minimal Kestrel endpoint, as a typical application writes one, that reads the
+/// body, verifies its <c>sha256=</c> signature (HMAC-SHA256, constant-time), publishes it persistent to a durable queue
+/// with a broker confirm (RabbitMQ.Client, one channel with confirmations tracked), and answers 202. Console logs at
+/// Information, ASP.NET Core's own at Warning (the template's appsettings). A child process, so /proc gives its CPU alone.
+/// </summary>
+internal static class IngestFloor
+{
+    public const string Queue = "hokusai-bench-ingest-floor";
+
+    /// <summary>The child process: <c>ingest-floor AMQP_URL SECRET</c>; prints <c>ingest-floor ready URL</c>, runs until stdin closes.</summary>
+    public static async Task<int> ServeAsync(string[] args)
+    {
+        var key = Encoding.UTF8.GetBytes(args[1]);
+        var connection = await new ConnectionFactory { Uri = new Uri(args[0]) }.CreateConnectionAsync("ingest floor");
+        var channel = await connection.CreateChannelAsync(new CreateChannelOptions(
+            publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true));
+        await channel.QueueDeclareAsync(Queue, durable: true, exclusive: false, autoDelete: false);
+        var persistent = new BasicProperties { Persistent = true, ContentType = "application/json" };
+
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.SetMinimumLevel(LogLevel.Information).AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        var app = builder.Build();
+        app.MapPost("/ingest", async (HttpContext context) =>
+        {
+            using var body = new MemoryStream((int)(context.Request.ContentLength ?? 1024));
+            await context.Request.Body.CopyToAsync(body);
+            var bytes = body.GetBuffer().AsMemory(0, (int)body.Length);
+            var signature = context.Request.Headers[WebhookHeaders.Signature].ToString();
+            if (!signature.StartsWith("sha256=", StringComparison.Ordinal) || signature.Length != 71
+                || !CryptographicOperations.FixedTimeEquals(HMACSHA256.HashData(key, bytes.Span), Convert.FromHexString(signature.AsSpan(7))))
+            {
+                return Results.StatusCode(StatusCodes.Status401Unauthorized);
+            }
+
+            await channel.BasicPublishAsync("", Queue, mandatory: false, persistent, bytes);
+            return Results.StatusCode(StatusCodes.Status202Accepted);
+        });
+        await app.StartAsync();
+        Console.WriteLine($"ingest-floor ready {app.Urls.First()}");
+        await Console.In.ReadToEndAsync();
+        await app.StopAsync();
+        await channel.CloseAsync();
+        await connection.CloseAsync();
+        return 0;
+    }
+
+    /// <summary>A running floor child process.</summary>
+    public sealed class Child : IAsyncDisposable
+    {
+        private readonly Process _process;
+
+        private Child(Process process, Uri url)
+        {
+            _process = process;
+            Url = url;
+        }
+
+        public Uri Url { get; }
+
+        public TimeSpan CpuTime() => HostRun.ProcessCpu(_process.Id);
+
+        public static async Task<Child> StartAsync(Uri amqp, string secret)
+        {
+            var start = new ProcessStartInfo(Environment.ProcessPath!)
+            {
+                RedirectStandardInput = true, RedirectStandardOutput = true, UseShellExecute = false,
+            };
+            if (Path.GetFileNameWithoutExtension(Environment.ProcessPath) == "dotnet")
+            {
+                start.ArgumentList.Add(typeof(IngestFloor).Assembly.Location);
+            }
+
+            foreach (var arg in new[] { "ingest-floor", amqp.ToString(), secret })
+            {
+                start.ArgumentList.Add(arg);
+            }
+
+            // The host's runtime settings: Server GC (ASP.NET Core's default) and no thread-pool spinning (its csproj).
+            start.Environment["DOTNET_gcServer"] = "1";
+            start.Environment["DOTNET_ThreadPool_UnfairSemaphoreSpinLimit"] = "0";
+            var process = Process.Start(start)!;
+            var ready = Task.Run(async () =>
+            {
+                while (await process.StandardOutput.ReadLineAsync() is { } line)
+                {
+                    if (line.StartsWith("ingest-floor ready ", StringComparison.Ordinal))
+                    {
+                        return new Uri(line["ingest-floor ready ".Length..]);
+                    }
+                }
+
+                return null;
+            });
+            if (await Task.WhenAny(ready, Task.Delay(TimeSpan.FromSeconds(30))) != ready || await ready is not { } url)
+            {
+                process.Kill();
+                throw new InvalidOperationException("the ingest floor did not start");
+            }
+
+            _ = process.StandardOutput.BaseStream.CopyToAsync(Stream.Null);
+            return new Child(process, url);
+        }
+
+        public ValueTask DisposeAsync()
+        {
+            _process.StandardInput.Close();
+            if (!_process.WaitForExit(10_000))
+            {
+                _process.Kill();
+            }
+
+            _process.Dispose();
+            return ValueTask.CompletedTask;
+        }
+    }
+}

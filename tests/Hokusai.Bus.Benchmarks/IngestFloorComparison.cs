@@ -1,0 +1,117 @@
+using Hokusai.Bus.Contracts;
+using Hokusai.Bus.TestSupport;
+using RabbitMQ.Client;
+
+namespace Hokusai.Bus.Benchmarks;
+
+/// <summary>
+/// <c>/ingest</c> against its floor (<see cref="IngestFloor"/>), alternated round by round in one run, with the same
+/// load client (<see cref="RawHttpLoad"/>) at the same concurrency: signed 1 KB registrations POSTed until 202. The
+/// host runs as in production (logs at Information, metrics, delivery log), and its delivery is moved aside the way the
+/// floor has none: the registrations' exchange is bound to a queue nobody consumes, as the floor publishes to one, so
+/// both pay for the same broker work and only the front half is compared. (Delivery has its own floor: <c>bench.sh floor</c>.)
+/// </summary>
+internal static class IngestFloorComparison
+{
+    public const double CpuTarget = 1.3;
+    public const double RateTarget = 0.9;
+    public const double P99Target = 1.25;
+
+    private const string IngestSecret = "bench-ingest-secret";
+    private const string Sink = "hokusai-bench-ingest-sink";
+
+    private sealed record Row(double PerSecond, double P50, double P99, double CpuMicros, double ClientMicros);
+
+    public static async Task RunAsync(BenchReceiver receiver, Payload payload, int rounds, int count, int concurrency)
+    {
+        Console.WriteLine($"[ingest floor] {payload.Label} registrations, concurrency {concurrency}, {count:N0} per run, {rounds} round(s), "
+                          + "POST to 202 after the broker's confirm");
+        var floors = new List<Row>();
+        var hosts = new List<Row>();
+        for (var round = 1; round <= rounds; round++)
+        {
+            floors.Add(await MeasureFloorAsync(payload, count, concurrency));
+            Print(round, "floor (minimal Kestrel endpoint)", floors[^1], floors[^1]);
+            hosts.Add(await MeasureHostAsync(receiver, payload, count, concurrency));
+            Print(round, "host /ingest (production defaults)", hosts[^1], floors[^1]);
+        }
+
+        double Median(Func<Row, Row, double> ratio) => FloorBenchmarkMedian([.. hosts.Zip(floors, (h, f) => ratio(h, f))]);
+        var cpu = Median((h, f) => h.CpuMicros / f.CpuMicros);
+        var rate = Median((h, f) => h.PerSecond / f.PerSecond);
+        var p99 = Median((h, f) => h.P99 / f.P99);
+        Console.WriteLine();
+        Console.WriteLine($"  host /ingest against its floor, median of {rounds}: CPU per registration {cpu:0.00}x (target <= {CpuTarget}x), "
+                          + $"msg/s {rate:0.00}x (target >= {RateTarget}x), p99 {p99:0.00}x (target <= {P99Target}x): "
+                          + (cpu <= CpuTarget && rate >= RateTarget && p99 <= P99Target ? "met" : "not met"));
+        Console.WriteLine();
+    }
+
+    private static void Print(int round, string what, Row row, Row floor) =>
+        Console.WriteLine($"  round {round}  {what,-36} {row.PerSecond,8:N0}/s  p50 {row.P50:0.00} ms  p99 {row.P99:0.00} ms  "
+                          + $"{row.CpuMicros,5:N0} µs CPU/registration ({row.CpuMicros / floor.CpuMicros:0.00}x)  "
+                          + $"load client {row.ClientMicros:N0} µs");
+
+    private static async Task<Row> MeasureFloorAsync(Payload payload, int count, int concurrency)
+    {
+        await using var vhost = await RabbitMqManagement.CreateVirtualHostAsync("hokusai-bench-ingest-floor");
+        await using var floor = await IngestFloor.Child.StartAsync(vhost.AmqpUrl, IngestSecret);
+        return await MeasureAsync(new Uri(floor.Url, "ingest"), payload, count, concurrency, floor.CpuTime);
+    }
+
+    private static async Task<Row> MeasureHostAsync(BenchReceiver receiver, Payload payload, int count, int concurrency)
+    {
+        await using var vhost = await RabbitMqManagement.CreateVirtualHostAsync("hokusai-bench-ingest");
+        var environment = new Dictionary<string, string>(FloorBenchmark.Production) { ["INGEST_SECRET"] = IngestSecret };
+        await using var host = await HostRun.StartAsync(receiver.Url, "bench-secret-not-a-real-one", vhost.AmqpUrl.ToString(), concurrency, environment);
+        await DivertAsync(vhost.AmqpUrl);
+        var row = await MeasureAsync(new Uri(host.BaseUrl, "ingest"), payload, count, concurrency, host.CpuTime);
+        await host.StopAsync();
+        return row;
+    }
+
+    /// <summary>The registrations' exchange bound to a durable queue nobody consumes instead of the host's delivery queue.</summary>
+    private static async Task DivertAsync(Uri amqp)
+    {
+        await using var connection = await new ConnectionFactory { Uri = amqp }.CreateConnectionAsync("bench divert");
+        await using var channel = await connection.CreateChannelAsync();
+        await channel.QueueDeclareAsync(Sink, durable: true, exclusive: false, autoDelete: false);
+        await channel.QueueBindAsync(Sink, PipelineEventExchange, "");
+        await channel.ExchangeUnbindAsync(HokusaiQueuesDefault, PipelineEventExchange, "");
+    }
+
+    private const string PipelineEventExchange = "Hokusai.Bus.Contracts:PipelineEvent";
+    private const string HokusaiQueuesDefault = "hokusai-webhook";
+
+    private static async Task<Row> MeasureAsync(Uri url, Payload payload, int count, int concurrency, Func<TimeSpan> serverCpu)
+    {
+        var signer = new WebhookSigner(IngestSecret, SignatureFormat.Sha256Prefixed);
+        var phase = 0;
+        List<byte[]> Requests(int n)
+        {
+            var id = Interlocked.Increment(ref phase) + 900;
+            return [.. Enumerable.Range(0, n).Select(seq =>
+            {
+                var body = payload.Body(id, seq);
+                return RawHttpLoad.Post(url, body, (WebhookHeaders.Signature, signer.Sign(body)), (WebhookHeaders.IdempotencyKey, Phase.Key(id, seq)));
+            })];
+        }
+
+        await using var load = await RawHttpLoad.ConnectAsync(url, concurrency);
+        await E2eBenchmark.WarmUpAsync(() => load.RunAsync(Requests(Math.Min(count, 3_000)), 202), TimeSpan.FromSeconds(6));
+        var requests = Requests(count);
+        var cpu = serverCpu();
+        var client = Machine.SelfTime();
+        var (perSecond, ms) = await load.RunAsync(requests, 202);
+        var cpuMicros = (serverCpu() - cpu).TotalMilliseconds * 1000 / count;
+        var clientMicros = (Machine.SelfTime() - client).TotalMilliseconds * 1000 / count;
+        var latency = Percentiles.Of(ms);
+        return new Row(perSecond, latency.P50, latency.P99, cpuMicros, clientMicros);
+    }
+
+    private static double FloorBenchmarkMedian(List<double> values)
+    {
+        values.Sort();
+        return values.Count % 2 == 1 ? values[values.Count / 2] : (values[(values.Count / 2) - 1] + values[values.Count / 2]) / 2;
+    }
+}
