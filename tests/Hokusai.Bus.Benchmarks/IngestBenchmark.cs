@@ -21,6 +21,7 @@ internal static class IngestBenchmark
         var concurrency = 16;
         var rounds = 2;
         var floorOnly = false;
+        var hostEnvironment = new Dictionary<string, string>();
         for (var i = 0; i < args.Length - 1; i += 2)
         {
             switch (args[i])
@@ -34,11 +35,18 @@ internal static class IngestBenchmark
                 case "--rounds":
                     rounds = int.Parse(args[i + 1], CultureInfo.InvariantCulture);
                     break;
+                case "--host-env":
+                    foreach (var pair in args[i + 1].Split(',', StringSplitOptions.RemoveEmptyEntries))
+                    {
+                        hostEnvironment[pair[..pair.IndexOf('=')]] = pair[(pair.IndexOf('=') + 1)..];
+                    }
+
+                    break;
                 case "--floor-only":
                     floorOnly = args[i + 1] == "true";
                     break;
                 default:
-                    Console.Error.WriteLine("usage: ingest [--count N] [--concurrency C] [--rounds R] [--floor-only true]");
+                    Console.Error.WriteLine("usage: ingest [--count N] [--concurrency C] [--rounds R] [--floor-only true] [--host-env K=V,...]");
                     return 2;
             }
         }
@@ -51,7 +59,7 @@ internal static class IngestBenchmark
 
         var payload = new Payload(1024);
         await using var receiver = await BenchReceiver.StartAsync(Secret);
-        await IngestFloorComparison.RunAsync(receiver, payload, rounds, count, concurrency);
+        await IngestFloorComparison.RunAsync(receiver, payload, rounds, count, concurrency, hostEnvironment);
         if (floorOnly)
         {
             return 0;

@@ -22,7 +22,8 @@ internal static class IngestFloorComparison
 
     private sealed record Row(double PerSecond, double P50, double P99, double CpuMicros, double ClientMicros);
 
-    public static async Task RunAsync(BenchReceiver receiver, Payload payload, int rounds, int count, int concurrency)
+    public static async Task RunAsync(
+        BenchReceiver receiver, Payload payload, int rounds, int count, int concurrency, IReadOnlyDictionary<string, string> hostEnvironment)
     {
         Console.WriteLine($"[ingest floor] {payload.Label} registrations, concurrency {concurrency}, {count:N0} per run, {rounds} round(s), "
                           + "POST to 202 after the broker's confirm");
@@ -32,7 +33,7 @@ internal static class IngestFloorComparison
         {
             floors.Add(await MeasureFloorAsync(payload, count, concurrency));
             Print(round, "floor (minimal Kestrel endpoint)", floors[^1], floors[^1]);
-            hosts.Add(await MeasureHostAsync(receiver, payload, count, concurrency));
+            hosts.Add(await MeasureHostAsync(receiver, payload, count, concurrency, hostEnvironment));
             Print(round, "host /ingest (production defaults)", hosts[^1], floors[^1]);
         }
 
@@ -59,14 +60,26 @@ internal static class IngestFloorComparison
         return await MeasureAsync(new Uri(floor.Url, "ingest"), payload, count, concurrency, floor.CpuTime);
     }
 
-    private static async Task<Row> MeasureHostAsync(BenchReceiver receiver, Payload payload, int count, int concurrency)
+    private static async Task<Row> MeasureHostAsync(
+        BenchReceiver receiver, Payload payload, int count, int concurrency, IReadOnlyDictionary<string, string> extra)
     {
         await using var vhost = await RabbitMqManagement.CreateVirtualHostAsync("hokusai-bench-ingest");
         var environment = new Dictionary<string, string>(FloorBenchmark.Production) { ["INGEST_SECRET"] = IngestSecret };
+        foreach (var (key, value) in extra)
+        {
+            environment[key] = value;
+        }
+
         await using var host = await HostRun.StartAsync(receiver.Url, "bench-secret-not-a-real-one", vhost.AmqpUrl.ToString(), concurrency, environment);
         await DivertAsync(vhost.AmqpUrl);
         var row = await MeasureAsync(new Uri(host.BaseUrl, "ingest"), payload, count, concurrency, host.CpuTime);
         await host.StopAsync();
+        var (diverted, _) = await vhost.DepthAsync(Sink);
+        if (diverted < count)
+        {
+            throw new InvalidOperationException($"only {diverted} of {count} registrations reached the sink queue: the host's delivery was not moved aside");
+        }
+
         return row;
     }
 
@@ -81,7 +94,7 @@ internal static class IngestFloorComparison
     }
 
     private const string PipelineEventExchange = "Hokusai.Bus.Contracts:PipelineEvent";
-    private const string HokusaiQueuesDefault = "hokusai-webhook";
+    private const string HokusaiQueuesDefault = "hokusai-webhook-delivery"; // HokusaiQueues.WebhookDelivery
 
     private static async Task<Row> MeasureAsync(Uri url, Payload payload, int count, int concurrency, Func<TimeSpan> serverCpu)
     {
