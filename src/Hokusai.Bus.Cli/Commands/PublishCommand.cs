@@ -21,10 +21,8 @@ internal static class PublishCommand
 
     public static Command Create()
     {
-        var rabbitMq = CommonOptions.Amqp("--rabbitmq",
-            "The broker, amqp://user:pass@host:port/vhost (RABBITMQ_URL when omitted, else amqp://guest:guest@localhost:5672/).");
-        rabbitMq.DefaultValueFactory = _ =>
-            new Uri(Environment.GetEnvironmentVariable("RABBITMQ_URL") is { Length: > 0 } url ? url : "amqp://guest:guest@localhost:5672/");
+        // Resolved when the command runs, never as a default: --help would print RABBITMQ_URL, password and all.
+        var rabbitMq = CommonOptions.Broker();
         var file = new Option<string>("--file", "-f")
         {
             Description = "A registration as JSON (the guide's payload); '-' reads standard input. Field options override its fields.",
@@ -110,7 +108,7 @@ internal static class PublishCommand
                 throw new UsageException("The registration is not deliverable: " + string.Join(" ", problems));
             }
 
-            return await PublishAsync(parseResult.GetRequiredValue(rabbitMq), registration, parseResult.GetValue(count),
+            return await PublishAsync(CommonOptions.BrokerOf(parseResult, rabbitMq), registration, parseResult.GetValue(count),
                 parseResult.GetValue(concurrency), parseResult.GetSeconds(timeout), cancellationToken);
         });
         return command;
