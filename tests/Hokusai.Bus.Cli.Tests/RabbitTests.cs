@@ -348,6 +348,27 @@ public sealed class RabbitTests
     }
 
     [RabbitFact]
+    public async Task Publish_of_a_registration_no_queue_receives_fails_naming_the_exchange()
+    {
+        // A vhost where no host has started: the exchange exists (MassTransit declares it), but nothing is bound to it.
+        await using var rabbit = await RabbitMqManagement.CreateVirtualHostAsync("hokusai-cli");
+
+        var result = await CliProcess.RunAsync(["publish", "--model-id", "m", "--token-symbol", "T", "--version", "1", "--timeout", "10"],
+            environment: new Dictionary<string, string> { ["RABBITMQ_URL"] = rabbit.AmqpUrl.ToString() });
+        var load = await CliProcess.RunAsync(
+            "publish", "--rabbitmq", rabbit.AmqpUrl.ToString(), "--model-id", "m", "--token-symbol", "T", "--version", "1", "--count", "3", "--timeout", "10");
+
+        Assert.True(result.ExitCode == 1, result.ToString());
+        Assert.DoesNotContain("confirmed", result.Output, StringComparison.Ordinal);
+        Assert.Equal(
+            $"Error: the broker returned the registration: exchange {Exchange} on amqp://guest:***@127.0.0.1:{Services.AmqpPort}/{rabbit.VirtualHost} "
+            + "routed it to no queue, so nothing will deliver it. Start the host on this virtual host (it binds its queues to the exchange), or check the vhost.",
+            result.Error.Trim());
+        Assert.True(load.ExitCode == 1, load.ToString());
+        Assert.Contains($"the broker returned the registration: exchange {Exchange}", load.Error, StringComparison.Ordinal);
+    }
+
+    [RabbitFact]
     public async Task Deliveries_before_any_host_wrote_the_log_says_there_is_none_yet()
     {
         await using var rabbit = await RabbitMqManagement.CreateVirtualHostAsync("hokusai-cli");
