@@ -67,6 +67,8 @@ public static class MlflowEvent
     /// <summary>
     /// Reads an event as a registration: <c>model.id</c> is both <c>model_id</c> and <c>token_symbol</c> (the event
     /// carries nothing else), <c>model.version</c> the <c>registered_version</c>, the rest goes to <c>metadata</c>.
+    /// Every field but <c>model.api_schema</c> is a string, as the pipeline always writes it: a number there
+    /// (<c>"version": 3</c>) is the wrong JSON type, not read as its text.
     /// Never throws for a bad body: <paramref name="error"/> names the field at fault, with no value that could forge a
     /// log line.
     /// </summary>
@@ -76,6 +78,16 @@ public static class MlflowEvent
     /// <param name="error">Why the body is not a registration event.</param>
     public static bool TryDeserialize(
         ReadOnlySpan<byte> utf8Json, string? idempotencyKey,
+        [NotNullWhen(true)] out ModelRegistered? message, [NotNullWhen(false)] out string? error) =>
+        TryDeserialize(utf8Json, idempotencyKey, numbersAsText: false, out message, out error);
+
+    /// <summary>
+    /// The public <c>TryDeserialize</c>; with
+    /// <paramref name="numbersAsText"/> a number in a string field is read as its text, as hosts before issue 34 accepted
+    /// it at <c>/ingest</c>: for events already on the bus, never for a request.
+    /// </summary>
+    internal static bool TryDeserialize(
+        ReadOnlySpan<byte> utf8Json, string? idempotencyKey, bool numbersAsText,
         [NotNullWhen(true)] out ModelRegistered? message, [NotNullWhen(false)] out string? error)
     {
         message = null;
@@ -100,7 +112,7 @@ public static class MlflowEvent
                 return false;
             }
 
-            var fields = new Fields(root);
+            var fields = new Fields(root, numbersAsText);
             var eventType = fields.Text("event_type", required: true);
             if (fields.Error is null && eventType != ModelRegisteredType)
             {
@@ -114,7 +126,7 @@ public static class MlflowEvent
                 return false;
             }
 
-            var of = new Fields(model, "model.");
+            var of = new Fields(model, numbersAsText, "model.");
             var id = of.Text("id", required: true);
             var version = of.Text("version", required: true);
             var metadata = new ModelMetadata
@@ -175,7 +187,7 @@ public static class MlflowEvent
     }
 
     /// <summary>Reads string fields of one object, keeping the first problem, worded with the field's path.</summary>
-    private sealed class Fields(JsonElement owner, string prefix = "")
+    private sealed class Fields(JsonElement owner, bool numbersAsText, string prefix = "")
     {
         public string? Error { get; private set; }
 
@@ -195,7 +207,7 @@ public static class MlflowEvent
             {
                 case JsonValueKind.String when !required || value.GetString() is { Length: > 0 }:
                     return value.GetString();
-                case JsonValueKind.Number:
+                case JsonValueKind.Number when numbersAsText:
                     return value.GetRawText();
                 case JsonValueKind.String:
                     Error ??= $"{prefix}{name} is required.";

@@ -68,7 +68,7 @@ public static class ModelRegisteredJson
             ? SafeText.Of(path[2..].Replace("['", ".", StringComparison.Ordinal).Replace("']", "", StringComparison.Ordinal), 80)
             : null;
         var reason = e.InnerException is InvalidOperationException or FormatException
-            ? "has the wrong JSON type (" + SafeText.Of(e.InnerException.Message, 120) + ")"
+            ? "has the wrong JSON type" + Expected(e.InnerException.Message)
             : SafeText.Of(StripLocation(e.Message), 200);
 
         if (field is null)
@@ -91,9 +91,22 @@ public static class ModelRegisteredJson
         }
 
         return reason.Contains("could not be converted", StringComparison.Ordinal)
-            ? $"{field} has the wrong JSON type ({reason})"
+            ? $"{field} has the wrong JSON type{Expected(reason)}"
             : $"The body is not valid JSON (at {field}): {reason}";
     }
+
+    /// <summary>
+    /// ": it must be a number." and the like, from System.Text.Json's message (<c>Cannot get the value of a token type
+    /// 'String' as a number.</c>, <c>The JSON value could not be converted to System.Double.</c>); "." when it names no type.
+    /// </summary>
+    private static string Expected(string message) =>
+        message.Contains("as a number", StringComparison.Ordinal) || message.Contains("System.Double", StringComparison.Ordinal)
+            ? ": it must be a number."
+        : message.Contains("as a string", StringComparison.Ordinal) || message.Contains("System.String", StringComparison.Ordinal)
+            ? ": it must be a string."
+        : message.Contains("System.Collections.Generic", StringComparison.Ordinal) || message.Contains("Dictionary", StringComparison.Ordinal)
+            ? ": it must be an object."
+        : ".";
 
     /// <summary>System.Text.Json appends " Path: $.x | LineNumber: 0 | BytePositionInLine: 5." to its messages.</summary>
     private static string StripLocation(string message)

@@ -50,7 +50,8 @@ public sealed record PipelineEvent
         switch (Shape)
         {
             case PipelineEventShape.Mlflow:
-                MlflowEvent.TryDeserialize(Body, IdempotencyKey.Length > 0 ? IdempotencyKey : null, out registration, out error);
+                // Already accepted: an event an older host took with a number in a string field is still delivered.
+                MlflowEvent.TryDeserialize(Body, IdempotencyKey.Length > 0 ? IdempotencyKey : null, numbersAsText: true, out registration, out error);
                 break;
             case PipelineEventShape.Guide:
                 ModelRegisteredJson.TryDeserialize(Body, out registration, out error);

@@ -13,6 +13,9 @@ internal static class CommonOptions
     /// <summary>The broker variable every command falls back to.</summary>
     public const string BrokerVariable = "RABBITMQ_URL";
 
+    /// <summary>The management API variable <c>dead-letters</c> falls back to (else port 15672 of the broker's host).</summary>
+    public const string ManagementVariable = "RABBITMQ_MANAGEMENT_URL";
+
     /// <summary>The broker when neither <c>--rabbitmq</c> nor <c>RABBITMQ_URL</c> is given.</summary>
     public const string DefaultBroker = "amqp://guest:guest@localhost:5672/";
 

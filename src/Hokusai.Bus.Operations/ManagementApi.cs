@@ -42,6 +42,22 @@ public sealed class ManagementApi : IDisposable
         await EnsureAsync(permitted, $"set permissions on {VirtualHost}", cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Whether the virtual host exists (<c>GET /api/vhosts/{vhost}</c>): the API answers a missing one only with
+    /// <c>401 not_authorised</c> to every other call, which names nothing.
+    /// </summary>
+    public async Task<bool> VirtualHostExistsAsync(CancellationToken cancellationToken = default)
+    {
+        using var response = await _http.GetAsync($"vhosts/{_vhost}", cancellationToken).ConfigureAwait(false);
+        if (response.StatusCode == HttpStatusCode.NotFound)
+        {
+            return false;
+        }
+
+        await EnsureAsync(response, $"read virtual host {VirtualHost}", cancellationToken).ConfigureAwait(false);
+        return true;
+    }
+
     /// <summary>Deletes the virtual host with everything in it.</summary>
     public async Task DeleteVirtualHostAsync(CancellationToken cancellationToken = default)
     {

@@ -35,9 +35,11 @@ public static class HokusaiReceiverExtensions
     }
 
     /// <summary>
-    /// Maps <c>POST <paramref name="pattern"/></c> to the webhook receiver. For each delivery it reads the raw body (at
-    /// most <see cref="HokusaiReceiverOptions.MaxBodyBytes"/>, else 413), verifies <c>X-Hokusai-Signature</c> and any
-    /// Standard Webhooks headers over those bytes (else 401), parses the registration (else 400), and answers a
+    /// Maps <c>POST <paramref name="pattern"/></c> to the webhook receiver of registrations. For each delivery it reads
+    /// the raw body (at most <see cref="HokusaiReceiverOptions.MaxBodyBytes"/>, else 413), verifies
+    /// <c>X-Hokusai-Signature</c> and any Standard Webhooks headers over those bytes (else 401), parses the registration
+    /// (the integration guide's body; the pipeline's MLflow event too with
+    /// <see cref="HokusaiReceiverOptions.AcceptMlflowEvent"/>; anything else, a DeltaOne event included, 400), and answers a
     /// duplicate <c>idempotency_key</c> <c>200 {"status":"already_processed"}</c> without calling
     /// <paramref name="handler"/>. Otherwise it calls <paramref name="handler"/> once and answers
     /// <c>200 {"status":"success"}</c>; if the handler throws, the key is released and the answer is 500, so the
@@ -59,18 +61,49 @@ public static class HokusaiReceiverExtensions
         ArgumentNullException.ThrowIfNull(endpoints);
         ArgumentNullException.ThrowIfNull(pattern);
         ArgumentNullException.ThrowIfNull(handler);
+        return Map(endpoints, pattern, (receiver, context) => receiver.HandleAsync(context, handler));
+    }
 
+    /// <summary>
+    /// Maps <c>POST <paramref name="pattern"/></c> to a receiver of every event the host delivers: the integration
+    /// guide's registration, the pipeline's MLflow event (<c>WEBHOOK_PAYLOAD_FORMAT=mlflow</c>) and the DeltaOne events
+    /// (<c>deltaone.achieved</c>, <c>deltaone.minted</c>, <c>deltaone.reward_ingest_failed</c>), which must carry the
+    /// DeltaOne signature (<c>X-Hokusai-Timestamp</c>, <c>X-Hokusai-Nonce</c>; a nonce is accepted once). It verifies,
+    /// limits and de-duplicates exactly as <see cref="MapHokusaiWebhook"/> does, and calls <paramref name="handler"/>
+    /// once per event with a <see cref="PipelineEvent"/>: its <c>EventType</c>, <c>Shape</c>, exact <c>Body</c> bytes,
+    /// <c>ModelId</c> and <c>IdempotencyKey</c> (a registration's key, or for a DeltaOne event the key the host derives,
+    /// <see cref="DeltaOneEventKey"/>); <c>ToRegistration()</c> reads a registration's fields. Another
+    /// <c>event_type</c> is answered 400.
+    /// </summary>
+    /// <param name="endpoints">The application's routes.</param>
+    /// <param name="pattern">The route, e.g. <c>/api/webhooks/model-registered</c>.</param>
+    /// <param name="handler">Processes one event; throw to fail it (500, the sender retries).</param>
+    /// <returns>The endpoint's builder.</returns>
+    /// <exception cref="InvalidOperationException"><see cref="AddHokusaiWebhookReceiver"/> was not called.</exception>
+    public static IEndpointConventionBuilder MapHokusaiWebhookEvents(
+        this IEndpointRouteBuilder endpoints,
+        string pattern,
+        Func<PipelineEvent, HttpContext, CancellationToken, Task> handler)
+    {
+        ArgumentNullException.ThrowIfNull(endpoints);
+        ArgumentNullException.ThrowIfNull(pattern);
+        ArgumentNullException.ThrowIfNull(handler);
+        return Map(endpoints, pattern, (receiver, context) => receiver.HandleEventsAsync(context, handler));
+    }
+
+    private static IEndpointConventionBuilder Map(
+        IEndpointRouteBuilder endpoints, string pattern, Func<WebhookReceiverEndpoint, HttpContext, Task> handle)
+    {
         if (endpoints.ServiceProvider.GetService<IServiceProviderIsService>()?.IsService(typeof(WebhookReceiverEndpoint)) != true)
         {
             throw new InvalidOperationException(
-                "Call services.AddHokusaiWebhookReceiver(...) before MapHokusaiWebhook(...).");
+                "Call services.AddHokusaiWebhookReceiver(...) before MapHokusaiWebhook(...) or MapHokusaiWebhookEvents(...).");
         }
 
         var services = endpoints.ServiceProvider;
         WebhookReceiverEndpoint? receiver = null; // resolved on the first request, after options were validated at start
         return endpoints
-            .MapPost(pattern, context =>
-                (receiver ??= services.GetRequiredService<WebhookReceiverEndpoint>()).HandleAsync(context, handler))
+            .MapPost(pattern, context => handle(receiver ??= services.GetRequiredService<WebhookReceiverEndpoint>(), context))
             .WithDisplayName($"Hokusai webhook {pattern}");
     }
 }

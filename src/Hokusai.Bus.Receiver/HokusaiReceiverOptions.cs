@@ -43,6 +43,17 @@ public sealed class HokusaiReceiverOptions
     public bool RequireStandardWebhooks { get; set; }
 
     /// <summary>
+    /// False (the default): <c>MapHokusaiWebhook</c> takes the integration guide's registration only, and answers the
+    /// pipeline's MLflow event (<c>event_type: model_registered</c>, what the host sends with
+    /// <c>WEBHOOK_PAYLOAD_FORMAT=mlflow</c>) 400, saying so. True: it takes that event too, read as a registration
+    /// (<see cref="Contracts.MlflowEvent.TryDeserialize"/>: <c>model.id</c> is both <c>ModelId</c> and <c>TokenSymbol</c>,
+    /// <c>model.version</c> the <c>RegisteredVersion</c>, the rest <c>Metadata</c>; it has no metrics), de-duplicated by the
+    /// key derived from those fields, since its body carries none. <c>MapHokusaiWebhookEvents</c> takes every shape
+    /// whatever this says.
+    /// </summary>
+    public bool AcceptMlflowEvent { get; set; }
+
+    /// <summary>
     /// How long a processed <c>idempotency_key</c> is remembered: a duplicate within this time is answered
     /// <c>{"status":"already_processed"}</c> without calling the handler. Default 24 hours.
     /// </summary>
@@ -59,7 +70,7 @@ public sealed class HokusaiReceiverOptions
     public override string ToString() =>
         $"HokusaiReceiverOptions(Secret: {(string.IsNullOrEmpty(Secret) ? "unset" : "set")}, "
         + $"PreviousSecrets: {PreviousSecrets?.Count ?? 0}, MaxBodyBytes: {MaxBodyBytes}, BodyTimeout: {BodyTimeout}, "
-        + $"RequireStandardWebhooks: {RequireStandardWebhooks}, IdempotencyKeyTtl: {IdempotencyKeyTtl}, "
+        + $"RequireStandardWebhooks: {RequireStandardWebhooks}, AcceptMlflowEvent: {AcceptMlflowEvent}, IdempotencyKeyTtl: {IdempotencyKeyTtl}, "
         + $"ClaimLeaseTime: {ClaimLeaseTime})";
 
     /// <summary><see cref="Secret"/> then <see cref="PreviousSecrets"/>.</summary>

@@ -8,8 +8,8 @@ internal static partial class Log
     [LoggerMessage(1, LogLevel.Warning, "Webhook {Path} from {Remote} refused ({Status}): {Reason}")]
     public static partial void Refused(ILogger logger, string path, string? remote, int status, string reason);
 
-    [LoggerMessage(3, LogLevel.Warning, "Webhook {Path} refused (400): {Reason}")]
-    public static partial void InvalidBody(ILogger logger, string path, string reason);
+    [LoggerMessage(3, LogLevel.Warning, "Webhook {Path} refused ({Status}): {Reason}")]
+    public static partial void InvalidBody(ILogger logger, string path, int status, string reason);
 
     [LoggerMessage(4, LogLevel.Information, "Webhook {IdempotencyKey} is a duplicate; already processed")]
     public static partial void Duplicate(ILogger logger, string idempotencyKey);
@@ -17,8 +17,8 @@ internal static partial class Log
     [LoggerMessage(5, LogLevel.Information, "Webhook {IdempotencyKey} is being processed by another request (409)")]
     public static partial void InProgress(ILogger logger, string idempotencyKey);
 
-    [LoggerMessage(6, LogLevel.Information, "Webhook {IdempotencyKey} for model {ModelId} processed in {ElapsedMs:0.0} ms")]
-    public static partial void Processed(ILogger logger, string idempotencyKey, string modelId, double elapsedMs);
+    [LoggerMessage(6, LogLevel.Information, "Webhook {EventType} {IdempotencyKey} for model {ModelId} processed in {ElapsedMs:0.0} ms")]
+    public static partial void Processed(ILogger logger, string eventType, string idempotencyKey, string modelId, double elapsedMs);
 
     [LoggerMessage(7, LogLevel.Error, "Webhook {IdempotencyKey} handler failed (500); the key is released for the sender's retry")]
     public static partial void HandlerFailed(ILogger logger, Exception exception, string idempotencyKey);

@@ -15,7 +15,7 @@ public enum WebhookReceiptKind
     /// <summary>The body is over <see cref="HokusaiReceiverOptions.MaxBodyBytes"/>: 413.</summary>
     TooLarge,
 
-    /// <summary>Signed correctly but not a model registration: 400 with the reason.</summary>
+    /// <summary>Signed correctly but not a shape the endpoint takes (or not a valid one): 400 with the reason.</summary>
     Invalid,
 
     /// <summary>Another request holds the key right now: 409, the sender retries.</summary>
@@ -38,7 +38,14 @@ public enum WebhookReceiptKind
 /// <param name="ModelId">The registration's model id, once the body was parsed.</param>
 /// <param name="Reason">Why it was refused, for the refusals; null otherwise.</param>
 public sealed record WebhookReceipt(
-    WebhookReceiptKind Kind, int StatusCode, string? IdempotencyKey, string? ModelId, string? Reason);
+    WebhookReceiptKind Kind, int StatusCode, string? IdempotencyKey, string? ModelId, string? Reason)
+{
+    /// <summary><c>model_registered</c> or a DeltaOne event's type, once the body was read; null for a refusal before that.</summary>
+    public string? EventType { get; init; }
+
+    /// <summary>The body's shape (the guide's, the MLflow event, a DeltaOne event), once it was read; null for a refusal before that.</summary>
+    public Contracts.PipelineEventShape? Shape { get; init; }
+}
 
 /// <summary>
 /// Receives every <see cref="WebhookReceipt"/>, synchronously, before the answer is written: keep it quick and never

@@ -10,12 +10,11 @@ namespace Hokusai.Bus.Receiver;
 
 /// <summary>
 /// One delivery, start to end: read the raw body and verify every signature present over those exact bytes
-/// (<see cref="SignedRequestReader"/>, as the host's <c>/ingest</c> does), parse and validate, claim the idempotency key, run the handler, mark the key processed (or release it on failure).
+/// (<see cref="SignedRequestReader"/>, as the host's <c>/ingest</c> does), tell its shape and read it
+/// (<see cref="WebhookBodyReader"/>), claim the idempotency key, run the handler, mark the key processed (or release it on failure).
 /// </summary>
 internal sealed class WebhookReceiverEndpoint
 {
-    private const int MaxReasonLength = 200;
-
     private static readonly byte[] Success = Json("status", "success");
     private static readonly byte[] AlreadyProcessed = Json("status", "already_processed");
     private static readonly byte[] InvalidSignature = Json("error", "invalid signature");
@@ -52,7 +51,24 @@ internal sealed class WebhookReceiverEndpoint
         _logger = logger;
     }
 
-    public async Task HandleAsync(HttpContext context, Func<ModelRegistered, HttpContext, CancellationToken, Task> handler)
+    /// <summary><c>MapHokusaiWebhook</c>: registrations (the guide's, and the MLflow event with <see cref="HokusaiReceiverOptions.AcceptMlflowEvent"/>).</summary>
+    public Task HandleAsync(HttpContext context, Func<ModelRegistered, HttpContext, CancellationToken, Task> handler) =>
+        HandleAsync(context, events: false, (read, _, http, token) => handler(read.Registration!, http, token));
+
+    /// <summary><c>MapHokusaiWebhookEvents</c>: every shape the host delivers, as a <see cref="PipelineEvent"/> with the exact bytes.</summary>
+    public Task HandleEventsAsync(HttpContext context, Func<PipelineEvent, HttpContext, CancellationToken, Task> handler) =>
+        HandleAsync(context, events: true, (read, body, http, token) => handler(new PipelineEvent
+        {
+            EventType = read.EventType,
+            Shape = read.Shape,
+            Body = body.ToArray(),
+            ModelId = read.ModelId,
+            ReceivedAt = _time.GetUtcNow(),
+            IdempotencyKey = read.IdempotencyKey,
+        }, http, token));
+
+    private async Task HandleAsync(
+        HttpContext context, bool events, Func<WebhookBodyRead, ReadOnlyMemory<byte>, HttpContext, CancellationToken, Task> handler)
     {
         using var activity = ReceiveActivity.Start(context);
         var path = context.Request.Path.Value ?? "/";
@@ -85,47 +101,24 @@ internal sealed class WebhookReceiverEndpoint
             return;
         }
 
-        if (Parse(request.Body.Span, out var registration) is { } invalid)
+        var read = WebhookBodyReader.Read(request.Body.Span, request.SignedWithNonce, mlflow: events || _options.AcceptMlflowEvent, deltaOne: events);
+        if (read.Reason is { } invalid)
         {
-            Log.InvalidBody(_logger, path, invalid);
-            ReportRefusal(WebhookReceiptKind.Invalid, StatusCodes.Status400BadRequest, invalid);
-            await WriteAsync(context, StatusCodes.Status400BadRequest, Json("error", invalid)).ConfigureAwait(false);
+            // A DeltaOne event signed without its timestamp and nonce is a signature problem (401), as on /ingest.
+            var unsigned = read.Status == StatusCodes.Status401Unauthorized;
+            Log.InvalidBody(_logger, path, read.Status, invalid);
+            ReportRefusal(unsigned ? WebhookReceiptKind.InvalidSignature : WebhookReceiptKind.Invalid, read.Status, invalid);
+            await WriteAsync(context, read.Status, unsigned ? InvalidSignature : Json("error", invalid)).ConfigureAwait(false);
             return;
         }
 
-        await ProcessAsync(context, registration!, handler).ConfigureAwait(false);
+        var body = request.Body;
+        await ProcessAsync(context, read, (http, token) => handler(read, body, http, token)).ConfigureAwait(false);
     }
 
-    /// <summary>Null when <paramref name="body"/> is a deliverable registration; else a short reason for the sender.</summary>
-    private static string? Parse(ReadOnlySpan<byte> body, out ModelRegistered? registration)
+    private async Task ProcessAsync(HttpContext context, WebhookBodyRead read, Func<HttpContext, CancellationToken, Task> handler)
     {
-        registration = null;
-        try
-        {
-            registration = ModelRegisteredJson.Deserialize(body);
-        }
-        catch (Exception ex) when (ex is JsonException or InvalidOperationException or NotSupportedException
-                                       or ArgumentException or FormatException or OverflowException)
-        {
-            if (!IsJson(body))
-            {
-                return "body is not valid JSON";
-            }
-
-            var detail = ex.Message.Length > MaxReasonLength ? ex.Message[..MaxReasonLength] + "..." : ex.Message;
-            return "body is not a model registration: " + detail;
-        }
-
-        var errors = ModelRegisteredValidation.Validate(registration);
-        return errors.Count == 0 ? null : "body is not a model registration: " + string.Join(" ", errors);
-    }
-
-    private async Task ProcessAsync(
-        HttpContext context,
-        ModelRegistered registration,
-        Func<ModelRegistered, HttpContext, CancellationToken, Task> handler)
-    {
-        var key = IdempotencyKey.For(registration);
+        var key = read.IdempotencyKey;
         var owner = Guid.NewGuid().ToString("N");
         var aborted = context.RequestAborted;
 
@@ -141,7 +134,7 @@ internal sealed class WebhookReceiverEndpoint
         catch (Exception ex)
         {
             Log.StoreUnavailable(_logger, ex, key);
-            Report(WebhookReceiptKind.StoreUnavailable, StatusCodes.Status503ServiceUnavailable, key, registration, "idempotency store unavailable");
+            Report(WebhookReceiptKind.StoreUnavailable, StatusCodes.Status503ServiceUnavailable, read, "idempotency store unavailable");
             await WriteAsync(context, StatusCodes.Status503ServiceUnavailable, StoreUnavailable).ConfigureAwait(false);
             return;
         }
@@ -149,7 +142,7 @@ internal sealed class WebhookReceiverEndpoint
         if (claim == IdempotencyClaimResult.AlreadyProcessed)
         {
             Log.Duplicate(_logger, key);
-            Report(WebhookReceiptKind.Duplicate, StatusCodes.Status200OK, key, registration, null);
+            Report(WebhookReceiptKind.Duplicate, StatusCodes.Status200OK, read, null);
             await WriteAsync(context, StatusCodes.Status200OK, AlreadyProcessed).ConfigureAwait(false);
             return;
         }
@@ -158,7 +151,7 @@ internal sealed class WebhookReceiverEndpoint
         {
             // Not 2xx: if the request holding the claim fails, the sender must still retry this one.
             Log.InProgress(_logger, key);
-            Report(WebhookReceiptKind.InProgress, StatusCodes.Status409Conflict, key, registration, "already in progress");
+            Report(WebhookReceiptKind.InProgress, StatusCodes.Status409Conflict, read, "already in progress");
             await WriteAsync(context, StatusCodes.Status409Conflict, InProgress).ConfigureAwait(false);
             return;
         }
@@ -166,7 +159,7 @@ internal sealed class WebhookReceiverEndpoint
         var started = _time.GetTimestamp();
         try
         {
-            await handler(registration, context, aborted).ConfigureAwait(false);
+            await handler(context, aborted).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (aborted.IsCancellationRequested)
         {
@@ -178,7 +171,7 @@ internal sealed class WebhookReceiverEndpoint
         {
             Log.HandlerFailed(_logger, ex, key);
             await ReleaseAsync(key, owner).ConfigureAwait(false);
-            Report(WebhookReceiptKind.HandlerFailed, StatusCodes.Status500InternalServerError, key, registration, "handler failed: " + ex.GetType().Name);
+            Report(WebhookReceiptKind.HandlerFailed, StatusCodes.Status500InternalServerError, read, "handler failed: " + ex.GetType().Name);
             await WriteAsync(context, StatusCodes.Status500InternalServerError, HandlerFailed).ConfigureAwait(false);
             return;
         }
@@ -193,14 +186,15 @@ internal sealed class WebhookReceiverEndpoint
             Log.MarkFailed(_logger, ex, key);
         }
 
-        Log.Processed(_logger, key, registration.ModelId, _time.GetElapsedTime(started).TotalMilliseconds);
-        Report(WebhookReceiptKind.Processed, StatusCodes.Status200OK, key, registration, null);
+        Log.Processed(_logger, SafeText.Of(read.EventType, 60), key, read.ModelId is { } model ? SafeText.Of(model, 100) : "-",
+            _time.GetElapsedTime(started).TotalMilliseconds);
+        Report(WebhookReceiptKind.Processed, StatusCodes.Status200OK, read, null);
         await WriteAsync(context, StatusCodes.Status200OK, Success).ConfigureAwait(false);
     }
 
-    /// <summary>A delivery whose body parsed, under the key <see cref="ProcessAsync"/> derived once.</summary>
-    private void Report(WebhookReceiptKind kind, int status, string key, ModelRegistered registration, string? reason) =>
-        Report(new WebhookReceipt(kind, status, key, registration.ModelId, reason));
+    /// <summary>A delivery whose body was read, under the key read from it.</summary>
+    private void Report(WebhookReceiptKind kind, int status, WebhookBodyRead read, string? reason) =>
+        Report(new WebhookReceipt(kind, status, read.IdempotencyKey, read.ModelId, reason) { EventType = read.EventType, Shape = read.Shape });
 
     /// <summary>A refusal before the body was parsed: no key or model id to report yet.</summary>
     private void ReportRefusal(WebhookReceiptKind kind, int status, string reason) =>
@@ -223,25 +217,6 @@ internal sealed class WebhookReceiverEndpoint
         catch (Exception ex)
         {
             Log.ReleaseFailed(_logger, ex, key);
-        }
-    }
-
-    private static bool IsJson(ReadOnlySpan<byte> body)
-    {
-        try
-        {
-            var reader = new Utf8JsonReader(body);
-            var any = false;
-            while (reader.Read())
-            {
-                any = true;
-            }
-
-            return any;
-        }
-        catch (JsonException)
-        {
-            return false;
         }
     }
 

@@ -106,8 +106,7 @@ internal sealed class RedisConnection(IOptions<HokusaiRedisOptions> options, Tim
         }
 
         var multiplexer = await ConnectionMultiplexer.ConnectAsync(configuration).ConfigureAwait(false);
-        multiplexer.ConnectionFailed += (_, e) => RedisLog.RedisConnectionChanged(logger, "lost", e.FailureType.ToString());
-        multiplexer.ConnectionRestored += (_, e) => RedisLog.RedisConnectionChanged(logger, "restored", e.FailureType.ToString());
+        new RedisConnectionEvents(logger).Watch(multiplexer);
         return multiplexer;
     }
 

@@ -13,9 +13,14 @@ internal static partial class RedisLog
         Message = "Redis fallback attempt {Attempt} for {IdempotencyKey} failed: {Reason}")]
     public static partial void RedisFailed(ILogger logger, string idempotencyKey, int attempt, string reason);
 
-    [LoggerMessage(EventId = 9, EventName = "RedisConnectionChanged", Level = LogLevel.Warning,
-        Message = "Redis connection {Change}: {FailureType}")]
-    public static partial void RedisConnectionChanged(ILogger logger, string change, string failureType);
+    [LoggerMessage(EventId = 9, EventName = "RedisConnectionLost", Level = LogLevel.Warning,
+        Message = "Redis connection lost ({ConnectionType}): {FailureType}")]
+    public static partial void RedisConnectionLost(ILogger logger, string connectionType, string failureType);
+
+    /// <summary>Only for a connection that was lost; a connection that comes up the first time is no restore.</summary>
+    [LoggerMessage(EventId = 10, EventName = "RedisConnectionRestored", Level = LogLevel.Warning,
+        Message = "Redis connection restored ({ConnectionType}) after {FailureType}")]
+    public static partial void RedisConnectionRestored(ILogger logger, string connectionType, string failureType);
 
     [LoggerMessage(EventId = 11, EventName = "RedisDeferred", Level = LogLevel.Warning,
         Message = "Redis is unavailable; {IdempotencyKey} waits in RabbitMQ and comes back in {DelayMs:0} ms: {Reason}")]

@@ -39,9 +39,10 @@ public sealed class CliProcess : IAsyncDisposable
     public string Error => _recorded.Read(_error.ToString);
 
     /// <summary>Runs the tool to its end and returns what it printed.</summary>
-    public static async Task<CliResult> RunAsync(IEnumerable<string> args, byte[]? stdin = null, TimeSpan? timeout = null)
+    public static async Task<CliResult> RunAsync(
+        IEnumerable<string> args, byte[]? stdin = null, TimeSpan? timeout = null, IReadOnlyDictionary<string, string>? environment = null)
     {
-        await using var cli = Start(args, stdin is not null);
+        await using var cli = Start(args, stdin is not null, environment);
         if (stdin is not null)
         {
             await cli._process.StandardInput.BaseStream.WriteAsync(stdin);
@@ -54,8 +55,11 @@ public sealed class CliProcess : IAsyncDisposable
 
     public static Task<CliResult> RunAsync(params string[] args) => RunAsync(args, null, null);
 
-    /// <summary>Starts the tool; stdin is closed at once unless <paramref name="keepStdin"/>.</summary>
-    public static CliProcess Start(IEnumerable<string> args, bool keepStdin = false)
+    /// <summary>
+    /// Starts the tool; stdin is closed at once unless <paramref name="keepStdin"/>. Its environment has no secret or
+    /// broker of the developer's shell, only what <paramref name="environment"/> adds.
+    /// </summary>
+    public static CliProcess Start(IEnumerable<string> args, bool keepStdin = false, IReadOnlyDictionary<string, string>? environment = null)
     {
         var info = new ProcessStartInfo("dotnet")
         {
@@ -75,8 +79,13 @@ public sealed class CliProcess : IAsyncDisposable
         // Only what a test passes: no secret or broker from the developer's shell.
         info.Environment.Remove("WEBHOOK_SECRET");
         info.Environment.Remove("RABBITMQ_URL");
+        info.Environment.Remove("RABBITMQ_MANAGEMENT_URL");
         info.Environment["MASSTRANSIT_USAGE_TELEMETRY"] = "false";
         info.Environment["NO_COLOR"] = "1";
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            info.Environment[name] = value;
+        }
 
         var process = new Process { StartInfo = info, EnableRaisingEvents = true };
         var cli = new CliProcess(process);

@@ -301,6 +301,74 @@ public sealed class RabbitTests
     }
 
     [RabbitFact]
+    public async Task Dead_letters_reads_the_broker_from_RABBITMQ_URL_as_publish_does_vhost_and_credentials_included()
+    {
+        // The issue: RABBITMQ_URL pointed at another vhost, and dead-letters listed "/" ("0 message(s)", exit 0).
+        await using var rabbit = await RabbitMqManagement.CreateVirtualHostAsync("hokusai-cli");
+        using var api = Api();
+        var v = Uri.EscapeDataString(rabbit.VirtualHost);
+        await DeclareQueuesAsync(api, v, "q", "q_error");
+        await PublishDeadLetterAsync(api, v, "44444444-4444-4444-8444-444444444444", "model_env", "2024-01-15T10:31:02.5Z");
+        var environment = new Dictionary<string, string>
+        {
+            ["RABBITMQ_URL"] = rabbit.AmqpUrl.ToString(),
+            ["RABBITMQ_MANAGEMENT_URL"] = Services.ManagementUrl.ToString(),
+        };
+
+        var list = await CliProcess.RunAsync(["dead-letters", "list", "--queue", "q"], environment: environment);
+        var replay = await CliProcess.RunAsync(["dead-letters", "replay", "--queue", "q", "--key", "44444444-4444-4444-8444-444444444444"],
+            environment: environment);
+
+        Assert.True(list.ExitCode == 0, list.ToString());
+        Assert.StartsWith($"q_error (vhost {rabbit.VirtualHost}): 1 message(s)", list.Lines[0], StringComparison.Ordinal);
+        Assert.Contains("idempotency key 44444444-4444-4444-8444-444444444444", list.Output, StringComparison.Ordinal);
+        Assert.True(replay.ExitCode == 0, replay.ToString()); // the selective replay's AMQP connection: the same broker
+        Assert.Contains("Moved 1 of 1 message(s) from q_error to q", replay.Output, StringComparison.Ordinal);
+        Assert.Single(await rabbit.PeekAsync("q"));
+    }
+
+    [RabbitFact]
+    public async Task A_virtual_host_that_does_not_exist_is_named_not_answered_401()
+    {
+        var missing = "hokusai-cli-missing-" + Guid.NewGuid().ToString("N")[..8];
+        var environment = new Dictionary<string, string>
+        {
+            ["RABBITMQ_URL"] = Services.AmqpUrl(missing).ToString(),
+            ["RABBITMQ_MANAGEMENT_URL"] = Services.ManagementUrl.ToString(),
+        };
+
+        var fromUrl = await CliProcess.RunAsync(["dead-letters", "list"], environment: environment);
+        var fromOption = await CliProcess.RunAsync(["dead-letters", "replay", "--vhost", missing], environment: environment);
+
+        Assert.True(fromUrl.ExitCode == 1, fromUrl.ToString());
+        Assert.Equal($"Error: virtual host '{missing}' (from RABBITMQ_URL) does not exist on {Services.ManagementUrl}.", fromUrl.Error.Trim());
+        Assert.True(fromOption.ExitCode == 1, fromOption.ToString());
+        Assert.Contains($"virtual host '{missing}' (from --vhost) does not exist", fromOption.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("401", fromUrl.Error + fromOption.Error, StringComparison.Ordinal);
+    }
+
+    [RabbitFact]
+    public async Task Publish_of_a_registration_no_queue_receives_fails_naming_the_exchange()
+    {
+        // A vhost where no host has started: the exchange exists (MassTransit declares it), but nothing is bound to it.
+        await using var rabbit = await RabbitMqManagement.CreateVirtualHostAsync("hokusai-cli");
+
+        var result = await CliProcess.RunAsync(["publish", "--model-id", "m", "--token-symbol", "T", "--version", "1", "--timeout", "10"],
+            environment: new Dictionary<string, string> { ["RABBITMQ_URL"] = rabbit.AmqpUrl.ToString() });
+        var load = await CliProcess.RunAsync(
+            "publish", "--rabbitmq", rabbit.AmqpUrl.ToString(), "--model-id", "m", "--token-symbol", "T", "--version", "1", "--count", "3", "--timeout", "10");
+
+        Assert.True(result.ExitCode == 1, result.ToString());
+        Assert.DoesNotContain("confirmed", result.Output, StringComparison.Ordinal);
+        Assert.Equal(
+            $"Error: the broker returned the registration: exchange {Exchange} on amqp://guest:***@127.0.0.1:{Services.AmqpPort}/{rabbit.VirtualHost} "
+            + "routed it to no queue, so nothing will deliver it. Start the host on this virtual host (it binds its queues to the exchange), or check the vhost.",
+            result.Error.Trim());
+        Assert.True(load.ExitCode == 1, load.ToString());
+        Assert.Contains($"the broker returned the registration: exchange {Exchange}", load.Error, StringComparison.Ordinal);
+    }
+
+    [RabbitFact]
     public async Task Deliveries_before_any_host_wrote_the_log_says_there_is_none_yet()
     {
         await using var rabbit = await RabbitMqManagement.CreateVirtualHostAsync("hokusai-cli");

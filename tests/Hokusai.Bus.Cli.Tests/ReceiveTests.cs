@@ -47,6 +47,47 @@ public sealed class ReceiveTests
     }
 
     [Fact]
+    public async Task Receive_takes_the_MLflow_event_and_the_DeltaOne_events_exactly_as_the_host_sends_them()
+    {
+        // WEBHOOK_PAYLOAD_FORMAT=mlflow sends the pipeline's event byte for byte with its headers (the known answers);
+        // a DeltaOne event goes out byte for byte, signed at each attempt with a fresh timestamp and nonce.
+        var mlflow = Hokusai.Bus.TestSupport.TestVectors.Mlflow[0];
+        var deltaOne = Hokusai.Bus.TestSupport.TestVectors.DeltaOne;
+        await using var cli = CliProcess.Start(["receive", "--port", "0", "--secret", mlflow.Secret, "--max", (1 + deltaOne.Count).ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        var url = await ListeningUrlAsync(cli);
+        using var http = new HttpClient();
+
+        using var registration = await SendAsync(http, url, mlflow.Body, mlflow.Headers);
+        Assert.True(registration.StatusCode == HttpStatusCode.OK, await registration.Content.ReadAsStringAsync() + cli.Output);
+        foreach (var vector in deltaOne)
+        {
+            var (timestamp, nonce) = DeltaOneSigner.NewAttempt(DateTimeOffset.UtcNow);
+            using var response = await SendAsync(http, url, vector.Body, new Dictionary<string, string>
+            {
+                ["User-Agent"] = DeltaOneSigner.UserAgent,
+                [WebhookHeaders.Signature] = new DeltaOneSigner(mlflow.Secret).Sign(vector.Body, timestamp, nonce),
+                [WebhookHeaders.Timestamp] = timestamp,
+                [WebhookHeaders.Nonce] = nonce,
+            });
+            Assert.True(response.StatusCode == HttpStatusCode.OK, $"{vector.Name}: {await response.Content.ReadAsStringAsync()}");
+        }
+
+        Assert.True(await cli.WaitForExitAsync(Wait) == 0, cli.Output + cli.Error);
+        Assert.Contains(
+            $"#1 delivered key={IdempotencyKey.Derive("msg-ai", "msg-ai", "abc123", "3")} model=msg-ai valid=true duplicate=false status=200 processed (MLflow event)",
+            cli.Output, StringComparison.Ordinal);
+        foreach (var vector in deltaOne)
+        {
+            var (key, modelId) = DeltaOneEventKey.Identify(vector.EventType, vector.Body);
+            Assert.Contains(
+                $"delivered key={key} model={modelId} valid=true duplicate=false status=200 processed ({vector.EventType} event)",
+                cli.Output, StringComparison.Ordinal);
+        }
+
+        Assert.Contains($"Stopped after {1 + deltaOne.Count} request(s): {1 + deltaOne.Count} delivered, 0 duplicate(s), 0 refused", cli.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Receive_fails_the_first_requests_and_answers_the_status_asked_for()
     {
         await using var cli = CliProcess.Start(["receive", "--port", "0", "--secret", Secret, "--max", "1", "--fail-first", "1", "--status", "503"]);
@@ -128,6 +169,19 @@ public sealed class ReceiveTests
 
     private static byte[] SeedBody() =>
         File.ReadAllBytes(Path.Combine(AppContext.BaseDirectory, "TestData", "model-registered.seed.json"));
+
+    private static Task<HttpResponseMessage> SendAsync(HttpClient http, Uri url, byte[] body, IReadOnlyDictionary<string, string> headers)
+    {
+        var content = new ByteArrayContent(body);
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = content };
+        foreach (var (name, value) in headers.Where(h => !h.Key.Equals("Content-Type", StringComparison.OrdinalIgnoreCase)))
+        {
+            request.Headers.TryAddWithoutValidation(name, value);
+        }
+
+        return http.SendAsync(request);
+    }
 
     private static Task<HttpResponseMessage> PostAsync(HttpClient http, Uri url, byte[] body, string signature)
     {

@@ -122,6 +122,25 @@ public sealed class DeliveryTests
     }
 
     [RabbitFact]
+    public async Task A_string_where_a_metric_belongs_is_dead_lettered_and_logged_naming_the_field_in_the_same_words()
+    {
+        await using var scenario = await Scenario.StartAsync();
+        var host = await scenario.StartHostAsync();
+        const string Reason = "Invalid ModelRegistered: baseline_metrics.accuracy has the wrong JSON type: it must be a number.";
+
+        await scenario.PublishAsync(Payloads.Registration("string-metric").Replace("0.85", "\"0.85\"", StringComparison.Ordinal));
+
+        await RabbitMqManagement.Eventually(async () => (await scenario.ErrorsAsync()).Count == 1, Wait, "the message in _error");
+        var dead = Assert.Single(await scenario.ErrorsAsync());
+        Assert.Equal(Reason, dead.Header("MT-Fault-Message"));
+        Assert.Equal("Hokusai.Bus.Contracts.InvalidModelRegistrationException", dead.Header("MT-Fault-ExceptionType"));
+        // The host's R-FAULT line says the same, field and all.
+        await host.WaitForOutputAsync($"(InvalidModelRegistrationException: {Reason})", Wait, "the R-FAULT line naming the field");
+        Assert.Contains("R-FAULT", host.Output, StringComparison.Ordinal);
+        Assert.Equal(0, scenario.Receiver.RequestCount);
+    }
+
+    [RabbitFact]
     public async Task The_breaker_opens_after_the_threshold_sends_nothing_while_open_and_everything_arrives_after()
     {
         await using var scenario = await Scenario.StartAsync();

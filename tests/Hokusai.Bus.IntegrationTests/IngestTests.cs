@@ -124,6 +124,11 @@ public sealed class IngestTests
             HttpStatusCode.BadRequest, "token_symbol is required.");
         await Refused(Post("""{"event_type":"model_registered","model":{"id":"a","name":"n","version":[3]},"timestamp":"2026-07-21T15:04:05Z","source":"mlflow"}"""u8.ToArray()),
             HttpStatusCode.BadRequest, "model.version has the wrong JSON type");
+        // The pipeline always writes strings: a number is refused naming the field, never delivered as its text.
+        await Refused(Post("""{"event_type":"model_registered","model":{"id":"a","name":"n","status":"registered","version":3},"timestamp":"2026-07-21T15:04:05Z","source":"mlflow"}"""u8.ToArray()),
+            HttpStatusCode.BadRequest, "model.version has the wrong JSON type: it must be a string, not number.");
+        await Refused(Post("""{"event_type":"model_registered","model":{"id":"a","name":"n","status":"registered","version":3.5},"timestamp":"2026-07-21T15:04:05Z","source":"mlflow"}"""u8.ToArray()),
+            HttpStatusCode.BadRequest, "model.version has the wrong JSON type: it must be a string, not number.");
         await Refused(Post(Encoding.UTF8.GetBytes(Payloads.Registration("bad\\u0007key"))), HttpStatusCode.BadRequest, "idempotency_key must be printable ASCII");
         await Refused(Post("""{"event_type":"deltaone.achieved","model_id":"m","delta":1}"""u8.ToArray()),
             HttpStatusCode.Unauthorized, "must be signed the DeltaOne way, with X-Hokusai-Timestamp and X-Hokusai-Nonce");
@@ -145,7 +150,7 @@ public sealed class IngestTests
         Assert.Equal(["at-limit"], scenario.Receiver.AcceptedKeys);
         var metrics = await http.GetStringAsync("metrics");
         Assert.Contains("ingest_refused_total{otel_scope_name=\"Hokusai.Bus\",reason=\"signature\"} 6", metrics);
-        Assert.Contains("ingest_refused_total{otel_scope_name=\"Hokusai.Bus\",reason=\"field\"} 6", metrics);
+        Assert.Contains("ingest_refused_total{otel_scope_name=\"Hokusai.Bus\",reason=\"field\"} 8", metrics);
         Assert.Contains("ingest_refused_total{otel_scope_name=\"Hokusai.Bus\",reason=\"event_type\"} 1", metrics);
         Assert.Contains("ingest_refused_total{otel_scope_name=\"Hokusai.Bus\",reason=\"size\"} 2", metrics);
         Assert.Contains("Refused a POST to /ingest with 401 (signature): X-Hokusai-Signature is missing", host.Output);

@@ -39,6 +39,11 @@ internal static class DeadLettersCommand
         {
             var (source, error) = connection.Queues(parseResult);
             using var api = connection.Api(parseResult);
+            if (!await connection.VirtualHostExistsAsync(api, parseResult, cancellationToken))
+            {
+                return ExitCodes.Failure;
+            }
+
             var total = await api.ReadyCountAsync(error, cancellationToken);
             if (total is null)
             {
@@ -123,8 +128,6 @@ internal static class DeadLettersCommand
                 return null;
             },
         };
-        var amqp = CommonOptions.Amqp("--amqp",
-            "The broker over AMQP, for a selective replay. Default: the management host on port 5672 with --user, --password and --vhost.");
         var command = new Command("replay", "Move the messages of <queue>_error back to <queue>: all of them (a dynamic shovel), or only those "
             + "--key, --model-id, --since and --limit select; none lost, each acknowledged after the broker confirmed its copy.");
         connection.AddTo(command);
@@ -133,11 +136,15 @@ internal static class DeadLettersCommand
         command.Options.Add(modelId);
         command.Options.Add(since);
         command.Options.Add(limit);
-        command.Options.Add(amqp);
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             var (source, error) = connection.Queues(parseResult);
             using var api = connection.Api(parseResult);
+            if (!await connection.VirtualHostExistsAsync(api, parseResult, cancellationToken))
+            {
+                return ExitCodes.Failure;
+            }
+
             var selection = new DeadLetterSelection(parseResult.GetValue(key), parseResult.GetValue(modelId),
                 parseResult.GetValue(since), parseResult.GetValue(limit));
             var before = await api.ReadyCountAsync(error, cancellationToken);
@@ -161,7 +168,7 @@ internal static class DeadLettersCommand
 
             if (selection.Selective)
             {
-                var broker = parseResult.GetValue(amqp) ?? connection.Amqp(parseResult);
+                var broker = connection.Amqp(parseResult);
                 var result = await SelectiveReplay.RunAsync(broker, error, source, selection, cancellationToken);
                 Console.WriteLine(
                     $"Moved {result.Moved} of {result.Looked} message(s) from {error} to {source}, each acknowledged after the broker "
@@ -218,7 +225,7 @@ internal static class DeadLettersCommand
             Console.WriteLine(
                 $"Moved {before} message(s) from {error} to {source}, each acknowledged after the broker confirmed it; "
                 + $"{error} now holds {remaining}.");
-            await ReplayRecords.WriteAsync(parseResult.GetValue(amqp) ?? connection.Amqp(parseResult), source,
+            await ReplayRecords.WriteAsync(connection.Amqp(parseResult), source,
                 moving.Select(m => (m.Payload, movingAt)), cancellationToken);
             return ExitCodes.Success;
         });
@@ -253,9 +260,17 @@ internal static class DeadLettersCommand
         }.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
     }
 
-    /// <summary>--queue and the management API connection options.</summary>
+    /// <summary>
+    /// --queue, --endpoint and the broker, read as every command reads it: <c>--rabbitmq</c>, else <c>RABBITMQ_URL</c>,
+    /// else the default (<see cref="CommonOptions.BrokerOf"/>). Its user, password and virtual host are the management
+    /// API's too, unless <c>--user</c>, <c>--password</c> or <c>--vhost</c> say otherwise; the management API is
+    /// <c>--management</c>, else <c>RABBITMQ_MANAGEMENT_URL</c>, else port 15672 of the broker's host. No password is
+    /// ever printed: not in help (nothing is resolved before the command runs), not in an error, not in a suggested command.
+    /// </summary>
     private sealed class ConnectionOptions
     {
+        private const int ManagementPort = 15672;
+
         private readonly Option<string> _queue = new("--queue", "-q")
         {
             Description = "The delivery queue; its dead letters are in <queue>_error. Default: the --endpoint's queue.",
@@ -270,33 +285,35 @@ internal static class DeadLettersCommand
             HelpName = "name",
         };
 
-        private readonly Option<Uri> _management = WithDefault(
-            CommonOptions.Url("--management", "RabbitMQ's management API.", required: false, example: "http://127.0.0.1:15672"),
-            DefaultManagement);
+        private readonly Option<Uri> _broker = WithAlias(CommonOptions.Broker(), "--amqp");
 
-        private static readonly Uri DefaultManagement = new("http://127.0.0.1:15672");
+        private readonly Option<Uri> _management = CommonOptions.Url("--management",
+            $"RabbitMQ's management API; {CommonOptions.ManagementVariable} when omitted, else port {ManagementPort} of the broker's host.",
+            required: false, example: "http://127.0.0.1:15672");
 
-        private static Option<Uri> WithDefault(Option<Uri> option, Uri value)
+        private readonly Option<string> _user = new("--user", "-u") { Description = "Management API user. Default: the broker URL's.", HelpName = "user" };
+        private readonly Option<string> _password = new("--password", "-p") { Description = "Management API password. Default: the broker URL's.", HelpName = "password" };
+        private readonly Option<string> _vhost = new("--vhost") { Description = "The virtual host. Default: the broker URL's (/ when it names none).", HelpName = "vhost" };
+
+        private static Option<Uri> WithAlias(Option<Uri> option, string alias)
         {
-            option.DefaultValueFactory = _ => value;
+            option.Aliases.Add(alias);
             return option;
         }
 
-        private readonly Option<string> _user = new("--user", "-u") { Description = "Management API user.", DefaultValueFactory = _ => "guest" };
-        private readonly Option<string> _password = new("--password", "-p") { Description = "Management API password.", DefaultValueFactory = _ => "guest" };
-        private readonly Option<string> _vhost = new("--vhost") { Description = "The virtual host.", DefaultValueFactory = _ => "/" };
-
         /// <summary>
-        /// The connection options given that differ from the defaults, for a command line to paste: without them a
-        /// suggested replay would act on another broker or vhost. The password is never repeated.
+        /// The connection options given on the command line that a pasted command needs (the environment is the same
+        /// shell's): without them a suggested replay would act on another broker or vhost. No password is repeated.
         /// </summary>
         public string Repeated(ParseResult parseResult)
         {
-            var management = parseResult.GetValue(_management)!;
-            var user = parseResult.GetValue(_user)!;
-            var vhost = parseResult.GetValue(_vhost)!;
-            return (management.Equals(DefaultManagement) ? "" : $" --management {management.ToString().TrimEnd('/')}")
-                   + (user == "guest" ? "" : $" --user {user} --password …")
+            var given = parseResult.GetValue(_broker);
+            var management = parseResult.GetValue(_management);
+            var user = parseResult.GetValue(_user);
+            var vhost = VirtualHost(parseResult);
+            return (given is null ? "" : $" --rabbitmq {WithoutPassword(given)}")
+                   + (management is null ? "" : $" --management {Base(management).ToString().TrimEnd('/')}")
+                   + (user is null or "guest" ? "" : $" --user {user} --password …")
                    + (vhost == "/" ? "" : $" --vhost {vhost}");
         }
 
@@ -304,6 +321,7 @@ internal static class DeadLettersCommand
         {
             command.Options.Add(_endpoint);
             command.Options.Add(_queue);
+            command.Options.Add(_broker);
             command.Options.Add(_management);
             command.Options.Add(_user);
             command.Options.Add(_password);
@@ -328,16 +346,114 @@ internal static class DeadLettersCommand
             return (source, source + ErrorSuffix);
         }
 
-        /// <summary>The broker over AMQP: the management host, port 5672, the same user, password and virtual host.</summary>
-        public Uri Amqp(ParseResult parseResult) => new UriBuilder("amqp", parseResult.GetRequiredValue(_management).Host, 5672,
-            Uri.EscapeDataString(parseResult.GetValue(_vhost)!))
+        /// <summary>
+        /// The broker over AMQP (a selective replay, the delivery log's records): the broker, with the virtual host,
+        /// user and password these options resolve to. Given only <c>--management</c>, its host on port 5672.
+        /// </summary>
+        public Uri Amqp(ParseResult parseResult)
         {
-            UserName = Uri.EscapeDataString(parseResult.GetValue(_user)!),
-            Password = Uri.EscapeDataString(parseResult.GetValue(_password)!),
-        }.Uri;
+            var broker = Broker(parseResult);
+            var (user, password) = Credentials(parseResult);
+            return new UriBuilder(broker)
+            {
+                Path = "/" + Uri.EscapeDataString(VirtualHost(parseResult)),
+                UserName = Uri.EscapeDataString(user),
+                Password = Uri.EscapeDataString(password),
+            }.Uri;
+        }
 
-        public ManagementApi Api(ParseResult parseResult) => new(
-            parseResult.GetRequiredValue(_management), parseResult.GetValue(_user)!, parseResult.GetValue(_password)!,
-            parseResult.GetValue(_vhost)!, TimeSpan.FromSeconds(30));
+        public ManagementApi Api(ParseResult parseResult)
+        {
+            var (user, password) = Credentials(parseResult);
+            return new ManagementApi(Base(Management(parseResult)), user, password, VirtualHost(parseResult), TimeSpan.FromSeconds(30));
+        }
+
+        /// <summary>False, having said so on stderr naming it and where it came from, when the virtual host does not exist.</summary>
+        public async Task<bool> VirtualHostExistsAsync(ManagementApi api, ParseResult parseResult, CancellationToken cancellationToken)
+        {
+            if (await api.VirtualHostExistsAsync(cancellationToken))
+            {
+                return true;
+            }
+
+            var from = parseResult.GetValue(_vhost) is not null ? "--vhost"
+                : parseResult.GetValue(_broker) is not null ? "the --rabbitmq URL"
+                : !string.IsNullOrEmpty(Environment.GetEnvironmentVariable(CommonOptions.BrokerVariable)) ? CommonOptions.BrokerVariable
+                : "the default broker URL";
+            Terminal.Error($"virtual host '{api.VirtualHost}' (from {from}) does not exist on {Base(Management(parseResult))}.");
+            return false;
+        }
+
+        /// <summary>--rabbitmq or RABBITMQ_URL; else, given --management, the default user on its host's port 5672; else the default.</summary>
+        private Uri Broker(ParseResult parseResult)
+        {
+            if (parseResult.GetValue(_broker) is null
+                && string.IsNullOrEmpty(Environment.GetEnvironmentVariable(CommonOptions.BrokerVariable))
+                && parseResult.GetValue(_management) is { } management)
+            {
+                return new UriBuilder(CommonOptions.DefaultBroker) { Host = management.Host }.Uri;
+            }
+
+            return CommonOptions.BrokerOf(parseResult, _broker);
+        }
+
+        private Uri Management(ParseResult parseResult)
+        {
+            if (parseResult.GetValue(_management) is { } given)
+            {
+                return given;
+            }
+
+            var variable = Environment.GetEnvironmentVariable(CommonOptions.ManagementVariable);
+            if (!string.IsNullOrEmpty(variable))
+            {
+                return Uri.TryCreate(variable, UriKind.Absolute, out var url) && url.Scheme is "http" or "https"
+                    ? url
+                    : throw new UsageException($"{CommonOptions.ManagementVariable} must be an http:// or https:// URL, e.g. http://127.0.0.1:15672.");
+            }
+
+            return new UriBuilder("http", Broker(parseResult).Host, ManagementPort).Uri;
+        }
+
+        /// <summary>--user and --password; else the management URL's; else the broker URL's; else guest.</summary>
+        private (string User, string Password) Credentials(ParseResult parseResult)
+        {
+            var (managementUser, managementPassword) = UserInfo(Management(parseResult));
+            var (brokerUser, brokerPassword) = UserInfo(Broker(parseResult));
+            return (
+                parseResult.GetValue(_user) ?? managementUser ?? brokerUser ?? "guest",
+                parseResult.GetValue(_password) ?? managementPassword ?? brokerPassword ?? "guest");
+        }
+
+        /// <summary>--vhost, else the broker URL's path (<c>/</c> when it has none), unescaped.</summary>
+        private string VirtualHost(ParseResult parseResult)
+        {
+            if (parseResult.GetValue(_vhost) is { } given)
+            {
+                return given;
+            }
+
+            var path = Broker(parseResult).AbsolutePath;
+            return path.Length <= 1 ? "/" : Uri.UnescapeDataString(path[1..]);
+        }
+
+        private static (string? User, string? Password) UserInfo(Uri url)
+        {
+            if (string.IsNullOrEmpty(url.UserInfo))
+            {
+                return (null, null);
+            }
+
+            var parts = url.UserInfo.Split(':', 2);
+            return (Uri.UnescapeDataString(parts[0]), parts.Length == 2 ? Uri.UnescapeDataString(parts[1]) : null);
+        }
+
+        /// <summary>The URL without its user info: what is shown, and what the API client is given.</summary>
+        private static Uri Base(Uri url) => new UriBuilder(url) { UserName = "", Password = "" }.Uri;
+
+        private static string WithoutPassword(Uri url) =>
+            url.UserInfo.Contains(':', StringComparison.Ordinal)
+                ? url.ToString().Replace(url.UserInfo + "@", url.UserInfo.Split(':')[0] + ":…@", StringComparison.Ordinal)
+                : url.ToString();
     }
 }

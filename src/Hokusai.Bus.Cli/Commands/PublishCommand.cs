@@ -13,7 +13,7 @@ namespace Hokusai.Bus.Cli.Commands;
 /// <summary>
 /// <c>publish</c>: publishes registrations to RabbitMQ the way a .NET producer does: MassTransit on RabbitMQ and the
 /// plugin's <c>PublishModelRegistered</c> (fills in the key and timestamp, validates, waits for the publisher confirm),
-/// to exchange <c>Hokusai.Bus.Contracts:ModelRegistered</c>.
+/// to exchange <c>Hokusai.Bus.Contracts:ModelRegistered</c>, mandatory: a registration that no queue receives is a failure.
 /// </summary>
 internal static class PublishCommand
 {
@@ -21,10 +21,8 @@ internal static class PublishCommand
 
     public static Command Create()
     {
-        var rabbitMq = CommonOptions.Amqp("--rabbitmq",
-            "The broker, amqp://user:pass@host:port/vhost (RABBITMQ_URL when omitted, else amqp://guest:guest@localhost:5672/).");
-        rabbitMq.DefaultValueFactory = _ =>
-            new Uri(Environment.GetEnvironmentVariable("RABBITMQ_URL") is { Length: > 0 } url ? url : "amqp://guest:guest@localhost:5672/");
+        // Resolved when the command runs, never as a default: --help would print RABBITMQ_URL, password and all.
+        var rabbitMq = CommonOptions.Broker();
         var file = new Option<string>("--file", "-f")
         {
             Description = "A registration as JSON (the guide's payload); '-' reads standard input. Field options override its fields.",
@@ -110,7 +108,7 @@ internal static class PublishCommand
                 throw new UsageException("The registration is not deliverable: " + string.Join(" ", problems));
             }
 
-            return await PublishAsync(parseResult.GetRequiredValue(rabbitMq), registration, parseResult.GetValue(count),
+            return await PublishAsync(CommonOptions.BrokerOf(parseResult, rabbitMq), registration, parseResult.GetValue(count),
                 parseResult.GetValue(concurrency), parseResult.GetSeconds(timeout), cancellationToken);
         });
         return command;
@@ -128,6 +126,15 @@ internal static class PublishCommand
             x.UsingRabbitMq((context, rabbit) =>
             {
                 rabbit.Host(broker);
+                // mandatory: a registration that no queue takes (nothing bound to the exchange: no host has started on
+                // this vhost) comes back from the broker, and the publish fails, instead of being confirmed and dropped.
+                rabbit.ConfigurePublish(publish => publish.UseExecute(static publishing =>
+                {
+                    if (publishing.TryGetPayload<RabbitMqSendContext>(out var rabbitMq))
+                    {
+                        rabbitMq.Mandatory = true;
+                    }
+                }));
                 rabbit.ConfigureEndpoints(context);
             });
         });
@@ -190,6 +197,12 @@ internal static class PublishCommand
         {
             Terminal.Error($"no publisher confirm from {shown} within {Terminal.Seconds(timeout)} s (--timeout)."
                 + (brokerErrors.Last is { } last ? $" Last broker error: {last}" : " Is RabbitMQ running there?"));
+            return ExitCodes.Failure;
+        }
+        catch (Exception ex) when (ex.GetBaseException() is MessageReturnedException || ex is MessageReturnedException)
+        {
+            Terminal.Error($"the broker returned the registration: exchange {Exchange} on {shown} routed it to no queue, so nothing "
+                + "will deliver it. Start the host on this virtual host (it binds its queues to the exchange), or check the vhost.");
             return ExitCodes.Failure;
         }
         catch (Exception ex) when (ex is RabbitMqConnectionException or MassTransitException)

@@ -5,8 +5,9 @@ using Spectre.Console;
 namespace Hokusai.Bus.Cli.Commands;
 
 /// <summary>
-/// <c>receive</c>: a local receiver built with Hokusai.Bus.Receiver that verifies, de-duplicates and prints each
-/// delivery, and can fail on purpose to show the sender's retries.
+/// <c>receive</c>: a local receiver built with Hokusai.Bus.Receiver that takes every shape the host delivers (the
+/// guide's registration, the MLflow event, the DeltaOne events), verifies, de-duplicates and prints each delivery, and
+/// can fail on purpose to show the sender's retries.
 /// </summary>
 internal static class ReceiveCommand
 {
@@ -22,7 +23,7 @@ internal static class ReceiveCommand
         var downFor = CommonOptions.Seconds("--down-for", "Answer 503 to every webhook request for this long after starting.", 0);
         var max = CommonOptions.Int("--max", "Exit after this many verified deliveries (new or duplicate); 0: run until Ctrl+C or SIGTERM.", 0, 0, int.MaxValue);
 
-        var command = new Command("receive", "Run a local webhook receiver on 127.0.0.1 that verifies signatures, de-duplicates by idempotency key and prints each delivery.")
+        var command = new Command("receive", "Run a local webhook receiver on 127.0.0.1 that takes every event the host delivers (guide registrations, MLflow events, DeltaOne events), verifies signatures, de-duplicates by idempotency key and prints each delivery.")
         {
             port, secret, failFirst, status, delay, downFor, max,
         };

@@ -11,7 +11,8 @@ namespace Hokusai.Bus.Cli.Receiving;
 
 /// <summary>
 /// A webhook receiver on 127.0.0.1 built with Hokusai.Bus.Receiver (<c>AddHokusaiWebhookReceiver</c> +
-/// <c>MapHokusaiWebhook</c>): it verifies X-Hokusai-Signature over the raw body and de-duplicates by idempotency key.
+/// <c>MapHokusaiWebhookEvents</c>): it takes every shape the host delivers (the guide's registration, the MLflow event,
+/// the DeltaOne events), verifies X-Hokusai-Signature over the raw body and de-duplicates by idempotency key.
 /// A middleware in front of it reports each request and applies the <see cref="ReceiverBehaviour"/>.
 /// </summary>
 internal sealed class LocalReceiver : IAsyncDisposable
@@ -76,7 +77,7 @@ internal sealed class LocalReceiver : IAsyncDisposable
         var receiver = new LocalReceiver(app, behaviour, onReceipt);
         app.Use(receiver.ObserveAsync);
         app.MapPost(HealthPath, () => Results.Json(new { status = "healthy" }));
-        app.MapHokusaiWebhook("/{**path}", (_, _, _) => Task.CompletedTask);
+        app.MapHokusaiWebhookEvents("/{**path}", (_, _, _) => Task.CompletedTask);
 
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
         var address = new Uri(app.Urls.First());
@@ -182,7 +183,7 @@ internal sealed class LocalReceiver : IAsyncDisposable
         {
             null => "not answered by the receiver library (the sender went away?)",
             { Reason: { } reason } => $"{receipt.Kind}: {reason}",
-            _ => receipt.Kind == WebhookReceiptKind.Processed ? "processed" : "already processed",
+            _ => (receipt.Kind == WebhookReceiptKind.Processed ? "processed" : "already processed") + Shape(receipt),
         };
         if (held is not null)
         {
@@ -219,6 +220,14 @@ internal sealed class LocalReceiver : IAsyncDisposable
         context.Response.ContentType = "application/json";
         await context.Response.WriteAsync(json, context.RequestAborted).ConfigureAwait(false);
     }
+
+    /// <summary>Nothing for the guide's registration (the common case); else which shape it was, e.g. " (MLflow event)".</summary>
+    private static string Shape(WebhookReceipt receipt) => receipt.Shape switch
+    {
+        PipelineEventShape.Mlflow => " (MLflow event)",
+        PipelineEventShape.DeltaOne => $" ({SafeText.Of(receipt.EventType, 60)} event)",
+        _ => "",
+    };
 
     private static string? NullIfEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
 

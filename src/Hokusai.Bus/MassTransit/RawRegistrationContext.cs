@@ -34,16 +34,35 @@ internal sealed class RawRegistrationContext(ModelRegistered? registration, Mess
             return true;
         }
 
-        message = typeof(T) == typeof(ModelRegistered) ? Element.Deserialize<T>(Options) : null;
+        message = typeof(T) == typeof(ModelRegistered) ? Read<T>(() => Element.Deserialize<T>(Options)) : null;
         return message is not null;
     }
 
     public override bool TryGetMessage(Type messageType, [NotNullWhen(true)] out object? message)
     {
         message = messageType.IsInstanceOfType(registration) ? registration
-            : messageType == typeof(ModelRegistered) ? Element.Deserialize(messageType, Options)
+            : messageType == typeof(ModelRegistered) ? Read(() => Element.Deserialize(messageType, Options))
             : null;
         return message is not null;
+    }
+
+    /// <summary>
+    /// Reads the message as MassTransit would; a body it cannot read as a registration fails as an
+    /// <see cref="InvalidModelRegistrationException"/> whose message names the field (<c>baseline_metrics.accuracy has
+    /// the wrong JSON type: it must be a number.</c>), with no inner exception: the host's <c>R-FAULT</c> line shows the
+    /// innermost exception, and <c>MT-Fault-ExceptionType</c> names it, where System.Text.Json's own would say only
+    /// <c>Cannot get the value of a token type 'String' as a number.</c>
+    /// </summary>
+    private T? Read<T>(Func<T?> read)
+    {
+        try
+        {
+            return read();
+        }
+        catch (JsonException) when (!ModelRegisteredJson.TryDeserialize(body.GetBytes(), out _, out var error))
+        {
+            throw new InvalidModelRegistrationException([error]);
+        }
     }
 
     public override IMessageSerializer GetMessageSerializer() =>

@@ -98,6 +98,9 @@ public sealed class MlflowEventTests
     [Theory]
     [InlineData("""{"event_type":"model_registered","model":{"name":"n","version":"1"},"timestamp":"2026-07-21T15:04:05Z"}""", "model.id is required.")]
     [InlineData("""{"event_type":"model_registered","model":{"id":"a","name":"n","version":{"v":1}},"timestamp":"2026-07-21T15:04:05Z"}""", "model.version has the wrong JSON type")]
+    [InlineData("""{"event_type":"model_registered","model":{"id":"a","name":"n","version":3},"timestamp":"2026-07-21T15:04:05Z"}""", "model.version has the wrong JSON type: it must be a string, not number.")]
+    [InlineData("""{"event_type":"model_registered","model":{"id":"a","name":"n","version":3.5},"timestamp":"2026-07-21T15:04:05Z"}""", "model.version has the wrong JSON type: it must be a string, not number.")]
+    [InlineData("""{"event_type":"model_registered","model":{"id":7,"name":"n","version":"1"},"timestamp":"2026-07-21T15:04:05Z"}""", "model.id has the wrong JSON type: it must be a string, not number.")]
     [InlineData("""{"event_type":"model_registered","model":{"id":"a","name":"n","version":"1"},"timestamp":"yesterday"}""", "timestamp must be ISO 8601")]
     [InlineData("""{"event_type":"model_registered","timestamp":"2026-07-21T15:04:05Z"}""", "model is required")]
     [InlineData("""{"event_type":"deltaone.evaluation","model":{}}""", "event_type must be \"model_registered\"; got 'deltaone.evaluation'.")]
@@ -107,6 +110,20 @@ public sealed class MlflowEventTests
     {
         Assert.False(MlflowEvent.TryDeserialize(Encoding.UTF8.GetBytes(body), null, out _, out var error));
         Assert.StartsWith(reason, error);
+    }
+
+    [Fact]
+    public void An_event_already_on_the_bus_with_a_number_for_its_version_is_still_read_as_its_text()
+    {
+        // Accepted by /ingest before it refused numbers; the consumer still delivers it rather than dead-letter it.
+        var queued = new PipelineEvent
+        {
+            EventType = MlflowEvent.ModelRegisteredType,
+            Shape = PipelineEventShape.Mlflow,
+            Body = Encoding.UTF8.GetBytes("""{"event_type":"model_registered","model":{"id":"a","name":"n","version":3.5},"timestamp":"2026-07-21T15:04:05Z"}"""),
+        };
+
+        Assert.Equal("3.5", queued.ToRegistration().RegisteredVersion);
     }
 
     [Fact]

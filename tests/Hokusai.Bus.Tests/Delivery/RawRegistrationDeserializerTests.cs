@@ -63,6 +63,20 @@ public sealed class RawRegistrationDeserializerTests
         Assert.Equal(expected.ContentType, context.GetMessageSerializer().ContentType);
     }
 
+    [Theory]
+    [InlineData("0.85", "\"0.85\"", "baseline_metrics.accuracy has the wrong JSON type: it must be a number.")]
+    [InlineData("\"model_abc123\"", "42", "model_id has the wrong JSON type: it must be a string.")]
+    public void A_body_it_cannot_read_fails_naming_the_field_with_no_inner_exception(string from, string to, string reason)
+    {
+        var bytes = Encoding.UTF8.GetBytes(Seed.Replace(from, to, StringComparison.Ordinal));
+        var context = RawRegistrationDeserializer.Instance.Deserialize(new BytesMessageBody(bytes), new DictionarySendHeaders());
+
+        var refused = Assert.Throws<InvalidModelRegistrationException>(() => context.TryGetMessage<ModelRegistered>(out _));
+
+        Assert.Equal("Invalid ModelRegistered: " + reason, refused.Message);
+        Assert.Null(refused.InnerException); // what the host's R-FAULT line and MT-Fault-ExceptionType show
+    }
+
     /// <summary>The step that failed and how, or the registration as MassTransit's options write it back.</summary>
     private static string Read(IMessageDeserializer deserializer, byte[] bytes)
     {
@@ -81,6 +95,11 @@ public sealed class RawRegistrationDeserializerTests
             return context.TryGetMessage<ModelRegistered>(out var message)
                 ? "read " + JsonSerializer.Serialize(message, SystemTextJsonMessageSerializer.Options)
                 : "no message";
+        }
+        catch (Exception e) when (e is JsonException or InvalidModelRegistrationException)
+        {
+            // The same step: MassTransit's says what System.Text.Json says, ours names the field (the next test).
+            return "read refused the body";
         }
         catch (Exception e)
         {

@@ -33,6 +33,8 @@ public sealed partial class PackTests
             var errors = pack.StandardError.ReadToEndAsync();
             await pack.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(5));
             Assert.True(pack.ExitCode == 0, await log + await errors);
+            // Not even for the projects that are not packages (the web SDK warned "packaging has been disabled").
+            Assert.DoesNotContain("warning", await log + await errors, StringComparison.OrdinalIgnoreCase);
 
             foreach (var package in Packages)
             {

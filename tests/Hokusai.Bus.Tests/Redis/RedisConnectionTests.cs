@@ -72,4 +72,61 @@ public sealed class RedisConnectionTests
         Assert.Same(first, await connection.GetAsync());
         Assert.Equal(0, connection.Replacements);
     }
+
+    [Fact]
+    public async Task A_clean_start_logs_no_restore_and_a_lost_connection_is_logged_lost_then_restored()
+    {
+        await using var redis = await RedisServerProcess.StartAsync();
+        var logger = new FakeLogger<RedisConnection>();
+        await using var connection = new RedisConnection(
+            Options.Create(new HokusaiRedisOptions { Url = redis.Address }), TimeProvider.System, logger);
+        var multiplexer = await connection.GetAsync();
+        // Both of its connections in use, as the fallback's PUBLISH and a subscriber would: every first connect is over.
+        await multiplexer.GetDatabase().PingAsync();
+        await multiplexer.GetSubscriber().PingAsync();
+        var restored = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var lost = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        Assert.DoesNotContain(logger.Collector.GetSnapshot(), r => r.Id.Name is "RedisConnectionRestored" or "RedisConnectionLost");
+
+        // An outage: the handlers the connection added first have run when these run.
+        multiplexer.ConnectionFailed += (_, _) => lost.TrySetResult();
+        multiplexer.ConnectionRestored += (_, e) =>
+        {
+            if (e.ConnectionType == ConnectionType.Interactive)
+            {
+                restored.TrySetResult();
+            }
+        };
+        await redis.StopAsync();
+        await lost.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        await redis.StartAgainAsync();
+        await restored.Task.WaitAsync(TimeSpan.FromSeconds(60));
+
+        var records = logger.Collector.GetSnapshot();
+        Assert.Contains(records, r => r.Id.Name == "RedisConnectionLost" && r.Message.StartsWith("Redis connection lost (Interactive): ", StringComparison.Ordinal));
+        var restore = Assert.Single(records, r => r.Id.Name == "RedisConnectionRestored" && r.Message.Contains("(Interactive)", StringComparison.Ordinal));
+        Assert.DoesNotContain("None", restore.Message, StringComparison.Ordinal); // it names what was lost
+    }
+
+    [Fact]
+    public void A_connection_that_comes_up_the_first_time_is_no_restore_and_a_lost_one_is_restored_once()
+    {
+        var logger = new FakeLogger<RedisConnection>();
+        var events = new RedisConnectionEvents(logger);
+        var endpoint = new System.Net.DnsEndPoint("127.0.0.1", 6379);
+        ConnectionFailedEventArgs Args(ConnectionType type, ConnectionFailureType failure) => new(this, endpoint, type, failure, null!, "test");
+
+        // What StackExchange.Redis raises at a clean start, when the subscription connection comes up: nothing was lost.
+        events.Restored(Args(ConnectionType.Subscription, ConnectionFailureType.None));
+        Assert.Empty(logger.Collector.GetSnapshot());
+
+        events.Failed(Args(ConnectionType.Interactive, ConnectionFailureType.SocketClosed));
+        events.Restored(Args(ConnectionType.Interactive, ConnectionFailureType.None));
+        events.Restored(Args(ConnectionType.Interactive, ConnectionFailureType.None)); // restored already
+
+        Assert.Equal(
+            ["Redis connection lost (Interactive): SocketClosed", "Redis connection restored (Interactive) after SocketClosed"],
+            logger.Collector.GetSnapshot().Select(r => r.Message));
+    }
 }
