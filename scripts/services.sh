@@ -7,6 +7,9 @@
 #                                background; returns without waiting for readiness
 #   scripts/services.sh wait     block until AMQP, the management API and Redis answer
 #                                (SERVICES_WAIT_TIMEOUT seconds, default 90)
+#   scripts/services.sh start rabbitmq, wait rabbitmq
+#                                the RabbitMQ node alone, installing only rabbitmq-server (and curl) if missing:
+#                                the broker of the README's first delivery
 #   scripts/services.sh stop     stop both (only the private ones)
 #   scripts/services.sh status   print what answers; exit 0 only if everything does
 #   scripts/services.sh ctl ARGS rabbitmqctl against the private node, e.g. `ctl list_queues -p /`
@@ -75,12 +78,17 @@ pid_alive() { # pidfile pattern
 # A node that is still booting does not answer on its AMQP port yet; do not launch a second one.
 rabbit_running() { pid_alive "$RABBIT_DIR/rabbitmq.pid" beam || pid_alive "$RABBIT_DIR/launcher.pid" rabbitmq; }
 
-install_packages() {
+install_packages() { # [rabbitmq]: only what the RabbitMQ node needs
     local missing=()
     [ -x "$RABBIT_BIN/rabbitmq-server" ] || missing+=(rabbitmq-server)
-    command -v redis-server >/dev/null 2>&1 && command -v redis-cli >/dev/null 2>&1 || missing+=(redis-server)
     command -v curl >/dev/null 2>&1 || missing+=(curl)
-    # The README's Python examples (the pika producer, the legacy Redis consumer) run in tests under Debian's python3.
+    [ "${1:-}" = rabbitmq ] || install_test_packages
+    install_missing
+}
+
+install_test_packages() {
+    command -v redis-server >/dev/null 2>&1 && command -v redis-cli >/dev/null 2>&1 || missing+=(redis-server)
+    # The docs' Python examples (the pika producer, the legacy Redis consumer) run in tests under Debian's python3.
     /usr/bin/python3 -c "import pika" >/dev/null 2>&1 || missing+=(python3-pika)
     /usr/bin/python3 -c "import redis" >/dev/null 2>&1 || missing+=(python3-redis)
     # A test validates compose/docker-compose.yml with the real tool (config only; no Docker engine needed).
@@ -88,6 +96,9 @@ install_packages() {
     # The alert rules' tests run under promtool; the delivery log's page is tested in a real browser.
     command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
     command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+}
+
+install_missing() { # the caller's $missing
     [ "${#missing[@]}" -eq 0 ] && return 0
     if [ "$(id -u)" != 0 ]; then
         log "missing Debian packages: ${missing[*]}; install them (as root: apt-get install ${missing[*]}) and run again"
@@ -171,18 +182,22 @@ wait_for() { # name check-function deadline logs...
     done
 }
 
-cmd_start() {
-    install_packages
-    start_redis
+cmd_start() { # [rabbitmq]
+    install_packages "${1:-}"
+    [ "${1:-}" = rabbitmq ] || start_redis
     start_rabbitmq
 }
 
-cmd_wait() {
+cmd_wait() { # [rabbitmq]
     local t0=$SECONDS deadline=$((SECONDS + WAIT_TIMEOUT))
-    wait_for "redis on $HOST:$REDIS_PORT (redis-cli ping)" redis_up "$deadline" "$REDIS_LOG"
+    [ "${1:-}" = rabbitmq ] || wait_for "redis on $HOST:$REDIS_PORT (redis-cli ping)" redis_up "$deadline" "$REDIS_LOG"
     wait_for "rabbitmq AMQP on $HOST:$AMQP_PORT" amqp_up "$deadline" "$RABBIT_LOG" "$RABBIT_OUT"
     wait_for "rabbitmq management API on http://$HOST:$MGMT_PORT/api/overview" mgmt_up "$deadline" "$RABBIT_LOG" "$RABBIT_OUT"
-    log "rabbitmq and redis ready (waited $((SECONDS - t0)) s)"
+    if [ "${1:-}" = rabbitmq ]; then
+        log "rabbitmq ready on amqp://guest:guest@$HOST:$AMQP_PORT/ (management http://$HOST:$MGMT_PORT; waited $((SECONDS - t0)) s)"
+    else
+        log "rabbitmq and redis ready (waited $((SECONDS - t0)) s)"
+    fi
 }
 
 cmd_stop() {
@@ -219,8 +234,13 @@ cmd_status() {
 if [ "${BASH_SOURCE[0]}" != "$0" ]; then return 0; fi
 
 case "${1:-}" in
-    start) cmd_start ;;
-    wait) cmd_wait ;;
+    start | wait)
+        case "${2:-}" in
+            "" | rabbitmq) ;;
+            *) echo "usage: $0 $1 [rabbitmq]" >&2; exit 2 ;;
+        esac
+        "cmd_$1" "${2:-}"
+        ;;
     stop) cmd_stop ;;
     status) cmd_status ;;
     ctl) shift; rabbit_env; exec "$RABBIT_BIN/rabbitmqctl" -n "$NODE" "$@" ;;
@@ -229,7 +249,7 @@ case "${1:-}" in
         printf 'HOKUSAI_TEST_RABBITMQ_NODE=%s\nHOKUSAI_TEST_SERVICES_DIR=%s\n' "$NODE" "$DIR"
         ;;
     *)
-        echo "usage: $0 start|wait|stop|status|ctl ARGS|env" >&2
+        echo "usage: $0 start [rabbitmq]|wait [rabbitmq]|stop|status|ctl ARGS|env" >&2
         exit 2
         ;;
 esac

@@ -199,7 +199,7 @@ public sealed class DeltaOneIngestTests
         Assert.Equal("83282ed2-960c-5fbd-9a04-053ffad32fc4", received.IdempotencyKey);
         var guide = JsonNode.Parse(Assert.Single(scenario.Receiver.Requests).Body)!;
         Assert.Equal("msg-ai", guide["token_symbol"]!.GetValue<string>());
-        Assert.Null(guide["schema_version"]); // the guide's shape has no room for it (README lists what is dropped)
+        Assert.Null(guide["schema_version"]); // the guide shape has no room for it (docs/INTEGRATION.md lists what is dropped)
     }
 
     /// <summary>An MLflow event as the pipeline's publisher writes it, for token <paramref name="symbol"/>.</summary>

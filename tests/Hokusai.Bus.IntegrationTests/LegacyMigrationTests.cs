@@ -7,8 +7,9 @@ using StackExchange.Redis;
 namespace Hokusai.Bus.IntegrationTests;
 
 /// <summary>
-/// Migration phase 1 as the old consumers live it: the README's Python examples run as written (Debian's python3 with
-/// python3-pika and python3-redis) against the host on real RabbitMQ and Redis.
+/// Migration phase 1 as the old consumers live it: the documentation's Python examples (the pika producer of
+/// docs/INTEGRATION.md, the legacy consumer of docs/MIGRATION.md) run as written (Debian's python3 with python3-pika and
+/// python3-redis) against the host on real RabbitMQ and Redis.
 /// </summary>
 public sealed class LegacyMigrationTests
 {
@@ -22,7 +23,7 @@ public sealed class LegacyMigrationTests
         await using var scenario = await Scenario.StartAsync();
         await scenario.StartHostAsync();
 
-        var run = await PythonAsync(ReadmeSnippet.Python("pika-producer"), new() { ["RABBITMQ_URL"] = scenario.Rabbit.AmqpUrl.ToString() });
+        var run = await PythonAsync(ReadmeSnippet.Python("pika-producer", ReadmeSnippet.Integration), new() { ["RABBITMQ_URL"] = scenario.Rabbit.AmqpUrl.ToString() });
 
         Assert.True(run.ExitCode == 0, run.Output);
         await scenario.Receiver.WaitForAcceptedAsync(1, Wait);
@@ -65,7 +66,7 @@ public sealed class LegacyMigrationTests
 
         await RabbitMqManagement.Eventually(async () => await client.GetDatabase().ListLengthAsync(List) == keys.Count, Wait,
             "every registration on the legacy list");
-        var run = await PythonAsync(ReadmeSnippet.Python("legacy-consumer"),
+        var run = await PythonAsync(ReadmeSnippet.Python("legacy-consumer", ReadmeSnippet.Migration),
             new() { ["REDIS_URL"] = $"redis://{redis.Address}/0", ["COUNT"] = keys.Count.ToString(System.Globalization.CultureInfo.InvariantCulture) });
 
         Assert.True(run.ExitCode == 0, run.Output);
@@ -159,19 +160,25 @@ public sealed class LegacyMigrationTests
     }
 }
 
-/// <summary>The README's code blocks marked <c>&lt;!-- tested: NAME --&gt;</c>, read from the file users read.</summary>
+/// <summary>The documentation's code blocks marked <c>&lt;!-- tested: NAME --&gt;</c>, read from the file users read.</summary>
 internal static class ReadmeSnippet
 {
-    public static string Python(string name) => Block(name, "python");
+    /// <summary>For integrators: publishing, receiving, the pipeline and the site.</summary>
+    public const string Integration = "docs/INTEGRATION.md";
+
+    /// <summary>For whoever runs the legacy Redis consumers.</summary>
+    public const string Migration = "docs/MIGRATION.md";
+
+    public static string Python(string name, string readme) => Block(name, "python", readme);
 
     /// <param name="name">The marker's name.</param>
     /// <param name="language">The fence's language.</param>
     /// <param name="readme">The file, from the repository root.</param>
-    public static string Block(string name, string language, string readme = "README.md")
+    public static string Block(string name, string language, string readme)
     {
         var lines = File.ReadAllLines(Path.Combine(BuildOutput.RepositoryRoot, readme));
         var marker = Array.FindIndex(lines, l => l.Trim() == $"<!-- tested: {name} -->");
-        Assert.True(marker >= 0, $"README.md has no <!-- tested: {name} --> block");
+        Assert.True(marker >= 0, $"{readme} has no <!-- tested: {name} --> block");
         Assert.Equal("```" + language, lines[marker + 1].Trim());
         var end = Array.FindIndex(lines, marker + 2, l => l.Trim() == "```");
         return string.Join('\n', lines[(marker + 2)..end]) + "\n";

@@ -7,7 +7,7 @@ using StackExchange.Redis;
 namespace Hokusai.Bus.IntegrationTests;
 
 /// <summary>
-/// The README's "Putting the host between the pipeline and the site": its host settings block as written, the pipeline's
+/// docs/INTEGRATION.md's "Putting the host between the pipeline and the site": its host settings block as written, the pipeline's
 /// own requests (the MLflow-event and DeltaOne vectors) POSTed to /ingest, the site as an mlflow endpoint taking all
 /// four event types, and the token service's consumer checks run on what the Redis fallback writes (never a DeltaOne
 /// event).
@@ -19,7 +19,7 @@ public sealed class PipelineSiteTests
     [Fact]
     public void The_readmes_pipeline_settings_send_every_event_to_ingest()
     {
-        var settings = ReadmeSnippet.Block("pipeline-settings", "bash").Split('\n')
+        var settings = ReadmeSnippet.Block("pipeline-settings", "bash", ReadmeSnippet.Integration).Split('\n')
             .Where(l => l.Length > 0 && !l.StartsWith('#'))
             .ToDictionary(l => l.Split('=', 2)[0], l => l.Split('=', 2)[1].Split("  #")[0].Trim());
 
@@ -42,7 +42,7 @@ public sealed class PipelineSiteTests
         File.WriteAllText(Path.Combine(secrets.FullName, "site_secret"), vectors[0].Secret + "\n");
 
         var environment = new Dictionary<string, string> { ["RABBITMQ_URL"] = scenario.Rabbit.AmqpUrl.ToString() };
-        foreach (var line in ReadmeSnippet.Block("pipeline-site-host", "bash").Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        foreach (var line in ReadmeSnippet.Block("pipeline-site-host", "bash", ReadmeSnippet.Integration).Split('\n', StringSplitOptions.RemoveEmptyEntries))
         {
             var (name, value) = (line.Split('=', 2)[0], line.Split('=', 2)[1].Split('#')[0].Trim());
             environment[name] = name switch

@@ -2,7 +2,7 @@ using System.Net;
 
 namespace Hokusai.Bus.Tests.Delivery;
 
-/// <summary>The README's delivery rules, each as <see cref="DeliveryRules.Decide"/> answers it: no HTTP, no clock.</summary>
+/// <summary>The delivery rules of docs/INTEGRATION.md, each as <see cref="DeliveryRules.Decide"/> answers it: no HTTP, no clock.</summary>
 public sealed class DeliveryRulesTests
 {
     private const string Key = "k-1";

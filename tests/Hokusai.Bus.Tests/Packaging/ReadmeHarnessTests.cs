@@ -5,14 +5,14 @@ using Hokusai.Bus.TestSupport;
 namespace Hokusai.Bus.Tests.Packaging;
 
 /// <summary>
-/// The README's harness test, compiled as the test project it describes and run: it passes when its receiver
+/// docs/INTEGRATION.md's harness test, compiled as the test project it describes and run: it passes when its receiver
 /// (127.0.0.1:5005) accepts, and with nothing listening there it fails within seconds and the harness stops at once,
 /// instead of waiting and retrying for minutes.
 /// </summary>
 [Collection(nameof(ReadmeHarnessTests))] // both tests use port 5005
 public sealed class ReadmeHarnessTests
 {
-    private static readonly Lazy<Assembly> Snippet = new(() => Assembly.Load(ReadmeSnippetTests.Compile("README.md", "harness")));
+    private static readonly Lazy<Assembly> Snippet = new(() => Assembly.Load(ReadmeSnippetTests.Compile("docs/INTEGRATION.md", "harness")));
 
     [Fact]
     public async Task With_its_receiver_up_the_readme_harness_test_passes_and_the_delivery_is_signed()

@@ -5,7 +5,7 @@ using YamlDotNet.RepresentationModel;
 namespace Hokusai.Bus.Tests.Packaging;
 
 /// <summary>
-/// The README's OTLP settings and collector configuration (issue #15), read as written: the variables are the ones
+/// The OTLP settings and collector configuration of docs/OPERATIONS.md, read as written: the variables are the ones
 /// <c>TelemetryTests</c> runs the host with, and the collector selects metrics the plugin's meter really has.
 /// </summary>
 public sealed class ReadmeOtlpTests
@@ -66,6 +66,6 @@ public sealed class ReadmeOtlpTests
         Section.SkipWhile(l => l != "```" + language).Skip(1).TakeWhile(l => l != "```");
 
     private static string[] ReadSection() =>
-        [.. File.ReadLines(Repository.File("README.md")).SkipWhile(l => l != "### OTLP export (CloudWatch) and traces").Skip(1)
+        [.. File.ReadLines(Repository.File("docs", "OPERATIONS.md")).SkipWhile(l => l != "### OTLP export (CloudWatch) and traces").Skip(1)
             .TakeWhile(l => !l.StartsWith("## ", StringComparison.Ordinal))];
 }

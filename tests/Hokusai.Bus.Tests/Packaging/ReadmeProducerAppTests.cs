@@ -19,7 +19,7 @@ public sealed class ReadmeProducerAppTests
         (await api.PutAsJsonAsync($"exchanges/{v}/{exchange}", new { type = "fanout", durable = true })).EnsureSuccessStatusCode();
         (await api.PutAsJsonAsync($"queues/{v}/host", new { durable = true })).EnsureSuccessStatusCode();
         (await api.PostAsJsonAsync($"bindings/{v}/e/{exchange}/q/host", new { routing_key = "" })).EnsureSuccessStatusCode();
-        var app = Assembly.Load(ReadmeSnippetTests.Compile("README.md", "producer-app"));
+        var app = Assembly.Load(ReadmeSnippetTests.Compile("docs/INTEGRATION.md", "producer-app"));
         var output = new StringWriter();
         var console = Console.Out;
         Environment.SetEnvironmentVariable("RABBITMQ_URL", rabbit.AmqpUrl.ToString());

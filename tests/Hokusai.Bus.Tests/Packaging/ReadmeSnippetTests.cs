@@ -4,18 +4,19 @@ using Microsoft.CodeAnalysis.CSharp;
 namespace Hokusai.Bus.Tests.Packaging;
 
 /// <summary>
-/// Every C# block of the README and the package READMEs (each marked <c>&lt;!-- compiled: NAME --&gt;</c>) compiles, as
-/// written, in the project the README tells the user to make: the template of its <c>dotnet new</c> and only the
+/// Every C# block of the README, the docs and the package READMEs (each marked <c>&lt;!-- compiled: NAME --&gt;</c>)
+/// compiles, as written, in the project its text tells the user to make: the template of its <c>dotnet new</c> and only the
 /// packages of its <c>dotnet add package</c> (<see cref="SnippetProject"/>), so a snippet that needs a package the
 /// README never names, or a template it never says, fails here and not in a user's hands. What each snippet does is
 /// covered by the behaviour tests.
 /// </summary>
 public sealed class ReadmeSnippetTests
 {
-    /// <summary>The READMEs users read: the repository's and each package's.</summary>
+    /// <summary>The pages users read: the repository's README, its docs and each package's README.</summary>
     private static readonly string[] Readmes =
     [
-        "README.md", "src/Hokusai.Bus/README.md", "src/Hokusai.Bus.Receiver/README.md", "contracts/Hokusai.Bus.Contracts/README.md",
+        "README.md", "docs/INTEGRATION.md", "docs/OPERATIONS.md", "docs/MIGRATION.md", "docs/PERFORMANCE.md", "docs/ARCHITECTURE.md",
+        "src/Hokusai.Bus/README.md", "src/Hokusai.Bus.Receiver/README.md", "contracts/Hokusai.Bus.Contracts/README.md",
         "src/Hokusai.Bus.Redis/README.md", "src/Hokusai.Bus.Producer/README.md", "src/Hokusai.Bus.Receiver.Redis/README.md",
     ];
 

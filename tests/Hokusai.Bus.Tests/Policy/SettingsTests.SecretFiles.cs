@@ -43,9 +43,9 @@ public sealed partial class SettingsTests
     [Fact]
     public void The_readmes_production_settings_as_written_start_a_host_with_every_secret_from_its_file()
     {
-        // The README's "Production settings" block, line by line; each /run/secrets/<name> becomes a file here.
+        // The "Production settings" block of docs/OPERATIONS.md, line by line; each /run/secrets/<name> becomes a file here.
         using var files = new SecretFiles();
-        var readme = File.ReadLines(Packaging.Repository.File("README.md")).SkipWhile(l => l != "### Production settings (AWS, Kubernetes, compose)")
+        var readme = File.ReadLines(Packaging.Repository.File("docs", "OPERATIONS.md")).SkipWhile(l => l != "### Production settings (AWS, Kubernetes, compose)")
             .SkipWhile(l => l != "```bash").Skip(1).TakeWhile(l => l != "```")
             .Select(l => l.Split('#')[0].Trim()).Where(l => l.Length > 0)
             .Select(l => (Key: l[..l.IndexOf('=')], Value: l[(l.IndexOf('=') + 1)..])).ToList();

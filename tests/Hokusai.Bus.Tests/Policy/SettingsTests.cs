@@ -29,7 +29,7 @@ public sealed partial class SettingsTests
         Assert.Equal(TimeSpan.FromSeconds(2), options.RetryDelay);
         Assert.Equal(5, options.CircuitBreakerFailureThreshold);
         Assert.Equal(TimeSpan.FromSeconds(60), options.CircuitBreakerRecoveryTime);
-        Assert.Equal(32, options.Concurrency); // not in the guide; chosen from the benchmarks (README, Performance)
+        Assert.Equal(32, options.Concurrency); // not in the guide; chosen from the benchmarks (docs/PERFORMANCE.md)
         Assert.False(RedisFallbackAdded(Valid()));
     }
 
