@@ -21,7 +21,7 @@ public static class MlflowEvent
     /// <summary>The pipeline publisher's <c>User-Agent</c>.</summary>
     public const string UserAgent = "Hokusai-WebhookPublisher/1.0";
 
-    /// <summary>The event of <paramref name="message"/>; see the class remarks and the README's mapping table.</summary>
+    /// <summary>The event of <paramref name="message"/>; see the class remarks and the mapping table of docs/INTEGRATION.md.</summary>
     public static byte[] Serialize(ModelRegistered message)
     {
         ArgumentNullException.ThrowIfNull(message);

@@ -1,5 +1,6 @@
 // The Hokusai.Bus consumer host: delivers ModelRegistered messages from RabbitMQ as signed webhooks.
-// Settings: the guide's variables (WEBHOOK_URL, WEBHOOK_SECRET, ...) and RABBITMQ_URL, mapped in HostSettings; see README.md.
+// Settings: the guide's variables (WEBHOOK_URL, WEBHOOK_SECRET, ...) and RABBITMQ_URL, mapped in HostSettings; see the
+// README's settings table and docs/OPERATIONS.md ("Settings in detail").
 using Hokusai.Bus.Host;
 using Hokusai.Bus.Host.DeliveryLog;
 using Hokusai.Bus.Host.Ingest;

@@ -115,7 +115,7 @@ public sealed class DeliveryLogWriter : IAsyncDisposable
             while (await _buffer.Reader.WaitToReadAsync(stopping).ConfigureAwait(false))
             {
                 // Linger a little for a fuller batch: one confirmed publish for many records costs the host far less
-                // than one for each (the log's cost per delivery, README).
+                // than one for each (the log's cost per delivery: docs/OPERATIONS.md, "What it costs").
                 if (_buffer.Reader.Count < BatchSize && !_buffer.Reader.Completion.IsCompleted && Volatile.Read(ref _stopped) is null)
                 {
                     await Task.Delay(Linger, stopping).ConfigureAwait(false);

@@ -42,7 +42,7 @@ public sealed class HokusaiWebhookOptions
     /// <summary>
     /// <c>WEBHOOK_CONCURRENCY</c>: deliveries in flight at once per host (not in the guide). Default 32: against an
     /// endpoint answering in 20 ms that is 29x the sequential sender (16 gave 15x), for 8 MB more memory and at most
-    /// 32 messages held per host during an outage (README, Performance).
+    /// 32 messages held per host during an outage (docs/PERFORMANCE.md).
     /// </summary>
     [Range(1, 1000)]
     public int Concurrency { get; set; } = 32;

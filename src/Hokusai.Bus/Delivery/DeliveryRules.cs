@@ -1,8 +1,9 @@
 namespace Hokusai.Bus;
 
 /// <summary>
-/// The README's delivery rules, one to one, as one pure function of what is known after an attempt. Where a wait
-/// happens (in the host or in RabbitMQ) is not a rule of delivery but of the hold: <see cref="WebhookDelivery"/> decides it.
+/// The delivery rules of docs/INTEGRATION.md ("The webhook guide, made exact"), one to one, as one pure function of
+/// what is known after an attempt. Where a wait happens (in the host or in RabbitMQ) is not a rule of delivery but of
+/// the hold: <see cref="WebhookDelivery"/> decides it.
 /// </summary>
 internal static class DeliveryRules
 {
