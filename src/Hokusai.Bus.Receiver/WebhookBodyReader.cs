@@ -41,7 +41,7 @@ internal static class WebhookBodyReader
         string? eventType;
         try
         {
-            (isObject, hasEventType, eventType) = TopLevel(body);
+            (isObject, hasEventType, eventType, _) = EventTopLevel.Read(body);
         }
         catch (JsonException)
         {
@@ -119,42 +119,5 @@ internal static class WebhookBodyReader
 
         return new WebhookBodyRead(shape, MlflowEvent.ModelRegisteredType, IdempotencyKey.For(registration), registration.ModelId,
             registration, 0, null);
-    }
-
-    /// <summary>Whether the body is an object, and its top-level <c>event_type</c> (null when not a string); throws when it is not JSON.</summary>
-    private static (bool IsObject, bool HasEventType, string? EventType) TopLevel(ReadOnlySpan<byte> body)
-    {
-        var reader = new Utf8JsonReader(body);
-        if (!reader.Read())
-        {
-            throw new JsonException("empty");
-        }
-
-        var (isObject, hasEventType, eventType) = (reader.TokenType == JsonTokenType.StartObject, false, (string?)null);
-        if (isObject)
-        {
-            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-            {
-                if (reader.ValueTextEquals("event_type"u8))
-                {
-                    hasEventType = true;
-                    reader.Read();
-                    eventType = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
-                }
-                else
-                {
-                    reader.Read();
-                }
-
-                reader.Skip();
-            }
-        }
-
-        // The rest must be JSON too: a truncated body is "not valid JSON", whatever its keys.
-        while (reader.Read())
-        {
-        }
-
-        return (isObject, hasEventType, eventType);
     }
 }

@@ -28,16 +28,17 @@ internal static class IngestBody
     {
         headerKey = string.IsNullOrEmpty(headerKey) ? null : headerKey;
         string? eventType;
-        bool hasEventType, hasGuideKey;
+        bool isObject, hasEventType, hasGuideKey;
         try
         {
-            (hasEventType, eventType, hasGuideKey) = TopLevelKeys(body);
+            (isObject, hasEventType, eventType, hasGuideKey) = EventTopLevel.Read(body);
         }
         catch (JsonException e)
         {
             return IngestRead.Refused(400, "field", "The body is not valid JSON: " + SafeText.Of(StripLocation(e.Message), 200));
         }
-        catch (NotAnObject)
+
+        if (!isObject)
         {
             return IngestRead.Refused(400, "field", "The body must be a JSON object: a model registration (the MLflow event or the guide's shape) "
                 + "or a DeltaOne event.");
@@ -139,49 +140,6 @@ internal static class IngestBody
         return problems.Count > 0 ? null : registration;
     }
 
-    /// <summary>Scans the top level only: whether <c>event_type</c> is there (and its text), and whether a guide key is.</summary>
-    private static (bool HasEventType, string? EventType, bool HasGuideKey) TopLevelKeys(ReadOnlySpan<byte> body)
-    {
-        var reader = new Utf8JsonReader(body);
-        if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
-        {
-            // Read the rest, so that text which is not JSON at all is reported as such.
-            while (reader.Read())
-            {
-            }
-
-            throw new NotAnObject();
-        }
-
-        var (hasEventType, eventType, hasGuideKey) = (false, (string?)null, false);
-        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-        {
-            if (reader.ValueTextEquals("event_type"u8))
-            {
-                hasEventType = true;
-                reader.Read();
-                eventType = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
-            }
-            else
-            {
-                hasGuideKey |= reader.ValueTextEquals("model_id"u8) || reader.ValueTextEquals("token_symbol"u8)
-                               || reader.ValueTextEquals("registered_version"u8) || reader.ValueTextEquals("idempotency_key"u8);
-                reader.Read();
-            }
-
-            reader.Skip();
-        }
-
-        // The rest must be valid JSON too: a truncated body is 400, whatever its keys.
-        while (reader.Read())
-        {
-        }
-
-        return (hasEventType, eventType, hasGuideKey);
-    }
-
     private static string StripLocation(string message) =>
         message.IndexOf(" LineNumber:", StringComparison.Ordinal) is var at and >= 0 ? message[..at] : message;
-
-    private sealed class NotAnObject : Exception;
 }
