@@ -184,7 +184,7 @@ internal static class FloorBenchmark
 
     private static string Ratio(double value, double? floor) => floor is { } f ? $"{value / f:0.00}x" : "-";
 
-    private static double Median(IEnumerable<double> values)
+    internal static double Median(IEnumerable<double> values)
     {
         var sorted = values.Order().ToList();
         return sorted.Count == 0 ? double.NaN
@@ -192,7 +192,8 @@ internal static class FloorBenchmark
             : (sorted[(sorted.Count / 2) - 1] + sorted[sorted.Count / 2]) / 2;
     }
 
-    private static Dictionary<string, string> Pairs(string text)
+    /// <summary><c>K=V,K=V</c> as a dictionary; throws <see cref="ArgumentException"/> naming a pair without <c>=</c>.</summary>
+    internal static Dictionary<string, string> Pairs(string text)
     {
         var pairs = new Dictionary<string, string>();
         foreach (var pair in text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))

@@ -21,7 +21,7 @@ internal static class IngestBenchmark
         var concurrency = 16;
         var rounds = 2;
         var floorOnly = false;
-        var hostEnvironment = new Dictionary<string, string>();
+        IReadOnlyDictionary<string, string> hostEnvironment = new Dictionary<string, string>();
         for (var i = 0; i < args.Length - 1; i += 2)
         {
             switch (args[i])
@@ -36,11 +36,7 @@ internal static class IngestBenchmark
                     rounds = int.Parse(args[i + 1], CultureInfo.InvariantCulture);
                     break;
                 case "--host-env":
-                    foreach (var pair in args[i + 1].Split(',', StringSplitOptions.RemoveEmptyEntries))
-                    {
-                        hostEnvironment[pair[..pair.IndexOf('=')]] = pair[(pair.IndexOf('=') + 1)..];
-                    }
-
+                    hostEnvironment = FloorBenchmark.Pairs(args[i + 1]);
                     break;
                 case "--floor-only":
                     floorOnly = args[i + 1] == "true";

@@ -76,55 +76,13 @@ internal static class IngestFloor
 
         public static async Task<Child> StartAsync(Uri amqp, string secret)
         {
-            var start = new ProcessStartInfo(Environment.ProcessPath!)
-            {
-                RedirectStandardInput = true, RedirectStandardOutput = true, UseShellExecute = false,
-            };
-            if (Path.GetFileNameWithoutExtension(Environment.ProcessPath) == "dotnet")
-            {
-                start.ArgumentList.Add(typeof(IngestFloor).Assembly.Location);
-            }
-
-            foreach (var arg in new[] { "ingest-floor", amqp.ToString(), secret })
-            {
-                start.ArgumentList.Add(arg);
-            }
-
-            // The host's runtime settings: Server GC (ASP.NET Core's default) and no thread-pool spinning (its csproj).
-            start.Environment["DOTNET_gcServer"] = "1";
-            start.Environment["DOTNET_ThreadPool_UnfairSemaphoreSpinLimit"] = "0";
-            var process = Process.Start(start)!;
-            var ready = Task.Run(async () =>
-            {
-                while (await process.StandardOutput.ReadLineAsync() is { } line)
-                {
-                    if (line.StartsWith("ingest-floor ready ", StringComparison.Ordinal))
-                    {
-                        return new Uri(line["ingest-floor ready ".Length..]);
-                    }
-                }
-
-                return null;
-            });
-            if (await Task.WhenAny(ready, Task.Delay(TimeSpan.FromSeconds(30))) != ready || await ready is not { } url)
-            {
-                process.Kill();
-                throw new InvalidOperationException("the ingest floor did not start");
-            }
-
-            _ = process.StandardOutput.BaseStream.CopyToAsync(Stream.Null);
-            return new Child(process, url);
+            var (process, url) = await ChildProcess.StartAsync("ingest-floor", amqp.ToString(), secret);
+            return new Child(process, new Uri(url));
         }
 
         public ValueTask DisposeAsync()
         {
-            _process.StandardInput.Close();
-            if (!_process.WaitForExit(10_000))
-            {
-                _process.Kill();
-            }
-
-            _process.Dispose();
+            ChildProcess.Stop(_process);
             return ValueTask.CompletedTask;
         }
     }

@@ -37,7 +37,7 @@ internal static class IngestFloorComparison
             Print(round, "host /ingest (production defaults)", hosts[^1], floors[^1]);
         }
 
-        double Median(Func<Row, Row, double> ratio) => FloorBenchmarkMedian([.. hosts.Zip(floors, (h, f) => ratio(h, f))]);
+        double Median(Func<Row, Row, double> ratio) => FloorBenchmark.Median(hosts.Zip(floors, (h, f) => ratio(h, f)));
         var cpu = Median((h, f) => h.CpuMicros / f.CpuMicros);
         var rate = Median((h, f) => h.PerSecond / f.PerSecond);
         var p99 = Median((h, f) => h.P99 / f.P99);
@@ -126,11 +126,5 @@ internal static class IngestFloorComparison
         var clientMicros = (Machine.SelfTime() - client).TotalMilliseconds * 1000 / count;
         var latency = Percentiles.Of(ms);
         return new Row(perSecond, latency.P50, latency.P99, cpuMicros, clientMicros);
-    }
-
-    private static double FloorBenchmarkMedian(List<double> values)
-    {
-        values.Sort();
-        return values.Count % 2 == 1 ? values[values.Count / 2] : (values[(values.Count / 2) - 1] + values[values.Count / 2]) / 2;
     }
 }

@@ -96,58 +96,16 @@ internal static class ChildBaseline
         string mode, string vhostName, BenchReceiver receiver, Payload payload, int concurrency, int count, int window, string secret)
     {
         await using var vhost = await RabbitMqManagement.CreateVirtualHostAsync(vhostName);
-        var start = new ProcessStartInfo(Environment.ProcessPath!)
-        {
-            RedirectStandardInput = true, RedirectStandardOutput = true, UseShellExecute = false,
-        };
-        if (Path.GetFileNameWithoutExtension(Environment.ProcessPath) == "dotnet")
-        {
-            start.ArgumentList.Add(typeof(ChildBaseline).Assembly.Location);
-        }
-
-        foreach (var arg in new[] { mode, vhost.AmqpUrl.ToString(), receiver.Url.ToString(), secret, concurrency.ToString(CultureInfo.InvariantCulture) })
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        // The host's runtime settings: Server GC (ASP.NET Core's default) and no thread-pool spinning (its csproj).
-        start.Environment["DOTNET_gcServer"] = "1";
-        start.Environment["DOTNET_ThreadPool_UnfairSemaphoreSpinLimit"] = "0";
-        start.Environment["MASSTRANSIT_USAGE_TELEMETRY"] = "false";
-        using var process = Process.Start(start)!;
+        var (process, _) = await ChildProcess.StartAsync(mode, vhost.AmqpUrl.ToString(), receiver.Url.ToString(), secret,
+            concurrency.ToString(CultureInfo.InvariantCulture));
         try
         {
-            // Skip the child's start-up log lines up to its ready line.
-            var ready = Task.Run(async () =>
-            {
-                while (await process.StandardOutput.ReadLineAsync() is { } line)
-                {
-                    if (line == $"{mode} ready")
-                    {
-                        return true;
-                    }
-                }
-
-                return false;
-            });
-            if (await Task.WhenAny(ready, Task.Delay(TimeSpan.FromSeconds(30))) != ready || !await ready)
-            {
-                throw new InvalidOperationException($"the {mode} baseline did not start");
-            }
-
-            // Keep reading its output so that a full pipe never stalls it.
-            _ = process.StandardOutput.BaseStream.CopyToAsync(Stream.Null);
-
             return await Measurement.RunAsync(vhost.AmqpUrl, receiver, payload, count, window, () => HostRun.ProcessCpu(process.Id), () => mode);
         }
         finally
         {
             receiver.Phase = null;
-            process.StandardInput.Close();
-            if (!process.WaitForExit(10_000))
-            {
-                process.Kill();
-            }
+            ChildProcess.Stop(process);
         }
     }
 }
