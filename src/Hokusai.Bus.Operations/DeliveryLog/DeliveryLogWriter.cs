@@ -142,6 +142,7 @@ public sealed class DeliveryLogWriter : IAsyncDisposable
                     Interlocked.Add(ref _dropped, batch.Count);
                     Report($"{batch.Count} delivery record(s) were not written to {_stream.Name}: {Describe(e)}. "
                            + "Records are dropped (counted) until it works again; deliveries are not affected.");
+                    batch.Clear(); // counted: a stop during the drain below must not count it again
                     channel = null;
                     await DrainFor(Reconnect, stopping).ConfigureAwait(false);
                 }
