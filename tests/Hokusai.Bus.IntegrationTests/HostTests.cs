@@ -129,11 +129,13 @@ public sealed class ScaleOutTests
             && queues.ContainsKey(Scenario.ErrorQueue) && queues.ContainsKey(Scenario.Queue + "_skipped"),
             TimeSpan.FromSeconds(30), "the error and skipped queues");
 
-        Assert.Equal("quorum", await scenario.Rabbit.QueueTypeAsync(Scenario.Queue));
-        Assert.Equal("quorum", await scenario.Rabbit.QueueTypeAsync("hokusai-webhook-delivery-token")); // named endpoints too
-        Assert.Equal("quorum", await scenario.Rabbit.QueueTypeAsync(Scenario.ErrorQueue));
-        Assert.Equal("quorum", await scenario.Rabbit.QueueTypeAsync(Scenario.Queue + "_skipped"));
-        Assert.Equal("quorum", await scenario.Rabbit.QueueTypeAsync("hokusai-webhook-delivery_delay_2000ms"));
-        Assert.Equal("quorum", await scenario.Rabbit.QueueTypeAsync("hokusai-redis-fallback"));
+        // Named endpoints too. The management API lists a new queue a moment after it is declared: wait for each.
+        foreach (var queue in new[] { Scenario.Queue, "hokusai-webhook-delivery-token", Scenario.ErrorQueue, Scenario.Queue + "_skipped",
+                     "hokusai-webhook-delivery_delay_2000ms", "hokusai-redis-fallback" })
+        {
+            await RabbitMqManagement.Eventually(async () => await scenario.Rabbit.QueueTypeAsync(queue) is not null,
+                TimeSpan.FromSeconds(30), $"queue {queue} listed");
+            Assert.Equal("quorum", await scenario.Rabbit.QueueTypeAsync(queue));
+        }
     }
 }
