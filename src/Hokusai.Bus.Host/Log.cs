@@ -31,4 +31,8 @@ internal static partial class Log
     [LoggerMessage(EventId = 107, EventName = "DeliveryLogProblem", Level = LogLevel.Warning,
         Message = "Delivery log: {Problem}")]
     public static partial void DeliveryLogProblem(ILogger logger, string problem);
+
+    [LoggerMessage(EventId = 108, EventName = "DeliveryLogUnreadable", Level = LogLevel.Warning,
+        Message = "GET /deliveries answered 503: the delivery log cannot be read now ({Problem})")]
+    public static partial void DeliveryLogUnreadable(ILogger logger, string problem);
 }

@@ -186,6 +186,41 @@ public sealed class DeliveryLogTests
         Assert.Equal(0, await HostMetrics.ReadAsync(host, "hokusai_delivery_log_dropped_total"));
     }
 
+    [RabbitFact]
+    public async Task A_look_while_the_first_host_is_creating_the_log_finds_it_empty_or_waits_for_it_and_never_fails()
+    {
+        // RabbitMQ refuses a consume while a stream is being declared (406 "does not have a replica on the local
+        // node"); a CI run's first GET /deliveries answered 503 in that window. Each round races a reader against the
+        // declare of a fresh stream, as the first host's first record does.
+        await using var rabbit = await RabbitMqManagement.CreateVirtualHostAsync("hokusai-log-race");
+        var factory = new ConnectionFactory { Uri = rabbit.AmqpUrl };
+        await using var declaring = await factory.CreateConnectionAsync();
+        for (var round = 0; round < 20; round++)
+        {
+            var log = new DeliveryLogStream($"race-{round}");
+            var reader = new DeliveryLogReader(token => factory.CreateConnectionAsync(token), log.Name);
+            await using var channel = await declaring.CreateChannelAsync();
+            var declared = log.DeclareAsync(channel, CancellationToken.None);
+            while (true)
+            {
+                try
+                {
+                    await foreach (var _ in reader.ReadAsync(DateTimeOffset.UtcNow.AddHours(-1)))
+                    {
+                    }
+
+                    break; // read to its end: the stream was there
+                }
+                catch (DeliveryLogUnavailableException e) when (!e.Exists)
+                {
+                    // Not declared yet: the page shows no timelines. Look again until it is.
+                }
+            }
+
+            await declared;
+        }
+    }
+
     /// <summary>The timeline of <paramref name="key"/> from <c>GET /deliveries</c>, once <paramref name="until"/> holds for it.</summary>
     internal static async Task<JsonNode> TimelineAsync(HostProcess host, string key, Func<JsonNode, bool> until)
     {

@@ -16,7 +16,7 @@ namespace Hokusai.Bus.Host.DeliveryLog;
 /// HTML page when the browser asks for HTML. Served only when <c>DELIVERY_LOG_TOKEN</c> is set, and only to a request
 /// with <c>Authorization: Bearer &lt;token&gt;</c>, compared in constant time; any other request gets 401.
 /// </summary>
-internal sealed class DeliveriesEndpoint(IOptions<DeliveryLogOptions> options, HostSettings settings, TimeProvider time)
+internal sealed class DeliveriesEndpoint(IOptions<DeliveryLogOptions> options, HostSettings settings, TimeProvider time, ILogger<DeliveriesEndpoint> logger)
 {
     public const string Path = "/deliveries";
 
@@ -58,6 +58,13 @@ internal sealed class DeliveriesEndpoint(IOptions<DeliveryLogOptions> options, H
                                       or RabbitMQ.Client.Exceptions.BrokerUnreachableException or RabbitMQ.Client.Exceptions.OperationInterruptedException
                                       or OperationCanceledException && !context.RequestAborted.IsCancellationRequested)
         {
+            Log.DeliveryLogUnreadable(logger, e switch
+            {
+                DeliveryLogUnavailableException => e.Message,
+                RabbitMQ.Client.Exceptions.BrokerUnreachableException => "the broker cannot be reached",
+                RabbitMQ.Client.Exceptions.OperationInterruptedException { ShutdownReason: { } reason } => $"RabbitMQ said {reason.ReplyCode} {reason.ReplyText}",
+                _ => "not read within 60 s",
+            });
             context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
             await context.Response.WriteAsJsonAsync(new JsonObject { ["error"] = "the delivery log cannot be read now (RabbitMQ)" }).ConfigureAwait(false);
             return;

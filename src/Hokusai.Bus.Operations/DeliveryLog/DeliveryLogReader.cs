@@ -11,8 +11,9 @@ namespace Hokusai.Bus.Operations.DeliveryLog;
 /// Reads the delivery log from a point in time: the one reader behind <c>hokusai-bus deliveries</c> and the host's
 /// <c>GET /deliveries</c>. It starts at the stream's timestamp offset for <c>since</c> (RabbitMQ starts at the segment
 /// that holds it, so records a little older come too, and are skipped), and, unless following, stops at the stream's end
-/// as it was when reading began: it first appends an end marker of its own (a record of no delivery, which every reader
-/// skips) and stops when it reaches it.
+/// as it was when reading began: it appends an end marker of its own (a record of no delivery, which every reader
+/// skips) once its consumer is attached, and stops when it reaches it. A stream that exists but is still starting is
+/// waited for, briefly.
 /// </summary>
 /// <param name="connect">Opens a connection to the broker.</param>
 /// <param name="stream">The stream's name.</param>
@@ -20,6 +21,14 @@ public sealed class DeliveryLogReader(Func<CancellationToken, Task<IConnection>>
 {
     /// <summary>How many records are delivered to the reader ahead of being read.</summary>
     private const ushort Prefetch = 1000;
+
+    /// <summary>
+    /// How long a read waits, in steps, for a stream that exists but is still starting: just declared by a host's first
+    /// record, or electing a new leader. RabbitMQ refuses a consume then (406 "does not have a replica on the local
+    /// node", or 404 "down or inaccessible"); a reader that gave up at once would fail the first look after the first
+    /// delivery. 5 s in all.
+    /// </summary>
+    private static readonly TimeSpan[] StartingWaits = [.. new[] { 100, 200, 400, 800, 1500, 2000 }.Select(ms => TimeSpan.FromMilliseconds(ms))];
 
     /// <summary>
     /// The records written at or after <paramref name="since"/>, in the order the stream holds them; with
@@ -30,46 +39,25 @@ public sealed class DeliveryLogReader(Func<CancellationToken, Task<IConnection>>
     {
         await using var connection = await connect(cancellationToken).ConfigureAwait(false);
         var marker = follow ? null : "hokusai-end-" + Guid.NewGuid().ToString("N");
+        var markerBytes = marker is null ? null : Encoding.UTF8.GetBytes(marker);
+        using var done = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken); // the reader stopped reading
+        var (channel, received) = await WhileStarting(() => ConsumeAsync(connection, since, markerBytes, done.Token, cancellationToken), cancellationToken)
+            .ConfigureAwait(false);
+        await using var _ = channel;
         if (marker is not null)
         {
+            // Appended once the consumer is attached: a stream still being declared has no leader to take it yet, and
+            // RabbitMQ 3.10 closes the whole connection (541) on a publish to it.
             await using var writer = await connection.CreateChannelAsync(
                 new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true), cancellationToken)
                 .ConfigureAwait(false);
-            await Guarded(() => writer.QueueDeclarePassiveAsync(stream, cancellationToken)).ConfigureAwait(false);
             await writer.BasicPublishAsync("", stream, false, new BasicProperties(), Encoding.UTF8.GetBytes($$"""{"marker":"{{marker}}"}"""),
                 cancellationToken).ConfigureAwait(false);
         }
 
-        await using var channel = await connection.CreateChannelAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
-        await channel.BasicQosAsync(0, Prefetch, false, cancellationToken).ConfigureAwait(false);
-        var received = Channel.CreateBounded<(IReadOnlyList<DeliveryRecord> Records, bool End)>(new BoundedChannelOptions(Prefetch * 2) { SingleReader = true });
-        var consumer = new AsyncEventingBasicConsumer(channel);
-        var markerBytes = marker is null ? null : Encoding.UTF8.GetBytes(marker);
-        using var done = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken); // the reader stopped reading
-        consumer.ReceivedAsync += async (_, delivery) =>
-        {
-            var read = Read(delivery.Body, markerBytes);
-            try
-            {
-                await channel.BasicAckAsync(delivery.DeliveryTag, false, done.Token).ConfigureAwait(false);
-                await received.Writer.WriteAsync(read, done.Token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                // Nobody reads any more: the channel is about to close.
-            }
-        };
-        consumer.ShutdownAsync += (_, _) =>
-        {
-            received.Writer.TryComplete();
-            return Task.CompletedTask;
-        };
-
-        var arguments = new Dictionary<string, object?> { ["x-stream-offset"] = new AmqpTimestamp(since.ToUnixTimeSeconds()) };
-        await Guarded(() => channel.BasicConsumeAsync(stream, false, "", false, false, arguments, consumer, cancellationToken)).ConfigureAwait(false);
         try
         {
-            await foreach (var (records, end) in received.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+            await foreach (var (records, end) in received.ReadAllAsync(cancellationToken).ConfigureAwait(false))
             {
                 if (end)
                 {
@@ -91,16 +79,66 @@ public sealed class DeliveryLogReader(Func<CancellationToken, Task<IConnection>>
         }
     }
 
-    /// <summary>RabbitMQ's 404 for the stream as <see cref="DeliveryLogUnavailableException"/>: missing, or its node down.</summary>
-    private async Task Guarded(Func<Task> step)
+    /// <summary>A channel consuming the stream from <paramref name="since"/>, and what it receives, batch by batch.</summary>
+    private async Task<(IChannel, ChannelReader<(IReadOnlyList<DeliveryRecord> Records, bool End)>)> ConsumeAsync(
+        IConnection connection, DateTimeOffset since, byte[]? marker, CancellationToken done, CancellationToken cancellationToken)
     {
+        var channel = await connection.CreateChannelAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
         try
         {
-            await step().ConfigureAwait(false);
+            await channel.BasicQosAsync(0, Prefetch, false, cancellationToken).ConfigureAwait(false);
+            var received = Channel.CreateBounded<(IReadOnlyList<DeliveryRecord> Records, bool End)>(new BoundedChannelOptions(Prefetch * 2) { SingleReader = true });
+            var consumer = new AsyncEventingBasicConsumer(channel);
+            consumer.ReceivedAsync += async (_, delivery) =>
+            {
+                var read = Read(delivery.Body, marker);
+                try
+                {
+                    await channel.BasicAckAsync(delivery.DeliveryTag, false, done).ConfigureAwait(false);
+                    await received.Writer.WriteAsync(read, done).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    // Nobody reads any more: the channel is about to close.
+                }
+            };
+            consumer.ShutdownAsync += (_, _) =>
+            {
+                received.Writer.TryComplete();
+                return Task.CompletedTask;
+            };
+
+            var arguments = new Dictionary<string, object?> { ["x-stream-offset"] = new AmqpTimestamp(since.ToUnixTimeSeconds()) };
+            await channel.BasicConsumeAsync(stream, false, "", false, false, arguments, consumer, cancellationToken).ConfigureAwait(false);
+            return (channel, received.Reader);
         }
-        catch (OperationInterruptedException e) when (e.ShutdownReason?.ReplyCode == 404)
+        catch
         {
-            throw DeliveryLogUnavailableException.From(e, stream);
+            await channel.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Runs <paramref name="step"/> again while RabbitMQ says the stream is starting (<see cref="StartingWaits"/>); a
+    /// stream that is missing, or still not started after the last wait, is a <see cref="DeliveryLogUnavailableException"/>.
+    /// </summary>
+    private async Task<T> WhileStarting<T>(Func<Task<T>> step, CancellationToken cancellationToken)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                return await step().ConfigureAwait(false);
+            }
+            catch (OperationInterruptedException e) when (DeliveryLogUnavailableException.Starting(e) && attempt < StartingWaits.Length)
+            {
+                await Task.Delay(StartingWaits[attempt], cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationInterruptedException e) when (e.ShutdownReason?.ReplyCode == 404 || DeliveryLogUnavailableException.Starting(e))
+            {
+                throw DeliveryLogUnavailableException.From(e, stream);
+            }
         }
     }
 

@@ -15,9 +15,21 @@ public sealed class DeliveryLogUnavailableException : Exception
     /// <summary>Whether the stream exists (its node is unavailable) rather than not existing yet.</summary>
     public bool Exists { get; }
 
-    /// <summary>RabbitMQ's 404 on declaring or consuming the stream, told apart by its reply text.</summary>
+    /// <summary>RabbitMQ's refusal to declare or consume the stream, told apart by its reply text.</summary>
     internal static DeliveryLogUnavailableException From(OperationInterruptedException e, string stream) =>
-        e.ShutdownReason?.ReplyText?.Contains("down or inaccessible", StringComparison.Ordinal) == true
+        Starting(e)
             ? new($"The RabbitMQ node that holds {stream} is down or still starting; try again shortly.", exists: true, e)
             : new($"There is no delivery log in this virtual host yet: {stream} is created by the first host that delivers.", exists: false, e);
+
+    /// <summary>
+    /// Whether RabbitMQ refused because the stream exists but is not running yet: its node down or starting (404 "down
+    /// or inaccessible"), or just declared, with no replica started on this node (406 "does not have a replica on the
+    /// local node").
+    /// </summary>
+    internal static bool Starting(OperationInterruptedException e) => e.ShutdownReason switch
+    {
+        { ReplyCode: 404, ReplyText: { } text } => text.Contains("down or inaccessible", StringComparison.Ordinal),
+        { ReplyCode: 406, ReplyText: { } text } => text.Contains("replica on the local node", StringComparison.Ordinal),
+        _ => false,
+    };
 }

@@ -5,7 +5,12 @@ using Hokusai.Bus.TestSupport;
 
 namespace Hokusai.Bus.Tests.Packaging;
 
-/// <summary>The README's whole producer app, compiled and run as written against RabbitMQ (a throwaway vhost).</summary>
+/// <summary>
+/// The README's whole producer app, compiled and run as written against RabbitMQ (a throwaway vhost). It reads what the
+/// app prints from <see cref="Console.Out"/>, which is the whole process's, so it runs alone: in-memory harness tests
+/// running beside it log to the console too (a CI run saw a harness's "Subscribing Consumer" line in the app's output).
+/// </summary>
+[Collection(ConsoleCollection.Name)]
 public sealed class ReadmeProducerAppTests
 {
     [RabbitFact]
@@ -39,4 +44,11 @@ public sealed class ReadmeProducerAppTests
         Assert.Equal("model_abc123", body["model_id"]!.GetValue<string>());
         Assert.Equal($"published {body["idempotency_key"]!.GetValue<string>()}", output.ToString().Trim());
     }
+}
+
+/// <summary>Tests that read the process's console run alone, after the parallel tests.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class ConsoleCollection
+{
+    public const string Name = "Console";
 }
