@@ -48,7 +48,7 @@ public sealed class ManagementApi : IDisposable
     /// </summary>
     public async Task<bool> VirtualHostExistsAsync(CancellationToken cancellationToken = default)
     {
-        using var response = await _http.GetAsync($"vhosts/{_vhost}", cancellationToken).ConfigureAwait(false);
+        using var response = await GetAsync($"vhosts/{_vhost}", cancellationToken).ConfigureAwait(false);
         if (response.StatusCode == HttpStatusCode.NotFound)
         {
             return false;
@@ -99,7 +99,7 @@ public sealed class ManagementApi : IDisposable
     /// <summary>The queue as <c>GET /api/queues/{vhost}/{queue}</c> shows it (statistics lag by seconds), or null.</summary>
     public async Task<JsonObject?> QueueAsync(string queue, CancellationToken cancellationToken = default)
     {
-        using var response = await _http.GetAsync($"queues/{_vhost}/{Uri.EscapeDataString(queue)}", cancellationToken).ConfigureAwait(false);
+        using var response = await GetAsync($"queues/{_vhost}/{Uri.EscapeDataString(queue)}", cancellationToken).ConfigureAwait(false);
         if (response.StatusCode == HttpStatusCode.NotFound)
         {
             return null;
@@ -133,7 +133,7 @@ public sealed class ManagementApi : IDisposable
     /// <summary>Every queue of the virtual host with its message count (ready plus unacknowledged).</summary>
     public async Task<IReadOnlyDictionary<string, long>> QueuesAsync(CancellationToken cancellationToken = default)
     {
-        using var response = await _http.GetAsync($"queues/{_vhost}", cancellationToken).ConfigureAwait(false);
+        using var response = await GetAsync($"queues/{_vhost}", cancellationToken).ConfigureAwait(false);
         await EnsureAsync(response, "list queues", cancellationToken).ConfigureAwait(false);
         var queues = await response.Content.ReadFromJsonAsync<JsonArray>(cancellationToken).ConfigureAwait(false) ?? [];
         return queues.ToDictionary(q => q!["name"]!.GetValue<string>(), q => q!["messages"]?.GetValue<long>() ?? 0);
@@ -142,7 +142,7 @@ public sealed class ManagementApi : IDisposable
     /// <summary>Whether the exchange exists.</summary>
     public async Task<bool> ExchangeExistsAsync(string exchange, CancellationToken cancellationToken = default)
     {
-        using var response = await _http.GetAsync($"exchanges/{_vhost}/{Uri.EscapeDataString(exchange)}", cancellationToken).ConfigureAwait(false);
+        using var response = await GetAsync($"exchanges/{_vhost}/{Uri.EscapeDataString(exchange)}", cancellationToken).ConfigureAwait(false);
         return response.IsSuccessStatusCode;
     }
 
@@ -211,7 +211,7 @@ public sealed class ManagementApi : IDisposable
     /// <summary>Whether the shovel's parameter still exists (a shovel with src-delete-after removes it when done).</summary>
     public async Task<bool> ShovelExistsAsync(string name, CancellationToken cancellationToken)
     {
-        using var response = await _http.GetAsync($"parameters/shovel/{_vhost}/{Uri.EscapeDataString(name)}", cancellationToken).ConfigureAwait(false);
+        using var response = await GetAsync($"parameters/shovel/{_vhost}/{Uri.EscapeDataString(name)}", cancellationToken).ConfigureAwait(false);
         if (response.StatusCode == HttpStatusCode.NotFound)
         {
             return false;
@@ -224,7 +224,7 @@ public sealed class ManagementApi : IDisposable
     /// <summary>The shovel's state and reason from <c>GET /api/shovels/{vhost}</c>, e.g. ("terminated", "..."), or null.</summary>
     public async Task<(string State, string? Reason)?> ShovelStatusAsync(string name, CancellationToken cancellationToken)
     {
-        using var response = await _http.GetAsync($"shovels/{_vhost}", cancellationToken).ConfigureAwait(false);
+        using var response = await GetAsync($"shovels/{_vhost}", cancellationToken).ConfigureAwait(false);
         if (!response.IsSuccessStatusCode)
         {
             return null;
@@ -243,6 +243,31 @@ public sealed class ManagementApi : IDisposable
         {
             await EnsureAsync(response, $"delete shovel {name}", cancellationToken).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>The waits, in milliseconds, before asking a GET that got 500 again.</summary>
+    private static readonly int[] ServerErrorWaits = [100, 400, 1000];
+
+    /// <summary>
+    /// A GET, asked again up to 3 times over about 1.5 s while the API answers 500: RabbitMQ 3.10's management API fails a
+    /// queue listing while a stream in the virtual host is still starting (its leader not yet known; the node logs
+    /// <c>node(none)</c>), as when a host writes its first delivery-log record.
+    /// </summary>
+    private async Task<HttpResponseMessage> GetAsync(string path, CancellationToken cancellationToken)
+    {
+        foreach (var wait in ServerErrorWaits)
+        {
+            var response = await _http.GetAsync(path, cancellationToken).ConfigureAwait(false);
+            if (response.StatusCode != HttpStatusCode.InternalServerError)
+            {
+                return response;
+            }
+
+            response.Dispose();
+            await Task.Delay(wait, cancellationToken).ConfigureAwait(false);
+        }
+
+        return await _http.GetAsync(path, cancellationToken).ConfigureAwait(false);
     }
 
     public void Dispose() => _http.Dispose();

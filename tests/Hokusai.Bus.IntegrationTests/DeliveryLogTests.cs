@@ -189,9 +189,10 @@ public sealed class DeliveryLogTests
     [RabbitFact]
     public async Task A_look_while_the_first_host_is_creating_the_log_finds_it_empty_or_waits_for_it_and_never_fails()
     {
-        // RabbitMQ refuses a consume while a stream is being declared (406 "does not have a replica on the local
-        // node"); a CI run's first GET /deliveries answered 503 in that window. Each round races a reader against the
-        // declare of a fresh stream, as the first host's first record does.
+        // RabbitMQ 3.10 refuses a consume while a stream is being declared (406 "does not have a replica on the local
+        // node"), closes the connection on a publish to it (541), and its management API answers 500 to a queue
+        // listing then. CI runs met each: a first GET /deliveries answered 503, and a test's queue listing failed.
+        // Each round races a reader and a listing against the declare of a fresh stream, as a host's first record does.
         await using var rabbit = await RabbitMqManagement.CreateVirtualHostAsync("hokusai-log-race");
         var factory = new ConnectionFactory { Uri = rabbit.AmqpUrl };
         await using var declaring = await factory.CreateConnectionAsync();
@@ -201,6 +202,7 @@ public sealed class DeliveryLogTests
             var reader = new DeliveryLogReader(token => factory.CreateConnectionAsync(token), log.Name);
             await using var channel = await declaring.CreateChannelAsync();
             var declared = log.DeclareAsync(channel, CancellationToken.None);
+            var listed = rabbit.QueuesAsync();
             while (true)
             {
                 try
@@ -218,6 +220,7 @@ public sealed class DeliveryLogTests
             }
 
             await declared;
+            await listed; // the listing raced the declare and did not fail
         }
     }
 

@@ -25,8 +25,8 @@ public sealed class DeliveryLogReader(Func<CancellationToken, Task<IConnection>>
     /// <summary>
     /// How long a read waits, in steps, for a stream that exists but is still starting: just declared by a host's first
     /// record, or electing a new leader. RabbitMQ refuses a consume then (406 "does not have a replica on the local
-    /// node", or 404 "down or inaccessible"); a reader that gave up at once would fail the first look after the first
-    /// delivery. 5 s in all.
+    /// node", 404 "down or inaccessible", or, in 3.10, a 541 that closes the connection); a reader that gave up at once
+    /// would fail the first look after the first delivery. 5 s in all.
     /// </summary>
     private static readonly TimeSpan[] StartingWaits = [.. new[] { 100, 200, 400, 800, 1500, 2000 }.Select(ms => TimeSpan.FromMilliseconds(ms))];
 
@@ -37,13 +37,13 @@ public sealed class DeliveryLogReader(Func<CancellationToken, Task<IConnection>>
     public async IAsyncEnumerable<DeliveryRecord> ReadAsync(
         DateTimeOffset since, bool follow = false, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        await using var connection = await connect(cancellationToken).ConfigureAwait(false);
         var marker = follow ? null : "hokusai-end-" + Guid.NewGuid().ToString("N");
         var markerBytes = marker is null ? null : Encoding.UTF8.GetBytes(marker);
         using var done = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken); // the reader stopped reading
-        var (channel, received) = await WhileStarting(() => ConsumeAsync(connection, since, markerBytes, done.Token, cancellationToken), cancellationToken)
+        var (connection, channel, received) = await WhileStarting(() => ConsumeAsync(since, markerBytes, done.Token, cancellationToken), cancellationToken)
             .ConfigureAwait(false);
-        await using var _ = channel;
+        await using var _ = connection;
+        await using var __ = channel;
         if (marker is not null)
         {
             // Appended once the consumer is attached: a stream still being declared has no leader to take it yet, and
@@ -79,13 +79,19 @@ public sealed class DeliveryLogReader(Func<CancellationToken, Task<IConnection>>
         }
     }
 
-    /// <summary>A channel consuming the stream from <paramref name="since"/>, and what it receives, batch by batch.</summary>
-    private async Task<(IChannel, ChannelReader<(IReadOnlyList<DeliveryRecord> Records, bool End)>)> ConsumeAsync(
-        IConnection connection, DateTimeOffset since, byte[]? marker, CancellationToken done, CancellationToken cancellationToken)
+    /// <summary>
+    /// A connection of its own and a channel on it consuming the stream from <paramref name="since"/>, and what it
+    /// receives, batch by batch. A refusal closes the connection too (RabbitMQ 3.10 may close it, 541, on a consume from
+    /// a stream still being declared), so a retry starts from a new one.
+    /// </summary>
+    private async Task<(IConnection, IChannel, ChannelReader<(IReadOnlyList<DeliveryRecord> Records, bool End)>)> ConsumeAsync(
+        DateTimeOffset since, byte[]? marker, CancellationToken done, CancellationToken cancellationToken)
     {
-        var channel = await connection.CreateChannelAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+        var connection = await connect(cancellationToken).ConfigureAwait(false);
+        IChannel? channel = null;
         try
         {
+            channel = await connection.CreateChannelAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
             await channel.BasicQosAsync(0, Prefetch, false, cancellationToken).ConfigureAwait(false);
             var received = Channel.CreateBounded<(IReadOnlyList<DeliveryRecord> Records, bool End)>(new BoundedChannelOptions(Prefetch * 2) { SingleReader = true });
             var consumer = new AsyncEventingBasicConsumer(channel);
@@ -110,11 +116,16 @@ public sealed class DeliveryLogReader(Func<CancellationToken, Task<IConnection>>
 
             var arguments = new Dictionary<string, object?> { ["x-stream-offset"] = new AmqpTimestamp(since.ToUnixTimeSeconds()) };
             await channel.BasicConsumeAsync(stream, false, "", false, false, arguments, consumer, cancellationToken).ConfigureAwait(false);
-            return (channel, received.Reader);
+            return (connection, channel, received.Reader);
         }
         catch
         {
-            await channel.DisposeAsync().ConfigureAwait(false);
+            if (channel is not null)
+            {
+                await channel.DisposeAsync().ConfigureAwait(false);
+            }
+
+            await connection.DisposeAsync().ConfigureAwait(false);
             throw;
         }
     }

@@ -24,10 +24,12 @@ public sealed class DeliveryLogUnavailableException : Exception
     /// <summary>
     /// Whether RabbitMQ refused because the stream exists but is not running yet: its node down or starting (404 "down
     /// or inaccessible"), or just declared, with no replica started on this node (406 "does not have a replica on the
-    /// local node").
+    /// local node"), or 541: RabbitMQ 3.10's channel crashes on a consume from a stream whose leader is not yet known,
+    /// closing the connection.
     /// </summary>
     internal static bool Starting(OperationInterruptedException e) => e.ShutdownReason switch
     {
+        { ReplyCode: 541 } => true,
         { ReplyCode: 404, ReplyText: { } text } => text.Contains("down or inaccessible", StringComparison.Ordinal),
         { ReplyCode: 406, ReplyText: { } text } => text.Contains("replica on the local node", StringComparison.Ordinal),
         _ => false,
