@@ -14,8 +14,7 @@ if (args is ["probe", var probeUrl])
 
 var builder = WebApplication.CreateBuilder(args);
 var settings = HostSettings.Apply(builder.Configuration);
-builder.Logging.AddConsoleFormatter<HostConsoleFormatter, Microsoft.Extensions.Logging.Console.ConsoleFormatterOptions>();
-builder.Logging.AddConsole(o => o.FormatterName ??= HostConsoleFormatter.FormatterName); // MassTransit without stack traces
+builder.AddHostLogging(); // our console format; ASP.NET Core's per-request lines at Warning unless set
 
 builder.Services.AddHealthChecks();
 builder.Services.AddSingleton<BrokerNode>();

@@ -63,6 +63,20 @@ public sealed class HostTests
         Assert.Contains("webhook_delivery_duration_seconds_bucket", metrics);
         Assert.DoesNotContain(Scenario.Secret, metrics);
         Assert.DoesNotContain(Scenario.Secret, host.Output);
+        // ASP.NET Core's four lines per request are Warning by default: no console line per probe or POST.
+        Assert.DoesNotContain("Request starting", host.Output);
+        Assert.DoesNotContain("Executing endpoint", host.Output);
+    }
+
+    [RabbitFact]
+    public async Task Logging__LogLevel__Microsoft_AspNetCore_set_to_Information_brings_back_the_per_request_lines()
+    {
+        await using var scenario = await Scenario.StartAsync();
+        var host = await scenario.StartHostAsync(new Dictionary<string, string> { ["Logging__LogLevel__Microsoft.AspNetCore"] = "Information" });
+        using var http = new HttpClient { BaseAddress = host.BaseUrl };
+
+        Assert.Equal("Healthy", await http.GetStringAsync("health/live"));
+        await host.WaitForOutputAsync("Request finished HTTP/1.1 GET", Wait, "ASP.NET Core's request line");
     }
 }
 
