@@ -298,6 +298,33 @@ internal static class E2eBenchmark
         }
     }
 
+    /// <summary>
+    /// Warms <paramref name="pid"/> up until its JIT is quiet: rounds go on, for at least <paramref name="atLeast"/>,
+    /// until one in which the tiered-compilation thread used under 2 % of a core, or <paramref name="atMost"/> has
+    /// passed. Returns how long it took and whether the JIT settled.
+    /// </summary>
+    internal static async Task<(TimeSpan Took, bool Settled)> WarmUpUntilJitSettlesAsync(
+        Func<Task> round, int pid, TimeSpan atLeast, TimeSpan atMost)
+    {
+        var watch = Stopwatch.StartNew();
+        while (true)
+        {
+            var jit = HostRun.TieredCompilerCpu(pid);
+            var started = watch.Elapsed;
+            await round();
+            var share = (HostRun.TieredCompilerCpu(pid) - jit) / (watch.Elapsed - started);
+            if (watch.Elapsed >= atLeast && share < 0.02)
+            {
+                return (watch.Elapsed, true);
+            }
+
+            if (watch.Elapsed >= atMost)
+            {
+                return (watch.Elapsed, false);
+            }
+        }
+    }
+
     private static async Task<BacklogResult> RunBacklogAsync(
         E2eOptions options, BenchReceiver receiver, Payload payload, int concurrency, int count)
     {

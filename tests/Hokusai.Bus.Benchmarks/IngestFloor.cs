@@ -72,7 +72,7 @@ internal static class IngestFloor
 
         public Uri Url { get; }
 
-        public TimeSpan CpuTime() => HostRun.ProcessCpu(_process.Id);
+        public int Pid => _process.Id;
 
         public static async Task<Child> StartAsync(Uri amqp, string secret)
         {
