@@ -3,9 +3,11 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using Hokusai.Bus.Contracts;
+using MassTransit;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using RabbitMQ.Client;
 
@@ -21,6 +23,12 @@ internal static class IngestFloor
 {
     public const string Queue = "hokusai-bench-ingest-floor";
 
+    /// <summary>MassTransit's exchange for <see cref="FloorEvent"/>.</summary>
+    private const string FloorEventExchange = "Hokusai.Bus.Benchmarks:FloorEvent";
+
+    /// <summary>What the MassTransit variant publishes: the bytes received, as the host's <c>PipelineEvent</c> carries them.</summary>
+    public sealed record FloorEvent(byte[] Body);
+
     /// <summary>The child process: <c>ingest-floor AMQP_URL SECRET</c>; prints <c>ingest-floor ready URL</c>, runs until stdin closes.</summary>
     public static async Task<int> ServeAsync(string[] args)
     {
@@ -34,7 +42,18 @@ internal static class IngestFloor
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.SetMinimumLevel(LogLevel.Information).AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.WebHost.UseUrls("http://127.0.0.1:0");
+        var viaMassTransit = args is [_, _, "masstransit"];
+        if (viaMassTransit)
+        {
+            // The same endpoint publishing through MassTransit as a typical application does (its JSON envelope, its
+            // publisher confirms), to an exchange bound to the same queue: what MassTransit's publish costs alone.
+            await channel.ExchangeDeclareAsync(FloorEventExchange, ExchangeType.Fanout, durable: true);
+            await channel.QueueBindAsync(Queue, FloorEventExchange, "");
+            builder.Services.AddMassTransit(bus => bus.UsingRabbitMq((_, rabbit) => rabbit.Host(new Uri(args[0]))));
+        }
+
         var app = builder.Build();
+        var publisher = viaMassTransit ? app.Services.GetRequiredService<IPublishEndpoint>() : null;
         app.MapPost("/ingest", async (HttpContext context) =>
         {
             using var body = new MemoryStream((int)(context.Request.ContentLength ?? 1024));
@@ -47,7 +66,15 @@ internal static class IngestFloor
                 return Results.StatusCode(StatusCodes.Status401Unauthorized);
             }
 
-            await channel.BasicPublishAsync("", Queue, mandatory: false, persistent, bytes);
+            if (publisher is not null)
+            {
+                await publisher.Publish(new FloorEvent(bytes.ToArray()));
+            }
+            else
+            {
+                await channel.BasicPublishAsync("", Queue, mandatory: false, persistent, bytes);
+            }
+
             return Results.StatusCode(StatusCodes.Status202Accepted);
         });
         await app.StartAsync();
@@ -74,9 +101,11 @@ internal static class IngestFloor
 
         public int Pid => _process.Id;
 
-        public static async Task<Child> StartAsync(Uri amqp, string secret)
+        public static async Task<Child> StartAsync(Uri amqp, string secret, bool viaMassTransit = false)
         {
-            var (process, url) = await ChildProcess.StartAsync("ingest-floor", amqp.ToString(), secret);
+            var (process, url) = viaMassTransit
+                ? await ChildProcess.StartAsync("ingest-floor", amqp.ToString(), secret, "masstransit")
+                : await ChildProcess.StartAsync("ingest-floor", amqp.ToString(), secret);
             return new Child(process, new Uri(url));
         }
 

@@ -28,11 +28,14 @@ internal static class IngestFloorComparison
         Console.WriteLine($"[ingest floor] {payload.Label} registrations, concurrency {concurrency}, {count:N0} per run, {rounds} round(s), "
                           + "POST to 202 after the broker's confirm");
         var floors = new List<Row>();
+        var massTransit = new List<Row>();
         var hosts = new List<Row>();
         for (var round = 1; round <= rounds; round++)
         {
-            floors.Add(await MeasureFloorAsync(payload, count, concurrency));
+            floors.Add(await MeasureFloorAsync(payload, count, concurrency, viaMassTransit: false));
             Print(round, "floor (minimal Kestrel endpoint)", floors[^1], floors[^1]);
+            massTransit.Add(await MeasureFloorAsync(payload, count, concurrency, viaMassTransit: true));
+            Print(round, "floor, publishing with MassTransit", massTransit[^1], floors[^1]);
             hosts.Add(await MeasureHostAsync(receiver, payload, count, concurrency, hostEnvironment));
             Print(round, "host /ingest (production defaults)", hosts[^1], floors[^1]);
         }
@@ -41,7 +44,11 @@ internal static class IngestFloorComparison
         var cpu = Median((h, f) => h.CpuMicros / f.CpuMicros);
         var rate = Median((h, f) => h.PerSecond / f.PerSecond);
         var p99 = Median((h, f) => h.P99 / f.P99);
+        var massTransitCpu = FloorBenchmark.Median(massTransit.Zip(floors, (m, f) => m.CpuMicros / f.CpuMicros));
+        var hostOverMassTransit = FloorBenchmark.Median(hosts.Zip(massTransit, (h, m) => h.CpuMicros / m.CpuMicros));
         Console.WriteLine();
+        Console.WriteLine($"  MassTransit's publish alone, median of {rounds}: CPU per registration {massTransitCpu:0.00}x the floor's; "
+                          + $"the host against that floor {hostOverMassTransit:0.00}x");
         Console.WriteLine($"  host /ingest against its floor, median of {rounds}: CPU per registration {cpu:0.00}x (target <= {CpuTarget}x), "
                           + $"msg/s {rate:0.00}x (target >= {RateTarget}x), p99 {p99:0.00}x (target <= {P99Target}x): "
                           + (cpu <= CpuTarget && rate >= RateTarget && p99 <= P99Target ? "met" : "not met"));
@@ -54,10 +61,10 @@ internal static class IngestFloorComparison
                           + $"load client {row.ClientMicros:N0} µs  (warm-up {row.WarmUp.TotalSeconds:0} s, "
                           + (row.JitSettled ? "JIT quiet)" : "JIT still compiling)"));
 
-    private static async Task<Row> MeasureFloorAsync(Payload payload, int count, int concurrency)
+    private static async Task<Row> MeasureFloorAsync(Payload payload, int count, int concurrency, bool viaMassTransit)
     {
         await using var vhost = await RabbitMqManagement.CreateVirtualHostAsync("hokusai-bench-ingest-floor");
-        await using var floor = await IngestFloor.Child.StartAsync(vhost.AmqpUrl, IngestSecret);
+        await using var floor = await IngestFloor.Child.StartAsync(vhost.AmqpUrl, IngestSecret, viaMassTransit);
         return await MeasureAsync(new Uri(floor.Url, "ingest"), payload, count, concurrency, floor.Pid);
     }
 

@@ -61,7 +61,10 @@ public sealed class IngestTests
         {
             using var response = await http.SendAsync(Post(vector.Body, vector.IdempotencyKey));
             Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
-            Assert.Contains(vector.IdempotencyKey, await response.Content.ReadAsStringAsync());
+            var answer = await response.Content.ReadAsByteArrayAsync();
+            Assert.Contains(vector.IdempotencyKey, Encoding.UTF8.GetString(answer));
+            Assert.Equal(answer.Length, response.Content.Headers.ContentLength); // one write with its length, not chunked
+            Assert.NotEqual(true, response.Headers.TransferEncodingChunked);
         }
 
         await site.WaitForAcceptedAsync(vectors.Count, Wait);
