@@ -143,9 +143,16 @@ public sealed class ScaleOutTests
             && queues.ContainsKey(Scenario.ErrorQueue) && queues.ContainsKey(Scenario.Queue + "_skipped"),
             TimeSpan.FromSeconds(30), "the error and skipped queues");
 
-        // Named endpoints too. The management API lists a new queue a moment after it is declared: wait for each.
+        // The delay queue's name carries the wait that was deferred: 2000 ms for the 503's Retry-After, but a loaded CI
+        // run deferred a 50 ms retry wait instead (hokusai-webhook-delivery_delay_50ms in RabbitMQ's log), so any of the
+        // delivery queue's delay queues. Named endpoints too. The management API lists a new queue a moment after it is
+        // declared: wait for each.
+        string? delayQueue = null;
+        await RabbitMqManagement.Eventually(async () =>
+                (delayQueue = (await scenario.Rabbit.QueuesAsync()).Keys.FirstOrDefault(q => q.StartsWith(Scenario.Queue + "_delay_", StringComparison.Ordinal))) is not null,
+            TimeSpan.FromSeconds(30), "the delivery's delay queue");
         foreach (var queue in new[] { Scenario.Queue, "hokusai-webhook-delivery-token", Scenario.ErrorQueue, Scenario.Queue + "_skipped",
-                     "hokusai-webhook-delivery_delay_2000ms", "hokusai-redis-fallback" })
+                     delayQueue!, "hokusai-redis-fallback" })
         {
             await RabbitMqManagement.Eventually(async () => await scenario.Rabbit.QueueTypeAsync(queue) is not null,
                 TimeSpan.FromSeconds(30), $"queue {queue} listed");
