@@ -26,9 +26,6 @@ internal static class IngestFloor
     /// <summary>MassTransit's exchange for <see cref="FloorEvent"/>.</summary>
     private const string FloorEventExchange = "Hokusai.Bus.Benchmarks:FloorEvent";
 
-    /// <summary>What the MassTransit variant publishes: the bytes received, as the host's <c>PipelineEvent</c> carries them.</summary>
-    public sealed record FloorEvent(byte[] Body);
-
     /// <summary>The child process: <c>ingest-floor AMQP_URL SECRET</c>; prints <c>ingest-floor ready URL</c>, runs until stdin closes.</summary>
     public static async Task<int> ServeAsync(string[] args)
     {
@@ -116,3 +113,9 @@ internal static class IngestFloor
         }
     }
 }
+
+/// <summary>
+/// What the ingest floor's MassTransit variant publishes: the bytes received, as the host's <c>PipelineEvent</c> carries
+/// them. Top level, so MassTransit's exchange is <c>Hokusai.Bus.Benchmarks:FloorEvent</c>, the one bound to the queue.
+/// </summary>
+public sealed record FloorEvent(byte[] Body);

@@ -65,7 +65,9 @@ internal static class IngestFloorComparison
     {
         await using var vhost = await RabbitMqManagement.CreateVirtualHostAsync("hokusai-bench-ingest-floor");
         await using var floor = await IngestFloor.Child.StartAsync(vhost.AmqpUrl, IngestSecret, viaMassTransit);
-        return await MeasureAsync(new Uri(floor.Url, "ingest"), payload, count, concurrency, floor.Pid);
+        var row = await MeasureAsync(new Uri(floor.Url, "ingest"), payload, count, concurrency, floor.Pid);
+        await CheckStoredAsync(vhost.AmqpUrl, IngestFloor.Queue, count, "the floor's publishes");
+        return row;
     }
 
     private static async Task<Row> MeasureHostAsync(
@@ -81,17 +83,24 @@ internal static class IngestFloorComparison
         await using var host = await HostRun.StartAsync(receiver.Url, "bench-secret-not-a-real-one", vhost.AmqpUrl.ToString(), concurrency, environment);
         await DivertAsync(vhost.AmqpUrl);
         var row = await MeasureAsync(new Uri(host.BaseUrl, "ingest"), payload, count, concurrency, host.Pid);
-        await host.StopAsync();
-        // From the broker itself (the management API's figures are sampled every few seconds).
-        await using var connection = await new ConnectionFactory { Uri = vhost.AmqpUrl }.CreateConnectionAsync("bench check");
-        await using var channel = await connection.CreateChannelAsync();
-        var diverted = (await channel.QueueDeclarePassiveAsync(Sink)).MessageCount;
-        if (diverted < count) // at least the measured run's; the warm-up's too unless the unbinding was undone
-        {
-            throw new InvalidOperationException($"only {diverted} of {count} registrations reached the sink queue: the host's delivery was not moved aside");
-        }
-
+        await CheckStoredAsync(vhost.AmqpUrl, Sink, count, "the host's delivery moved aside");
         return row;
+    }
+
+    /// <summary>
+    /// Every measured registration is stored in <paramref name="queue"/>, counted by the broker itself (the management
+    /// API's figures are sampled every few seconds): a publish the broker could not route is confirmed at once and
+    /// stored nowhere, and would measure nothing.
+    /// </summary>
+    private static async Task CheckStoredAsync(Uri amqp, string queue, int count, string what)
+    {
+        await using var connection = await new ConnectionFactory { Uri = amqp }.CreateConnectionAsync("bench check");
+        await using var channel = await connection.CreateChannelAsync();
+        var stored = (await channel.QueueDeclarePassiveAsync(queue)).MessageCount;
+        if (stored < count) // at least the measured run's; the warm-up's too
+        {
+            throw new InvalidOperationException($"only {stored} of {count} registrations reached {queue} ({what}): the run measured publishes stored nowhere");
+        }
     }
 
     /// <summary>
