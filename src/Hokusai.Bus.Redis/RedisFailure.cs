@@ -17,6 +17,10 @@ internal static class RedisFailure
                                        || server.Message.StartsWith("TRYAGAIN", StringComparison.Ordinal),
         // A multiplexer replaced by RedisConnection while this command was on it.
         RedisException or TimeoutException or ObjectDisposedException => true,
+        // The connection's pipe closed under a command being written (Redis went away mid-write): StackExchange.Redis
+        // lets the pipe's "Writing is not allowed after writer was completed" through. A soak run with Redis stopped
+        // dead-lettered 2 registrations on it before this.
+        InvalidOperationException { Source: "System.IO.Pipelines" } => true,
         _ => false,
     };
 
