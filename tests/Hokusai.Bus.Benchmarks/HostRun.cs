@@ -60,11 +60,18 @@ internal sealed class HostRun : IAsyncDisposable
 
     public static TimeSpan ProcessCpu(int pid)
     {
-        // /proc/<pid>/stat: "pid (comm) state ..." with utime and stime the 14th and 15th fields, in clock ticks.
-        var stat = File.ReadAllText($"/proc/{pid}/stat");
+        return TimeSpan.FromSeconds(StatTicks($"/proc/{pid}/stat") / (double)ClockTicksPerSecond);
+    }
+
+    /// <summary>
+    /// User plus system CPU of a <c>/proc</c> stat file (a process's or a thread's), in clock ticks: "pid (comm) state ..."
+    /// with utime and stime the 14th and 15th fields.
+    /// </summary>
+    private static long StatTicks(string path)
+    {
+        var stat = File.ReadAllText(path);
         var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-        var ticks = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
-        return TimeSpan.FromSeconds(ticks / (double)ClockTicksPerSecond);
+        return long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
     }
 
     /// <summary>
@@ -84,9 +91,7 @@ internal sealed class HostRun : IAsyncDisposable
                     continue;
                 }
 
-                var stat = File.ReadAllText(Path.Combine(task, "stat"));
-                var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-                ticks += long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
+                ticks += StatTicks(Path.Combine(task, "stat"));
             }
             catch (IOException)
             {
