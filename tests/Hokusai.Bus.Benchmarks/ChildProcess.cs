@@ -15,6 +15,9 @@ internal static class ChildProcess
         var start = new ProcessStartInfo(Environment.ProcessPath!)
         {
             RedirectStandardInput = true, RedirectStandardOutput = true, UseShellExecute = false,
+            // Its own folder, as the host's (HostProcess): the generic host watches its content root with subfolders,
+            // and the repository's holds RabbitMQ's data, written on every publish.
+            WorkingDirectory = AppContext.BaseDirectory,
         };
         if (Path.GetFileNameWithoutExtension(Environment.ProcessPath) == "dotnet")
         {

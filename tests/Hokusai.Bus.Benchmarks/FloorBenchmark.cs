@@ -137,7 +137,7 @@ internal static class FloorBenchmark
         {
             rows.Add((round, what, result));
             Console.WriteLine($"  round {round}  {what,-36} {result.PerSecond,8:N0}/s   {result.CpuMicrosecondsPerMessage,5:N0} µs CPU/delivery saturated, "
-                              + $"{result.PacedCpuMicrosecondsPerMessage,5:N0} µs paced");
+                              + $"{result.PacedCpuMicrosecondsPerMessage,5:N0} µs paced, {result.ContextSwitchesPerMessage:0.0}/{result.PacedContextSwitchesPerMessage:0.0} context switches (warm-up {result.WarmUp.TotalSeconds:0} s{(result.JitSettled ? "" : ", JIT still busy")})");
         }
 
         Console.WriteLine();
@@ -217,7 +217,7 @@ internal static class FloorBenchmark
         var host = await HostRun.StartAsync(receiver.Url, Secret, vhost.AmqpUrl.ToString(), concurrency, environment);
         try
         {
-            var measured = await Measurement.RunAsync(vhost.AmqpUrl, receiver, payload, count, 256, host.CpuTime, () => host.OutputTail());
+            var measured = await Measurement.RunAsync(vhost.AmqpUrl, receiver, payload, count, 256, host.Pid, () => host.OutputTail());
             await host.StopAsync();
             return measured;
         }

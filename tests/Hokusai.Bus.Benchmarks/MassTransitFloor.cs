@@ -100,7 +100,7 @@ internal static class ChildBaseline
             concurrency.ToString(CultureInfo.InvariantCulture));
         try
         {
-            return await Measurement.RunAsync(vhost.AmqpUrl, receiver, payload, count, window, () => HostRun.ProcessCpu(process.Id), () => mode);
+            return await Measurement.RunAsync(vhost.AmqpUrl, receiver, payload, count, window, process.Id, () => mode);
         }
         finally
         {
@@ -111,11 +111,14 @@ internal static class ChildBaseline
 }
 
 /// <summary>What one process did with one stream: msg/s and CPU per delivery saturated, and CPU per delivery paced.</summary>
-internal sealed record Measured(double PerSecond, double CpuMicrosecondsPerMessage, double PacedCpuMicrosecondsPerMessage);
+internal sealed record Measured(
+    double PerSecond, double CpuMicrosecondsPerMessage, double PacedCpuMicrosecondsPerMessage, TimeSpan WarmUp, bool JitSettled,
+    double ContextSwitchesPerMessage, double PacedContextSwitchesPerMessage);
 
 /// <summary>
-/// One measurement, the same for the host and every baseline: a warm-up of at least 6 s (tiered JIT, dynamic PGO, GC
-/// heap sizing, HTTP connections), one saturated run (msg/s, and CPU per delivery while the machine's two cores are
+/// One measurement, the same for the host and every baseline: a warm-up until the process's JIT is quiet (at least 6 s,
+/// at most 90 s: tiered JIT, dynamic PGO, GC heap sizing, HTTP connections; see
+/// <see cref="E2eBenchmark.WarmUpUntilJitSettlesAsync"/>), one saturated run (msg/s, and CPU per delivery while the machine's two cores are
 /// contended), and one run paced at <see cref="PacedRate"/> (CPU per delivery with the cores not contended: steadier
 /// from run to run).
 /// </summary>
@@ -127,19 +130,25 @@ internal static class Measurement
     private const int PacedCount = 10_000;
 
     public static async Task<Measured> RunAsync(
-        Uri amqp, BenchReceiver receiver, Payload payload, int count, int window, Func<TimeSpan> cpu, Func<string> diagnostics)
+        Uri amqp, BenchReceiver receiver, Payload payload, int count, int window, int pid, Func<string> diagnostics)
     {
+        TimeSpan cpu() => HostRun.ProcessCpu(pid);
         await using var publisher = await AmqpPublisher.ConnectAsync(amqp, "bench publisher");
         Task<Phase> Publish(int n, double? perSecond = null) =>
             E2eBenchmark.PublishPhaseAsync(publisher, receiver, payload, n, window, perSecond, diagnostics);
 
-        await E2eBenchmark.WarmUpAsync(() => Publish(Math.Min(count, 3_000)), TimeSpan.FromSeconds(6));
+        var (warmUp, settled) = await E2eBenchmark.WarmUpUntilJitSettlesAsync(
+            () => Publish(Math.Min(count, 3_000)), pid, TimeSpan.FromSeconds(6), TimeSpan.FromSeconds(90));
         var before = cpu();
+        var switches = HostRun.ContextSwitches(pid);
         var saturated = await Publish(count);
         var micros = (cpu() - before).TotalMilliseconds * 1000 / count;
+        var switchesSaturated = (HostRun.ContextSwitches(pid) - switches) / (double)count;
         before = cpu();
+        switches = HostRun.ContextSwitches(pid);
         await Publish(PacedCount, PacedRate);
         var paced = (cpu() - before).TotalMilliseconds * 1000 / PacedCount;
-        return new Measured(saturated.Rate(), micros, paced);
+        var switchesPaced = (HostRun.ContextSwitches(pid) - switches) / (double)PacedCount;
+        return new Measured(saturated.Rate(), micros, paced, warmUp, settled, switchesSaturated, switchesPaced);
     }
 }

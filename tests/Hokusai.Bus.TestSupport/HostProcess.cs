@@ -45,6 +45,9 @@ public sealed class HostProcess : IAsyncDisposable
         var port = LoopbackPort.Free();
         var info = new ProcessStartInfo("dotnet", [HostDll(), "--urls", $"http://127.0.0.1:{port}"])
         {
+            // Its own folder, as the image's WORKDIR /app: ASP.NET Core watches its content root (for appsettings
+            // changes) with subfolders, and the repository's holds RabbitMQ's data, written on every publish.
+            WorkingDirectory = Path.GetDirectoryName(HostDll()),
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
