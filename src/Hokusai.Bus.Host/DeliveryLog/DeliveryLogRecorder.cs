@@ -59,6 +59,8 @@ internal sealed class DeliveryLogRecorder : IWebhookDeliveryListener, IHostedSer
 
         var (kind, key) = deliveryEvent switch
         {
+            // An accepted attempt is stored with the outcome it leads to, in the Delivered record (read back as two).
+            WebhookAttemptFinished { Kind: WebhookAttemptKind.Accepted } => (default(DeliveryRecordKind?), ""),
             WebhookAttemptFinished e => (DeliveryRecordKind.Attempt, e.IdempotencyKey),
             WebhookRetryScheduled e => (DeliveryRecordKind.RetryScheduled, e.IdempotencyKey),
             WebhookDeferred e => (DeliveryRecordKind.Deferred, e.IdempotencyKey),
@@ -69,11 +71,11 @@ internal sealed class DeliveryLogRecorder : IWebhookDeliveryListener, IHostedSer
         };
         if (kind is null)
         {
-            return; // not about one delivery (a breaker's change)
+            return; // not about one delivery (a breaker's change), or an accepted attempt (in its Delivered record)
         }
 
         var now = _time.GetUtcNow();
-        var attempt = deliveryEvent as WebhookAttemptFinished;
+        var attempt = deliveryEvent as WebhookAttemptFinished ?? (deliveryEvent as WebhookDelivered)?.AcceptedAttempt;
         var record = new DeliveryRecord
         {
             Kind = kind.Value, At = now, Key = key, ModelId = deliveryEvent.ModelId, EventType = deliveryEvent.EventType,

@@ -22,7 +22,11 @@ public enum DeliveryRecordKind
     /// <summary>Handed to RabbitMQ to wait in a delay queue until <see cref="DeliveryRecord.NextAt"/>.</summary>
     Deferred,
 
-    /// <summary>The endpoint accepted it (2xx).</summary>
+    /// <summary>
+    /// The endpoint accepted it (2xx). The host stores the accepted attempt in this record (<see cref="DeliveryRecord.Attempt"/>,
+    /// status, outcome, latency, trial) rather than in one of its own, and <see cref="DeliveryRecord.AllIn"/> reads it back
+    /// as the two: the log holds one record for a delivery accepted at its first attempt, not two.
+    /// </summary>
     Delivered,
 
     /// <summary>Moved to the endpoint's <c>_error</c> queue, with <see cref="DeliveryRecord.Reason"/>.</summary>
@@ -127,7 +131,8 @@ public sealed record DeliveryRecord
 
     /// <summary>
     /// Every record in one stream message: the writer stores a batch as lines of JSON (one record each, newline between),
-    /// so a batch costs the broker one message; a message of one record is a batch of one.
+    /// so a batch costs the broker one message; a message of one record is a batch of one. A delivered record that holds
+    /// its accepted attempt is read as that attempt followed by the outcome.
     /// </summary>
     public static IEnumerable<DeliveryRecord> AllIn(ReadOnlyMemory<byte> message)
     {
@@ -139,6 +144,13 @@ public sealed record DeliveryRecord
             rest = end < 0 ? ReadOnlyMemory<byte>.Empty : rest[(end + 1)..];
             if (line.Length > 0 && FromUtf8(line.Span) is { } record)
             {
+                if (record is { Kind: DeliveryRecordKind.Delivered, Attempt: not null })
+                {
+                    // The accepted attempt, stored in its outcome's record: read back as the attempt, then the outcome.
+                    yield return record with { Kind = DeliveryRecordKind.Attempt, Attempts = null };
+                    record = record with { Attempt = null, Status = null, Outcome = null, LatencyMs = null, Trial = null };
+                }
+
                 yield return record;
             }
         }

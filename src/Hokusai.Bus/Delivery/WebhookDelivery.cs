@@ -82,15 +82,17 @@ internal sealed class WebhookDelivery
         // Waits (retry delays, an open breaker) end early when the host or the bus stops; HTTP attempts in flight do not.
         using var waits = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _stopping);
 
-        var decision = await DecideAsync(request, history, holdUntil, waits.Token, cancellationToken).ConfigureAwait(false);
-        Report(decision, idempotencyKey, subject, _time.GetElapsedTime(started));
+        var (decision, lastAttempt) = await DecideAsync(request, history, holdUntil, waits.Token, cancellationToken).ConfigureAwait(false);
+        Report(decision, lastAttempt, idempotencyKey, subject, _time.GetElapsedTime(started));
         return decision;
     }
 
-    private async Task<DeliveryDecision> DecideAsync(
+    /// <summary>The loop; returns the final decision and the last attempt made in it (null when none was).</summary>
+    private async Task<(DeliveryDecision, WebhookAttemptFinished?)> DecideAsync(
         WebhookDeliveryRequest request, DeliveryHistory history, DateTimeOffset holdUntil, CancellationToken waits,
         CancellationToken cancellationToken)
     {
+        WebhookAttemptFinished? last = null;
         while (true)
         {
             // 1. A permit from the breaker, waiting no longer than leaves room for one attempt inside the hold.
@@ -107,12 +109,12 @@ internal sealed class WebhookDelivery
 
             if (permit is not { } granted)
             {
-                return new DeliveryDecision(DeliveryDecisionKind.Wait, history, _breaker.UntilNextTrial).InRabbitMq();
+                return (new DeliveryDecision(DeliveryDecisionKind.Wait, history, _breaker.UntilNextTrial).InRabbitMq(), last);
             }
 
             // 2. One attempt.
             var at = _time.GetUtcNow();
-            var result = await AttemptAsync(request, granted, history.Requests + 1, cancellationToken).ConfigureAwait(false);
+            (var result, last) = await AttemptAsync(request, granted, history.Requests + 1, cancellationToken).ConfigureAwait(false);
 
             // 3. The rules.
             var decision = DeliveryRules.Decide(request.IdempotencyKey, history, result, at,
@@ -120,7 +122,7 @@ internal sealed class WebhookDelivery
             history = decision.History;
             if (decision.IsFinal)
             {
-                return decision;
+                return (decision, last);
             }
 
             if (decision.Kind == DeliveryDecisionKind.Retry)
@@ -131,7 +133,7 @@ internal sealed class WebhookDelivery
             // 4. The wait: here if it and one more attempt fit in the hold, else in RabbitMQ.
             if (_time.GetUtcNow() + decision.Delay + _settings.Timeout > holdUntil)
             {
-                return decision.InRabbitMq();
+                return (decision.InRabbitMq(), last);
             }
 
             try
@@ -140,12 +142,12 @@ internal sealed class WebhookDelivery
             }
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
             {
-                return decision.InRabbitMq(); // the host is stopping: the next host continues the schedule
+                return (decision.InRabbitMq(), last); // the host is stopping: the next host continues the schedule
             }
         }
     }
 
-    private async Task<AttemptResult> AttemptAsync(
+    private async Task<(AttemptResult, WebhookAttemptFinished)> AttemptAsync(
         WebhookDeliveryRequest request, WebhookCircuitBreaker.Permit permit, int number, CancellationToken cancellationToken)
     {
         var started = _time.GetTimestamp();
@@ -167,12 +169,13 @@ internal sealed class WebhookDelivery
         }
 
         _breaker.Record(permit, result.Succeeded || result.IsPermanent);
-        _telemetry.Write(new WebhookAttemptFinished(_shownUrl, request.IdempotencyKey, number,
+        var finished = _telemetry.Write(new WebhookAttemptFinished(_shownUrl, request.IdempotencyKey, number,
             result.Kind, result.StatusCode, result.Reason, _time.GetElapsedTime(started), permit.IsTrial), request.Subject);
-        return result;
+        return (result, finished);
     }
 
-    private void Report(DeliveryDecision decision, string idempotencyKey, DeliverySubject subject, TimeSpan inThisHold)
+    private void Report(
+        DeliveryDecision decision, WebhookAttemptFinished? lastAttempt, string idempotencyKey, DeliverySubject subject, TimeSpan inThisHold)
     {
         // From the first attempt, which may have been made by another hold (even another host), to this outcome.
         var elapsed = decision.History.FirstAttemptAt is { } first && _time.GetUtcNow() - first is var sinceFirst
@@ -182,7 +185,10 @@ internal sealed class WebhookDelivery
         switch (decision.Kind)
         {
             case DeliveryDecisionKind.Delivered:
-                _telemetry.Write(new WebhookDelivered(_shownUrl, idempotencyKey, decision.History.Requests, elapsed), subject);
+                _telemetry.Write(new WebhookDelivered(_shownUrl, idempotencyKey, decision.History.Requests, elapsed)
+                {
+                    AcceptedAttempt = lastAttempt,
+                }, subject);
                 break;
             case DeliveryDecisionKind.Later:
                 _telemetry.Write(new WebhookDeferred(_shownUrl, idempotencyKey, decision.Delay, decision.History.Attempts,

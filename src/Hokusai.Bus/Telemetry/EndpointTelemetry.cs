@@ -6,11 +6,17 @@ namespace Hokusai.Bus;
 /// </summary>
 internal sealed class EndpointTelemetry(WebhookDeliveryTelemetry channel, string endpoint)
 {
-    public void Write(WebhookDeliveryEvent deliveryEvent, DeliverySubject? subject = null) =>
-        channel.Write(deliveryEvent with
+    /// <summary>Writes the event stamped so, and returns it as written.</summary>
+    public T Write<T>(T deliveryEvent, DeliverySubject? subject = null)
+        where T : WebhookDeliveryEvent
+    {
+        var stamped = (T)((WebhookDeliveryEvent)deliveryEvent with
         {
             Endpoint = endpoint,
             ModelId = subject?.ModelId,
             EventType = subject?.EventType ?? deliveryEvent.EventType,
         });
+        channel.Write(stamped);
+        return stamped;
+    }
 }

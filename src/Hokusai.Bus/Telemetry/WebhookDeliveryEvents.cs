@@ -58,7 +58,11 @@ public sealed record WebhookDeferred(string Url, string IdempotencyKey, TimeSpan
 /// <param name="Attempts">Requests it took in all, on every host and across waits in the broker, failed trials included.</param>
 /// <param name="Duration">From the first attempt in this host to the 2xx.</param>
 public sealed record WebhookDelivered(string Url, string IdempotencyKey, int Attempts, TimeSpan Duration)
-    : WebhookDeliveryEvent(Url);
+    : WebhookDeliveryEvent(Url)
+{
+    /// <summary>The attempt the endpoint accepted, already written to the channel just before this event.</summary>
+    public WebhookAttemptFinished? AcceptedAttempt { get; init; }
+}
 
 /// <summary>The registration goes to <c>_error</c>: retries spent while the endpoint accepted others, or 413/431.</summary>
 /// <param name="Url">The destination, redacted.</param>

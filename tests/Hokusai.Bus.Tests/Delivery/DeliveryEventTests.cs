@@ -39,6 +39,8 @@ public sealed class DeliveryEventTests : IAsyncLifetime
             events.Select(Describe));
         Assert.All(events, e => Assert.DoesNotContain(Harness.Secret, e.ToString(), StringComparison.Ordinal));
         Assert.All(events.OfType<WebhookAttemptFinished>(), e => Assert.Equal(registration.IdempotencyKey, e.IdempotencyKey));
+        // The outcome carries the attempt that was accepted (the delivery log stores the two as one record).
+        Assert.Same(events.OfType<WebhookAttemptFinished>().Last(), events.OfType<WebhookDelivered>().Single().AcceptedAttempt);
     }
 
     [Fact]
