@@ -20,7 +20,9 @@ internal static class IngestFloorComparison
     private const string IngestSecret = "bench-ingest-secret";
     private const string Sink = "hokusai-bench-ingest-sink";
 
-    private sealed record Row(double PerSecond, double P50, double P99, double CpuMicros, double ClientMicros, TimeSpan WarmUp, bool JitSettled);
+    private sealed record Row(
+        double PerSecond, double P50, double P99, double CpuMicros, double ClientMicros, TimeSpan WarmUp, bool JitSettled,
+        double ContextSwitches);
 
     public static async Task RunAsync(
         BenchReceiver receiver, Payload payload, int rounds, int count, int concurrency, IReadOnlyDictionary<string, string> hostEnvironment)
@@ -58,7 +60,7 @@ internal static class IngestFloorComparison
     private static void Print(int round, string what, Row row, Row floor) =>
         Console.WriteLine($"  round {round}  {what,-36} {row.PerSecond,8:N0}/s  p50 {row.P50:0.00} ms  p99 {row.P99:0.00} ms  "
                           + $"{row.CpuMicros,5:N0} µs CPU/registration ({row.CpuMicros / floor.CpuMicros:0.00}x)  "
-                          + $"load client {row.ClientMicros:N0} µs  (warm-up {row.WarmUp.TotalSeconds:0} s, "
+                          + $"{row.ContextSwitches:0.0} context switches  load client {row.ClientMicros:N0} µs  (warm-up {row.WarmUp.TotalSeconds:0} s, "
                           + (row.JitSettled ? "JIT quiet)" : "JIT still compiling)"));
 
     private static async Task<Row> MeasureFloorAsync(Payload payload, int count, int concurrency, bool viaMassTransit)
@@ -140,11 +142,13 @@ internal static class IngestFloorComparison
             () => load.RunAsync(Requests(Math.Min(count, 3_000)), 202), server, TimeSpan.FromSeconds(6), TimeSpan.FromSeconds(90));
         var requests = Requests(count);
         var cpu = HostRun.ProcessCpu(server);
+        var switches = HostRun.ContextSwitches(server);
         var client = Machine.SelfTime();
         var (perSecond, ms) = await load.RunAsync(requests, 202);
         var cpuMicros = (HostRun.ProcessCpu(server) - cpu).TotalMilliseconds * 1000 / count;
+        var switchesPer = (HostRun.ContextSwitches(server) - switches) / (double)count;
         var clientMicros = (Machine.SelfTime() - client).TotalMilliseconds * 1000 / count;
         var latency = Percentiles.Of(ms);
-        return new Row(perSecond, latency.P50, latency.P99, cpuMicros, clientMicros, warmUp, settled);
+        return new Row(perSecond, latency.P50, latency.P99, cpuMicros, clientMicros, warmUp, settled, switchesPer);
     }
 }
