@@ -54,7 +54,7 @@ internal static class DeliveryLogBenchmark
             var run = await DeliverAsync(receiver, payload, count, on);
             runs.Add(run);
             Console.WriteLine($"  log {(on ? "on " : "off")}  {run.Rate,8:N0}/s   host {run.HostMicros,5:N0} µs CPU/delivery saturated, "
-                              + $"{run.PacedMicros,5:N0} µs paced at {PacedRate:N0}/s   {run.Written:N0} records written");
+                              + $"{run.PacedMicros,5:N0} µs paced at {PacedRate:N0}/s   {run.Written:N0} records read back");
         }
 
         double Mean(bool on, Func<(bool On, double Rate, double HostMicros, double PacedMicros, long Written), double> of) =>

@@ -22,6 +22,7 @@ internal static class IngestBenchmark
         var rounds = 2;
         var floorOnly = false;
         IReadOnlyDictionary<string, string> hostEnvironment = new Dictionary<string, string>();
+        var variants = new List<(string Label, Dictionary<string, string> Settings)>();
         for (var i = 0; i < args.Length - 1; i += 2)
         {
             switch (args[i])
@@ -41,8 +42,13 @@ internal static class IngestBenchmark
                 case "--floor-only":
                     floorOnly = args[i + 1] == "true";
                     break;
+                case "--variant" when args[i + 1].IndexOf(':', StringComparison.Ordinal) > 0:
+                    var colon = args[i + 1].IndexOf(':', StringComparison.Ordinal);
+                    variants.Add((args[i + 1][..colon], FloorBenchmark.Pairs(args[i + 1][(colon + 1)..])));
+                    break;
                 default:
-                    Console.Error.WriteLine("usage: ingest [--count N] [--concurrency C] [--rounds R] [--floor-only true] [--host-env K=V,...]");
+                    Console.Error.WriteLine("usage: ingest [--count N] [--concurrency C] [--rounds R] [--floor-only true] [--host-env K=V,...] "
+                                            + "[--variant LABEL:K=V,...]");
                     return 2;
             }
         }
@@ -55,7 +61,7 @@ internal static class IngestBenchmark
 
         var payload = new Payload(1024);
         await using var receiver = await BenchReceiver.StartAsync(Secret);
-        await IngestFloorComparison.RunAsync(receiver, payload, rounds, count, concurrency, hostEnvironment);
+        await IngestFloorComparison.RunAsync(receiver, payload, rounds, count, concurrency, hostEnvironment, variants);
         if (floorOnly)
         {
             return 0;

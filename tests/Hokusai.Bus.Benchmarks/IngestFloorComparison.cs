@@ -25,13 +25,16 @@ internal static class IngestFloorComparison
         double ContextSwitches);
 
     public static async Task RunAsync(
-        BenchReceiver receiver, Payload payload, int rounds, int count, int concurrency, IReadOnlyDictionary<string, string> hostEnvironment)
+        BenchReceiver receiver, Payload payload, int rounds, int count, int concurrency, IReadOnlyDictionary<string, string> hostEnvironment,
+        IReadOnlyList<(string Label, Dictionary<string, string> Settings)>? variants = null)
     {
+        variants ??= [];
         Console.WriteLine($"[ingest floor] {payload.Label} registrations, concurrency {concurrency}, {count:N0} per run, {rounds} round(s), "
                           + "POST to 202 after the broker's confirm");
         var floors = new List<Row>();
         var massTransit = new List<Row>();
         var hosts = new List<Row>();
+        var others = variants.ToDictionary(v => v.Label, _ => new List<Row>());
         for (var round = 1; round <= rounds; round++)
         {
             floors.Add(await MeasureFloorAsync(payload, count, concurrency, viaMassTransit: false));
@@ -40,6 +43,18 @@ internal static class IngestFloorComparison
             Print(round, "floor, publishing with MassTransit", massTransit[^1], floors[^1]);
             hosts.Add(await MeasureHostAsync(receiver, payload, count, concurrency, hostEnvironment));
             Print(round, "host /ingest (production defaults)", hosts[^1], floors[^1]);
+            foreach (var (label, settings) in variants)
+            {
+                // The same host with some settings changed: the toggles that find a cost, in the same round.
+                var environment = new Dictionary<string, string>(hostEnvironment);
+                foreach (var (k, v) in settings)
+                {
+                    environment[k] = v;
+                }
+
+                others[label].Add(await MeasureHostAsync(receiver, payload, count, concurrency, environment));
+                Print(round, label, others[label][^1], floors[^1]);
+            }
         }
 
         double Median(Func<Row, Row, double> ratio) => FloorBenchmark.Median(hosts.Zip(floors, (h, f) => ratio(h, f)));
@@ -54,6 +69,13 @@ internal static class IngestFloorComparison
         Console.WriteLine($"  host /ingest against its floor, median of {rounds}: CPU per registration {cpu:0.00}x (target <= {CpuTarget}x), "
                           + $"msg/s {rate:0.00}x (target >= {RateTarget}x), p99 {p99:0.00}x (target <= {P99Target}x): "
                           + (cpu <= CpuTarget && rate >= RateTarget && p99 <= P99Target ? "met" : "not met"));
+        foreach (var (label, rows) in others)
+        {
+            Console.WriteLine($"  {label} against the host, median of {rounds}: CPU per registration "
+                              + $"{FloorBenchmark.Median(rows.Zip(hosts, (v, h) => v.CpuMicros / h.CpuMicros)):0.00}x, "
+                              + $"msg/s {FloorBenchmark.Median(rows.Zip(hosts, (v, h) => v.PerSecond / h.PerSecond)):0.00}x");
+        }
+
         Console.WriteLine();
     }
 
