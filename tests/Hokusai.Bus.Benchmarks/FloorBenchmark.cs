@@ -67,14 +67,7 @@ internal static class FloorBenchmark
                         only = [.. Value().Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)];
                         break;
                     case "--variant":
-                        var text = Value();
-                        var colon = text.IndexOf(':', StringComparison.Ordinal);
-                        if (colon <= 0)
-                        {
-                            throw new ArgumentException($"--variant needs LABEL:K=V,...; got '{text}'.");
-                        }
-
-                        variants.Add((text[..colon], Pairs(text[(colon + 1)..])));
+                        variants.Add(Variant(Value()));
                         break;
                     case "--host-env":
                         foreach (var (k, v) in Pairs(Value()))
@@ -122,13 +115,7 @@ internal static class FloorBenchmark
             {
                 foreach (var (label, settings) in variants.Prepend((Host, new Dictionary<string, string>())))
                 {
-                    var environment = new Dictionary<string, string>(common);
-                    foreach (var (k, v) in settings)
-                    {
-                        environment[k] = v;
-                    }
-
-                    Add(round, label, await MeasureHostAsync(receiver, payload, concurrency, count, environment));
+                    Add(round, label, await MeasureHostAsync(receiver, payload, concurrency, count, With(common, settings)));
                 }
             }
         }
@@ -189,6 +176,30 @@ internal static class FloorBenchmark
         return sorted.Count == 0 ? double.NaN
             : sorted.Count % 2 == 1 ? sorted[sorted.Count / 2]
             : (sorted[(sorted.Count / 2) - 1] + sorted[sorted.Count / 2]) / 2;
+    }
+
+    /// <summary><c>--variant LABEL:K=V,...</c>: the host with these settings changed; throws <see cref="ArgumentException"/> without a label.</summary>
+    internal static (string Label, Dictionary<string, string> Settings) Variant(string text)
+    {
+        var colon = text.IndexOf(':', StringComparison.Ordinal);
+        if (colon <= 0)
+        {
+            throw new ArgumentException($"--variant needs LABEL:K=V,...; got '{text}'.");
+        }
+
+        return (text[..colon], Pairs(text[(colon + 1)..]));
+    }
+
+    /// <summary>The settings every host gets, with a variant's on top.</summary>
+    internal static Dictionary<string, string> With(IReadOnlyDictionary<string, string> common, IReadOnlyDictionary<string, string> settings)
+    {
+        var environment = new Dictionary<string, string>(common);
+        foreach (var (k, v) in settings)
+        {
+            environment[k] = v;
+        }
+
+        return environment;
     }
 
     /// <summary><c>K=V,K=V</c> as a dictionary; throws <see cref="ArgumentException"/> naming a pair without <c>=</c>.</summary>

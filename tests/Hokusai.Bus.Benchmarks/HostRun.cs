@@ -79,48 +79,29 @@ internal sealed class HostRun : IAsyncDisposable
     /// methods optimized in the background. A large process (ASP.NET Core, MassTransit, OpenTelemetry) keeps it busy
     /// for many seconds under load after starting; a measurement taken before it is quiet measures the JIT, not the code.
     /// </summary>
-    public static TimeSpan TieredCompilerCpu(int pid)
-    {
-        var ticks = 0L;
-        foreach (var task in Directory.EnumerateDirectories($"/proc/{pid}/task"))
-        {
-            try
-            {
-                if (!File.ReadAllText(Path.Combine(task, "comm")).StartsWith(".NET Tiered", StringComparison.Ordinal))
-                {
-                    continue;
-                }
-
-                ticks += StatTicks(Path.Combine(task, "stat"));
-            }
-            catch (IOException)
-            {
-                // The thread ended meanwhile.
-            }
-        }
-
-        return TimeSpan.FromSeconds(ticks / (double)ClockTicksPerSecond);
-    }
+    public static TimeSpan TieredCompilerCpu(int pid) => TimeSpan.FromSeconds(SumOverThreads(pid, task =>
+        File.ReadAllText(Path.Combine(task, "comm")).StartsWith(".NET Tiered", StringComparison.Ordinal)
+            ? StatTicks(Path.Combine(task, "stat"))
+            : 0) / (double)ClockTicksPerSecond);
 
     /// <summary>
     /// Context switches of the process's live threads so far, voluntary and not (<c>/proc/PID/task/*/status</c>): on a
     /// virtual machine each one is a trip through the hypervisor, so a thread woken per message is a cost to count.
     /// </summary>
-    public static long ContextSwitches(int pid)
+    public static long ContextSwitches(int pid) => SumOverThreads(pid, task => File.ReadLines(Path.Combine(task, "status"))
+        .Where(line => line.StartsWith("voluntary_ctxt_switches:", StringComparison.Ordinal)
+                       || line.StartsWith("nonvoluntary_ctxt_switches:", StringComparison.Ordinal))
+        .Sum(line => long.Parse(line[(line.IndexOf(':') + 1)..].Trim(), CultureInfo.InvariantCulture)));
+
+    /// <summary><paramref name="read"/> of each live thread's <c>/proc/PID/task/TID</c> folder, summed; a thread that ends meanwhile counts 0.</summary>
+    private static long SumOverThreads(int pid, Func<string, long> read)
     {
-        var switches = 0L;
+        var sum = 0L;
         foreach (var task in Directory.EnumerateDirectories($"/proc/{pid}/task"))
         {
             try
             {
-                foreach (var line in File.ReadLines(Path.Combine(task, "status")))
-                {
-                    if (line.StartsWith("voluntary_ctxt_switches:", StringComparison.Ordinal)
-                        || line.StartsWith("nonvoluntary_ctxt_switches:", StringComparison.Ordinal))
-                    {
-                        switches += long.Parse(line[(line.IndexOf(':') + 1)..].Trim(), CultureInfo.InvariantCulture);
-                    }
-                }
+                sum += read(task);
             }
             catch (IOException)
             {
@@ -128,7 +109,7 @@ internal sealed class HostRun : IAsyncDisposable
             }
         }
 
-        return switches;
+        return sum;
     }
 
     public async Task StopAsync() => await _host.StopAsync(TimeSpan.FromSeconds(60));

@@ -42,15 +42,28 @@ internal static class IngestBenchmark
                 case "--floor-only":
                     floorOnly = args[i + 1] == "true";
                     break;
-                case "--variant" when args[i + 1].IndexOf(':', StringComparison.Ordinal) > 0:
-                    var colon = args[i + 1].IndexOf(':', StringComparison.Ordinal);
-                    variants.Add((args[i + 1][..colon], FloorBenchmark.Pairs(args[i + 1][(colon + 1)..])));
+                case "--variant":
+                    try
+                    {
+                        variants.Add(FloorBenchmark.Variant(args[i + 1]));
+                    }
+                    catch (ArgumentException e)
+                    {
+                        Console.Error.WriteLine(e.Message);
+                        return Usage();
+                    }
+
                     break;
                 default:
-                    Console.Error.WriteLine("usage: ingest [--count N] [--concurrency C] [--rounds R] [--floor-only true] [--host-env K=V,...] "
-                                            + "[--variant LABEL:K=V,...]");
-                    return 2;
+                    return Usage();
             }
+        }
+
+        static int Usage()
+        {
+            Console.Error.WriteLine("usage: ingest [--count N] [--concurrency C] [--rounds R] [--floor-only true] [--host-env K=V,...] "
+                                    + "[--variant LABEL:K=V,...]");
+            return 2;
         }
 
         if (Services.RabbitMqSkipReason is { } skip)

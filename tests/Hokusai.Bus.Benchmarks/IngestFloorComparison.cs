@@ -46,13 +46,7 @@ internal static class IngestFloorComparison
             foreach (var (label, settings) in variants)
             {
                 // The same host with some settings changed: the toggles that find a cost, in the same round.
-                var environment = new Dictionary<string, string>(hostEnvironment);
-                foreach (var (k, v) in settings)
-                {
-                    environment[k] = v;
-                }
-
-                others[label].Add(await MeasureHostAsync(receiver, payload, count, concurrency, environment));
+                others[label].Add(await MeasureHostAsync(receiver, payload, count, concurrency, FloorBenchmark.With(hostEnvironment, settings)));
                 Print(round, label, others[label][^1], floors[^1]);
             }
         }
