@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using Hokusai.Bus.Contracts;
-using MassTransit;
 using Hokusai.Bus.Receiver;
 
 namespace Hokusai.Bus.Host.Ingest;
@@ -8,12 +7,12 @@ namespace Hokusai.Bus.Host.Ingest;
 /// <summary>
 /// <c>POST /ingest</c>: every webhook the pipeline sends to its <c>WEBHOOK_URL</c> (registrations, and DeltaOne events
 /// signed with a timestamp and nonce), published to RabbitMQ as a <see cref="PipelineEvent"/> with the exact bytes
-/// received, for the endpoints to deliver, so the pipeline needs no change but its <c>WEBHOOK_URL</c>. Answers 2xx only
+/// received (<see cref="IngestPublisher"/>), for the endpoints to deliver, so the pipeline needs no change but its <c>WEBHOOK_URL</c>. Answers 2xx only
 /// once RabbitMQ has confirmed the publish; every refusal says why in one sentence.
 /// </summary>
 internal sealed class IngestEndpoint(
     Microsoft.Extensions.Options.IOptions<IngestOptions> ingestOptions,
-    IBus bus,
+    IngestPublisher publisher,
     IngestMetrics metrics,
     TimeProvider time,
     HokusaiSettingNames names,
@@ -78,7 +77,7 @@ internal sealed class IngestEndpoint(
             // Not the request's token: once started, a publish completes even if the producer hangs up (it retries,
             // and its retry is at most a duplicate with the same key).
             using var confirm = new CancellationTokenSource(_options.ConfirmTimeout, time);
-            await bus.Publish(pipelineEvent, confirm.Token).WaitAsync(_options.ConfirmTimeout, time).ConfigureAwait(false);
+            await publisher.PublishAsync(pipelineEvent, confirm.Token).WaitAsync(_options.ConfirmTimeout, time).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {

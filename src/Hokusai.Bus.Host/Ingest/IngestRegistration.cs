@@ -15,6 +15,7 @@ internal static class IngestRegistration
         services.AddSingleton<IngestMetrics>();
         // The nonces of DeltaOne-signed POSTs seen in the last 10 minutes, in this host: a replay is refused (409).
         services.TryAddSingleton(sp => new Hokusai.Bus.Receiver.NonceMemory(time: sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton<IngestPublisher>();
         services.AddSingleton<IngestEndpoint>();
     }
 

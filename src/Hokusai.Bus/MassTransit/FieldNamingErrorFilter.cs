@@ -33,6 +33,11 @@ internal sealed class FieldNamingErrorFilter : IFilter<ExceptionReceiveContext>
     /// <summary>Why the body is not a readable registration, or null when it is.</summary>
     internal static string? Problem(ReceiveContext receive)
     {
+        if (receive.ContentType?.MediaType is BarePipelineEvent.MediaType)
+        {
+            return null; // its deserializer's own reason already names the header
+        }
+
         var body = receive.Body.GetBytes();
         if (receive.ContentType?.MediaType is EnvelopeContentType)
         {

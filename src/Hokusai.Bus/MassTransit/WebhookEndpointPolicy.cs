@@ -41,12 +41,14 @@ internal static class WebhookEndpointPolicy
 
     /// <summary>
     /// Accept a bare JSON payload (no MassTransit envelope), as a Python producer sends it, with content type
-    /// application/json or none at all; MassTransit's envelope keeps working for .NET producers.
+    /// application/json or none at all; MassTransit's envelope keeps working for .NET producers; and the host's
+    /// <c>/ingest</c> events as it publishes them (<see cref="BarePipelineEvent"/>).
     /// </summary>
     public static void ConfigureRawJson(this IReceiveEndpointConfigurator endpoint)
     {
         // MassTransit's raw JSON deserializer, reading a registration with one parse instead of two.
         endpoint.AddDeserializer(RawRegistrationDeserializer.Instance, isDefault: true);
+        endpoint.AddDeserializer(BarePipelineEventDeserializer.Instance);
         endpoint.ConfigureError(error =>
         {
             // Configuring the error pipe replaces MassTransit's default one, so its two filters are added back after ours.

@@ -1,0 +1,100 @@
+using System.Diagnostics;
+using Hokusai.Bus.Contracts;
+using MassTransit;
+using RabbitMQ.Client;
+
+namespace Hokusai.Bus.Host.Ingest;
+
+/// <summary>
+/// How <c>/ingest</c> puts an event on RabbitMQ: its bytes as they were received, as a bare message
+/// (<see cref="BarePipelineEvent"/>: the rest of the event in headers), persistent, on the exchange MassTransit
+/// publishes <see cref="PipelineEvent"/> to, through one RabbitMQ.Client channel with publisher confirms. Every webhook
+/// endpoint subscribed to the event gets it as it would from <c>IBus.Publish</c>; MassTransit's publish (its envelope
+/// with the body base64 inside, its send pipeline) cost the host about a third more CPU per registration
+/// (docs/PERFORMANCE.md, "Against the floors"). The connection is opened at the first publish and again after any
+/// failure, to a reachable node of <c>RABBITMQ_URL</c>; a publish that fails is the caller's 503.
+/// </summary>
+internal sealed class IngestPublisher(HostSettings settings, IBus bus) : IAsyncDisposable
+{
+    private readonly SemaphoreSlim _opening = new(1, 1);
+    private IConnection? _connection;
+    private IChannel? _channel;
+    private string? _exchange;
+
+    /// <summary>Publishes <paramref name="pipelineEvent"/> and completes when RabbitMQ has confirmed it.</summary>
+    public async Task PublishAsync(PipelineEvent pipelineEvent, CancellationToken cancellationToken)
+    {
+        var channel = _channel is { IsOpen: true } open ? open : await OpenAsync(cancellationToken).ConfigureAwait(false);
+        var properties = new BasicProperties
+        {
+            Persistent = true,
+            ContentType = BarePipelineEvent.MediaType,
+            MessageId = NewId.NextGuid().ToString(),
+            Headers = BarePipelineEvent.Headers(pipelineEvent, Activity.Current),
+        };
+        await channel.BasicPublishAsync(_exchange!, "", false, properties, pipelineEvent.Body, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<IChannel> OpenAsync(CancellationToken cancellationToken)
+    {
+        await _opening.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (_channel is { IsOpen: true } opened)
+            {
+                return opened; // another request opened it while this one waited
+            }
+
+            await CloseAsync().ConfigureAwait(false);
+            _connection = await settings.RabbitMq.ConnectAsync("hokusai-bus ingest", cancellationToken).ConfigureAwait(false);
+            var channel = await _connection.CreateChannelAsync(
+                new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true),
+                cancellationToken).ConfigureAwait(false);
+            // The exchange as MassTransit declares it, so publishing works before any endpoint has bound to it.
+            var exchange = ((IRabbitMqMessagePublishTopology<PipelineEvent>)bus.Topology.PublishTopology.GetMessageTopology<PipelineEvent>()).Exchange;
+            await channel.ExchangeDeclareAsync(exchange.ExchangeName, exchange.ExchangeType, exchange.Durable, exchange.AutoDelete,
+                exchange.ExchangeArguments.Count > 0 ? new Dictionary<string, object?>(exchange.ExchangeArguments!) : null,
+                cancellationToken: cancellationToken).ConfigureAwait(false);
+            _exchange = exchange.ExchangeName;
+            _channel = channel;
+            return channel;
+        }
+        finally
+        {
+            _opening.Release();
+        }
+    }
+
+    private async Task CloseAsync()
+    {
+        var connection = _connection;
+        _connection = null;
+        _channel = null;
+        if (connection is not null)
+        {
+            try
+            {
+                await connection.CloseAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(false);
+            }
+            catch (Exception)
+            {
+                // Already gone: there is nothing more to close.
+            }
+
+            connection.Dispose();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _opening.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            await CloseAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            _opening.Release();
+        }
+    }
+}
