@@ -232,6 +232,58 @@ public sealed class IngestTests
     }
 
     [RabbitFact]
+    public async Task What_ingest_publishes_is_the_body_as_received_with_the_event_in_headers_and_both_forms_are_delivered()
+    {
+        await using var scenario = await Scenario.StartAsync();
+        var host = await scenario.StartHostAsync(IngestOn());
+        using var http = new HttpClient { BaseAddress = host.BaseUrl };
+        // A queue of our own on the events' exchange, to look at what the host published as ops would in the UI.
+        await using var connection = await new RabbitMQ.Client.ConnectionFactory { Uri = scenario.Rabbit.AmqpUrl }.CreateConnectionAsync();
+        await using var channel = await connection.CreateChannelAsync();
+        await channel.QueueDeclareAsync("look", durable: false, exclusive: false, autoDelete: false);
+        await channel.QueueBindAsync("look", EventsExchange, "");
+        var vector = TestVectors.Mlflow[0];
+
+        using (var response = await http.SendAsync(Post(vector.Body, vector.IdempotencyKey)))
+        {
+            Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        }
+
+        var published = await channel.BasicGetAsync("look", autoAck: true) ?? throw new Xunit.Sdk.XunitException("nothing published");
+        Assert.Equal(vector.Body, published.Body.ToArray()); // the bytes received, readable as they are: no envelope, no base64
+        Assert.Equal("application/vnd.hokusai.pipeline-event+json", published.BasicProperties.ContentType);
+        Assert.True(published.BasicProperties.Persistent);
+        string? Header(string name) => published.BasicProperties.Headers?.TryGetValue(name, out var v) == true ? Encoding.UTF8.GetString((byte[])v!) : null;
+        Assert.Equal(vector.IdempotencyKey, Header("Hokusai-Idempotency-Key"));
+        Assert.Equal("mlflow", Header("Hokusai-Event-Shape"));
+        Assert.Equal(MlflowEvent.ModelRegisteredType, Header("Hokusai-Event-Type"));
+        await scenario.Receiver.WaitForAcceptedAsync(1, Wait);
+
+        // What an older host published: the same event in MassTransit's envelope, still in a queue after an upgrade.
+        var older = Encoding.UTF8.GetBytes(Payloads.Registration("from-an-older-host"));
+        await scenario.Rabbit.PublishAsync(EventsExchange, $$$"""
+            {"messageId":"{{{Guid.NewGuid()}}}","messageType":["urn:message:Hokusai.Bus.Contracts:PipelineEvent"],
+             "message":{"eventType":"model_registered","shape":0,"body":"{{{Convert.ToBase64String(older)}}}",
+                        "modelId":"model_abc123","receivedAt":"2026-12-01T10:00:00+00:00","idempotencyKey":"from-an-older-host"}}
+            """, "application/vnd.masstransit+json");
+        await scenario.Receiver.WaitForAcceptedAsync(2, Wait);
+        Assert.Equal(older, Assert.Single(scenario.Receiver.Requests, r => r.IdempotencyKey == "from-an-older-host").Body);
+
+        // A bare event missing a header is not guessed at: it goes to _error, the reason naming the header.
+        await scenario.Rabbit.PublishAsync(EventsExchange, Payloads.Registration("no-shape"), "application/vnd.hokusai.pipeline-event+json",
+            new Dictionary<string, string>
+            {
+                ["Hokusai-Event-Type"] = "model_registered", ["Hokusai-Idempotency-Key"] = "no-shape",
+                ["Hokusai-Received-At"] = "2026-12-01T10:00:00.0000000+00:00",
+            });
+        await RabbitMqManagement.Eventually(async () => (await scenario.ErrorsAsync()).Count == 1, Wait, "the bare event in _error");
+        Assert.Contains("no Hokusai-Event-Shape header", Assert.Single(await scenario.ErrorsAsync()).Header("MT-Fault-Message"));
+        Assert.DoesNotContain(scenario.Receiver.Requests, r => r.IdempotencyKey == "no-shape");
+    }
+
+    private const string EventsExchange = "Hokusai.Bus.Contracts:PipelineEvent";
+
+    [RabbitFact]
     public async Task A_rotation_secret_is_accepted_while_the_pipeline_moves_to_the_new_one()
     {
         await using var scenario = await Scenario.StartAsync();

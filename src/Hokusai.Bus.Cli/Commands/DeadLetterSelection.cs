@@ -14,10 +14,11 @@ internal sealed record DeadLetterSelection(string? Key, string? ModelId, DateTim
     /// <summary>Whether any criterion was given: without one, replay moves the whole queue.</summary>
     public bool Selective => Key is not null || ModelId is not null || Since is not null || Limit is not null;
 
-    /// <summary>Whether the message with this body and <c>MT-Fault-Timestamp</c> is selected (the limit aside).</summary>
-    public bool Matches(byte[] payload, string? failedAt)
+    /// <summary>Whether the message with this body and these headers (<c>MT-Fault-Timestamp</c> among them) is selected (the limit aside).</summary>
+    public bool Matches(byte[] payload, Func<string, string?> header)
     {
-        var (key, modelId) = Identify(payload);
+        var (key, modelId) = Identify(payload, header);
+        var failedAt = header("MT-Fault-Timestamp");
         return (Key is null || string.Equals(Key, key, StringComparison.Ordinal))
             && (ModelId is null || string.Equals(ModelId, modelId, StringComparison.Ordinal))
             && (Since is null || (DateTimeOffset.TryParse(failedAt, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at) && at >= Since));
@@ -26,17 +27,23 @@ internal sealed record DeadLetterSelection(string? Key, string? ModelId, DateTim
     /// <summary>
     /// The key (the payload's, or the one the host derives) and model id of a raw or MassTransit-enveloped registration,
     /// or of a <see cref="PipelineEvent"/> from the host's <c>/ingest</c> (its key, and the <c>model_id</c>, or
-    /// <c>model.id</c>, of the body it carries).
+    /// <c>model.id</c>, of the body it carries), in MassTransit's envelope or as the host publishes it (its headers,
+    /// <see cref="BarePipelineEvent"/>).
     /// </summary>
-    public static (string? Key, string? ModelId) Identify(byte[] payload)
+    public static (string? Key, string? ModelId) Identify(byte[] payload, Func<string, string?> header)
     {
-        var (key, modelId, _) = Describe(payload);
+        var (key, modelId, _) = Describe(payload, header);
         return (key, modelId);
     }
 
     /// <summary><see cref="Identify"/>, with the event type: a <see cref="PipelineEvent"/>'s, else <c>model_registered</c>.</summary>
-    public static (string? Key, string? ModelId, string EventType) Describe(byte[] payload)
+    public static (string? Key, string? ModelId, string EventType) Describe(byte[] payload, Func<string, string?> header)
     {
+        if (header(BarePipelineEvent.IdempotencyKeyHeader) is { Length: > 0 } bareKey)
+        {
+            return (bareKey, header(BarePipelineEvent.ModelIdHeader), header(BarePipelineEvent.EventTypeHeader) ?? PipelineEvent.ModelRegisteredType);
+        }
+
         try
         {
             var root = JsonNode.Parse(payload) as JsonObject;

@@ -11,7 +11,7 @@ namespace Hokusai.Bus.Cli.Commands;
 /// </summary>
 internal static class SelectiveReplay
 {
-    public sealed record Result(int Looked, int Moved, int Left, IReadOnlyList<(byte[] Body, DateTimeOffset At)> MovedBodies);
+    public sealed record Result(int Looked, int Moved, int Left, IReadOnlyList<(byte[] Body, Func<string, string?> Header, DateTimeOffset At)> MovedBodies);
 
     public static async Task<Result> RunAsync(
         Uri amqp, string error, string source, DeadLetterSelection selection, CancellationToken cancellationToken)
@@ -27,7 +27,7 @@ internal static class SelectiveReplay
 
         var total = (await taking.QueueDeclarePassiveAsync(error, cancellationToken)).MessageCount;
         var kept = new List<ulong>();
-        var movedBodies = new List<(byte[], DateTimeOffset)>();
+        var movedBodies = new List<(byte[], Func<string, string?>, DateTimeOffset)>();
         var moved = 0;
         var looked = 0;
         for (; looked < total; looked++)
@@ -38,13 +38,15 @@ internal static class SelectiveReplay
             }
 
             var body = message.Body.ToArray();
-            if (moved < (selection.Limit ?? int.MaxValue) && selection.Matches(body, FailedAt(message.BasicProperties)))
+            var headers = message.BasicProperties.Headers;
+            string? Header(string name) => HeaderText(headers, name);
+            if (moved < (selection.Limit ?? int.MaxValue) && selection.Matches(body, Header))
             {
                 var at = DateTimeOffset.UtcNow; // before the copy: the replay comes before what the copy leads to
                 var properties = new BasicProperties(message.BasicProperties) { Persistent = true };
                 await copying.BasicPublishAsync("", source, mandatory: true, properties, message.Body, cancellationToken);
                 await taking.BasicAckAsync(message.DeliveryTag, multiple: false, cancellationToken);
-                movedBodies.Add((body, at));
+                movedBodies.Add((body, Header, at));
                 moved++;
             }
             else
@@ -62,8 +64,9 @@ internal static class SelectiveReplay
         return new Result(looked, moved, kept.Count, movedBodies);
     }
 
-    private static string? FailedAt(IReadOnlyBasicProperties properties) =>
-        properties.Headers?.TryGetValue("MT-Fault-Timestamp", out var value) == true
+    /// <summary>A header's value as text (RabbitMQ.Client gives a string header as UTF-8 bytes), or null.</summary>
+    private static string? HeaderText(IDictionary<string, object?>? headers, string name) =>
+        headers?.TryGetValue(name, out var value) == true
             ? value switch
             {
                 byte[] bytes => Encoding.UTF8.GetString(bytes),
