@@ -186,14 +186,17 @@ public sealed class RabbitTests
         Assert.All(await rabbit.PeekAsync("q"), m => Assert.StartsWith("Webhook delivery of", m.Header("MT-Fault-Message"), StringComparison.Ordinal));
     }
 
-    [RabbitFact]
-    public async Task A_dead_lettered_deltaone_event_from_ingest_is_listed_by_its_key_and_model_and_replayed_by_key()
+    [RabbitTheory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task A_dead_lettered_deltaone_event_from_ingest_is_listed_by_its_key_and_model_and_replayed_by_key(bool bare)
     {
         await using var rabbit = await RabbitMqManagement.CreateVirtualHostAsync("hokusai-cli");
         using var api = Api();
         var v = Uri.EscapeDataString(rabbit.VirtualHost);
         await DeclareQueuesAsync(api, v, "q", "q_error");
-        // As the host's /ingest publishes it: a PipelineEvent in MassTransit's envelope, the event's bytes in base64.
+        // As the host's /ingest publishes it (the event's bytes, the rest in headers), or as an older host did: a
+        // PipelineEvent in MassTransit's envelope, the event's bytes in base64.
         var body = """{"attestation_hash":"0x1","event_type":"deltaone.minted","model_id":"21","run_id":"run-abc"}"""u8.ToArray();
         var key = DeltaOneEventKey.For("deltaone.minted", body);
         var envelope = new JsonObject
@@ -208,16 +211,27 @@ public sealed class RabbitTests
                 ["idempotencyKey"] = key,
             },
         };
+        var headers = new Dictionary<string, string> { ["MT-Fault-Message"] = $"Webhook delivery of {key} refused: HTTP 413.", ["MT-Reason"] = "fault" };
+        if (bare)
+        {
+            headers["Hokusai-Event-Type"] = "deltaone.minted";
+            headers["Hokusai-Event-Shape"] = "deltaone";
+            headers["Hokusai-Idempotency-Key"] = key;
+            headers["Hokusai-Model-Id"] = "21";
+            headers["Hokusai-Received-At"] = "2026-12-06T10:00:00.0000000+00:00";
+        }
+
+        var payload = bare ? System.Text.Encoding.UTF8.GetString(body) : envelope.ToJsonString();
         var response = await api.PostAsJsonAsync($"exchanges/{v}/amq.default/publish", new
         {
             properties = new
             {
                 delivery_mode = 2,
-                content_type = "application/vnd.masstransit+json",
-                headers = new Dictionary<string, string> { ["MT-Fault-Message"] = $"Webhook delivery of {key} refused: HTTP 413.", ["MT-Reason"] = "fault" },
+                content_type = bare ? "application/vnd.hokusai.pipeline-event+json" : "application/vnd.masstransit+json",
+                headers,
             },
             routing_key = "q_error",
-            payload = envelope.ToJsonString(),
+            payload,
             payload_encoding = "string",
         });
         response.EnsureSuccessStatusCode();
@@ -231,7 +245,9 @@ public sealed class RabbitTests
         Assert.Equal("21", listed["model_id"]!.GetValue<string>());
         Assert.True(replay.ExitCode == 0, replay.ToString());
         Assert.Contains("Moved 1 of 1 message(s) from q_error to q", replay.Output, StringComparison.Ordinal);
-        Assert.Equal(envelope.ToJsonString(), Assert.Single(await rabbit.PeekAsync("q")).Payload); // unaltered
+        var moved = Assert.Single(await rabbit.PeekAsync("q"));
+        Assert.Equal(payload, moved.Payload); // unaltered
+        Assert.Equal(bare ? key : null, moved.Header("Hokusai-Idempotency-Key"));
     }
 
     [RabbitFact]
