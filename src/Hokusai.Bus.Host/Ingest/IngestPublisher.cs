@@ -17,14 +17,17 @@ namespace Hokusai.Bus.Host.Ingest;
 internal sealed class IngestPublisher(HostSettings settings, IBus bus) : IAsyncDisposable
 {
     private readonly SemaphoreSlim _opening = new(1, 1);
-    private IConnection? _connection;
-    private IChannel? _channel;
-    private string? _exchange;
+    private Opened? _opened;
 
     /// <summary>Publishes <paramref name="pipelineEvent"/> and completes when RabbitMQ has confirmed it.</summary>
     public async Task PublishAsync(PipelineEvent pipelineEvent, CancellationToken cancellationToken)
     {
-        var channel = _channel is { IsOpen: true } open ? open : await OpenAsync(cancellationToken).ConfigureAwait(false);
+        var opened = Volatile.Read(ref _opened);
+        if (opened is not { Channel.IsOpen: true })
+        {
+            opened = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        }
+
         var properties = new BasicProperties
         {
             Persistent = true,
@@ -32,32 +35,42 @@ internal sealed class IngestPublisher(HostSettings settings, IBus bus) : IAsyncD
             MessageId = NewId.NextGuid().ToString(),
             Headers = BarePipelineEvent.Headers(pipelineEvent, Activity.Current),
         };
-        await channel.BasicPublishAsync(_exchange!, "", false, properties, pipelineEvent.Body, cancellationToken).ConfigureAwait(false);
+        await opened.Channel.BasicPublishAsync(opened.Exchange, "", false, properties, pipelineEvent.Body, cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task<IChannel> OpenAsync(CancellationToken cancellationToken)
+    private async Task<Opened> OpenAsync(CancellationToken cancellationToken)
     {
         await _opening.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            if (_channel is { IsOpen: true } opened)
+            if (_opened is { Channel.IsOpen: true } opened)
             {
                 return opened; // another request opened it while this one waited
             }
 
-            await CloseAsync().ConfigureAwait(false);
-            _connection = await settings.RabbitMq.ConnectAsync("hokusai-bus ingest", cancellationToken).ConfigureAwait(false);
-            var channel = await _connection.CreateChannelAsync(
-                new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true),
-                cancellationToken).ConfigureAwait(false);
-            // The exchange as MassTransit declares it, so publishing works before any endpoint has bound to it.
-            var exchange = ((IRabbitMqMessagePublishTopology<PipelineEvent>)bus.Topology.PublishTopology.GetMessageTopology<PipelineEvent>()).Exchange;
-            await channel.ExchangeDeclareAsync(exchange.ExchangeName, exchange.ExchangeType, exchange.Durable, exchange.AutoDelete,
-                exchange.ExchangeArguments.Count > 0 ? new Dictionary<string, object?>(exchange.ExchangeArguments!) : null,
-                cancellationToken: cancellationToken).ConfigureAwait(false);
-            _exchange = exchange.ExchangeName;
-            _channel = channel;
-            return channel;
+            var stale = _opened;
+            Volatile.Write(ref _opened, null);
+            await CloseAsync(stale?.Connection).ConfigureAwait(false);
+            var connection = await settings.RabbitMq.ConnectAsync("hokusai-bus ingest", cancellationToken).ConfigureAwait(false);
+            try
+            {
+                var channel = await connection.CreateChannelAsync(
+                    new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true),
+                    cancellationToken).ConfigureAwait(false);
+                // The exchange as MassTransit declares it, so publishing works before any endpoint has bound to it.
+                var exchange = ((IRabbitMqMessagePublishTopology<PipelineEvent>)bus.Topology.PublishTopology.GetMessageTopology<PipelineEvent>()).Exchange;
+                await channel.ExchangeDeclareAsync(exchange.ExchangeName, exchange.ExchangeType, exchange.Durable, exchange.AutoDelete,
+                    exchange.ExchangeArguments.Count > 0 ? new Dictionary<string, object?>(exchange.ExchangeArguments!) : null,
+                    cancellationToken: cancellationToken).ConfigureAwait(false);
+                var fresh = new Opened(connection, channel, exchange.ExchangeName);
+                Volatile.Write(ref _opened, fresh);
+                return fresh;
+            }
+            catch (Exception)
+            {
+                await CloseAsync(connection).ConfigureAwait(false);
+                throw;
+            }
         }
         finally
         {
@@ -65,24 +78,23 @@ internal sealed class IngestPublisher(HostSettings settings, IBus bus) : IAsyncD
         }
     }
 
-    private async Task CloseAsync()
+    private static async Task CloseAsync(IConnection? connection)
     {
-        var connection = _connection;
-        _connection = null;
-        _channel = null;
-        if (connection is not null)
+        if (connection is null)
         {
-            try
-            {
-                await connection.CloseAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(false);
-            }
-            catch (Exception)
-            {
-                // Already gone: there is nothing more to close.
-            }
-
-            connection.Dispose();
+            return;
         }
+
+        try
+        {
+            await connection.CloseAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // Already gone: there is nothing more to close.
+        }
+
+        connection.Dispose();
     }
 
     public async ValueTask DisposeAsync()
@@ -90,11 +102,15 @@ internal sealed class IngestPublisher(HostSettings settings, IBus bus) : IAsyncD
         await _opening.WaitAsync().ConfigureAwait(false);
         try
         {
-            await CloseAsync().ConfigureAwait(false);
+            var opened = _opened;
+            Volatile.Write(ref _opened, null);
+            await CloseAsync(opened?.Connection).ConfigureAwait(false);
         }
         finally
         {
             _opening.Release();
         }
     }
+
+    private sealed record Opened(IConnection Connection, IChannel Channel, string Exchange);
 }
