@@ -18,15 +18,23 @@ namespace Hokusai.Bus.Benchmarks;
 /// body, verifies its <c>sha256=</c> signature (HMAC-SHA256, constant-time), publishes it persistent to a durable queue
 /// with a broker confirm (RabbitMQ.Client, one channel with confirmations tracked), and answers 202. Console logs at
 /// Information, ASP.NET Core's own at Warning (the template's appsettings). A child process, so /proc gives its CPU alone.
+/// Two variants isolate what the host's publish costs: publishing through MassTransit (its envelope), and publishing the
+/// host's own message (<see cref="BarePipelineEvent"/>: the event in headers, to a fanout exchange bound to the queue).
 /// </summary>
 internal static class IngestFloor
 {
     public const string Queue = "hokusai-bench-ingest-floor";
 
+    /// <summary>The fanout exchange the <c>bare</c> variant publishes to.</summary>
+    private const string BareExchange = "hokusai-bench-ingest-floor-events";
+
     /// <summary>MassTransit's exchange for <see cref="FloorEvent"/>.</summary>
     private const string FloorEventExchange = "Hokusai.Bus.Benchmarks:FloorEvent";
 
-    /// <summary>The child process: <c>ingest-floor AMQP_URL SECRET</c>; prints <c>ingest-floor ready URL</c>, runs until stdin closes.</summary>
+    /// <summary>
+    /// The child process: <c>ingest-floor AMQP_URL SECRET [masstransit|bare]</c>; prints <c>ingest-floor ready URL</c>,
+    /// runs until stdin closes.
+    /// </summary>
     public static async Task<int> ServeAsync(string[] args)
     {
         var key = Encoding.UTF8.GetBytes(args[1]);
@@ -40,6 +48,14 @@ internal static class IngestFloor
         builder.Logging.SetMinimumLevel(LogLevel.Information).AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         var viaMassTransit = args is [_, _, "masstransit"];
+        var bare = args is [_, _, "bare"];
+        if (bare)
+        {
+            // As the host publishes (IngestPublisher): to a fanout exchange, the event's metadata in headers.
+            await channel.ExchangeDeclareAsync(BareExchange, ExchangeType.Fanout, durable: true);
+            await channel.QueueBindAsync(Queue, BareExchange, "");
+        }
+
         if (viaMassTransit)
         {
             // The same endpoint publishing through MassTransit as a typical application does (its JSON envelope, its
@@ -51,6 +67,7 @@ internal static class IngestFloor
 
         var app = builder.Build();
         var publisher = viaMassTransit ? app.Services.GetRequiredService<IPublishEndpoint>() : null;
+        long published = 0;
         app.MapPost("/ingest", async (HttpContext context) =>
         {
             using var body = new MemoryStream((int)(context.Request.ContentLength ?? 1024));
@@ -66,6 +83,20 @@ internal static class IngestFloor
             if (publisher is not null)
             {
                 await publisher.Publish(new FloorEvent(bytes.ToArray()));
+            }
+            else if (bare)
+            {
+                var pipelineEvent = new PipelineEvent
+                {
+                    EventType = PipelineEvent.ModelRegisteredType, Shape = PipelineEventShape.Guide, Body = bytes.ToArray(),
+                    IdempotencyKey = "floor-" + Interlocked.Increment(ref published), ModelId = "model_abc123", ReceivedAt = DateTimeOffset.UtcNow,
+                };
+                var properties = new BasicProperties
+                {
+                    Persistent = true, ContentType = BarePipelineEvent.MediaType, MessageId = NewId.NextGuid().ToString(),
+                    Headers = BarePipelineEvent.Headers(pipelineEvent, Activity.Current),
+                };
+                await channel.BasicPublishAsync(BareExchange, "", mandatory: false, properties, pipelineEvent.Body);
             }
             else
             {
@@ -98,10 +129,11 @@ internal static class IngestFloor
 
         public int Pid => _process.Id;
 
-        public static async Task<Child> StartAsync(Uri amqp, string secret, bool viaMassTransit = false)
+        /// <param name="variant">null for the floor, <c>masstransit</c> or <c>bare</c>.</param>
+        public static async Task<Child> StartAsync(Uri amqp, string secret, string? variant = null)
         {
-            var (process, url) = viaMassTransit
-                ? await ChildProcess.StartAsync("ingest-floor", amqp.ToString(), secret, "masstransit")
+            var (process, url) = variant is not null
+                ? await ChildProcess.StartAsync("ingest-floor", amqp.ToString(), secret, variant)
                 : await ChildProcess.StartAsync("ingest-floor", amqp.ToString(), secret);
             return new Child(process, new Uri(url));
         }

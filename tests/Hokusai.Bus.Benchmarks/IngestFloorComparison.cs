@@ -33,14 +33,17 @@ internal static class IngestFloorComparison
                           + "POST to 202 after the broker's confirm");
         var floors = new List<Row>();
         var massTransit = new List<Row>();
+        var bare = new List<Row>();
         var hosts = new List<Row>();
         var others = variants.ToDictionary(v => v.Label, _ => new List<Row>());
         for (var round = 1; round <= rounds; round++)
         {
-            floors.Add(await MeasureFloorAsync(payload, count, concurrency, viaMassTransit: false));
+            floors.Add(await MeasureFloorAsync(payload, count, concurrency, variant: null));
             Print(round, "floor (minimal Kestrel endpoint)", floors[^1], floors[^1]);
-            massTransit.Add(await MeasureFloorAsync(payload, count, concurrency, viaMassTransit: true));
+            massTransit.Add(await MeasureFloorAsync(payload, count, concurrency, variant: "masstransit"));
             Print(round, "floor, publishing with MassTransit", massTransit[^1], floors[^1]);
+            bare.Add(await MeasureFloorAsync(payload, count, concurrency, variant: "bare"));
+            Print(round, "floor, publishing the host's message", bare[^1], floors[^1]);
             hosts.Add(await MeasureHostAsync(receiver, payload, count, concurrency, hostEnvironment));
             Print(round, "host /ingest (production defaults)", hosts[^1], floors[^1]);
             foreach (var (label, settings) in variants)
@@ -57,9 +60,14 @@ internal static class IngestFloorComparison
         var p99 = Median((h, f) => h.P99 / f.P99);
         var massTransitCpu = FloorBenchmark.Median(massTransit.Zip(floors, (m, f) => m.CpuMicros / f.CpuMicros));
         var hostOverMassTransit = FloorBenchmark.Median(hosts.Zip(massTransit, (h, m) => h.CpuMicros / m.CpuMicros));
+        double OverBare(IEnumerable<Row> rows, Func<Row, Row, double> ratio) => FloorBenchmark.Median(rows.Zip(bare, ratio));
         Console.WriteLine();
         Console.WriteLine($"  MassTransit's publish alone, median of {rounds}: CPU per registration {massTransitCpu:0.00}x the floor's; "
                           + $"the host against that floor {hostOverMassTransit:0.00}x");
+        Console.WriteLine($"  the host's message alone (a fanout exchange, the event in headers), median of {rounds}: "
+                          + $"msg/s {OverBare(floors, (f, b) => b.PerSecond / f.PerSecond):0.00}x the floor's, p99 {OverBare(floors, (f, b) => b.P99 / f.P99):0.00}x; "
+                          + $"the host against that floor: CPU {OverBare(hosts, (h, b) => h.CpuMicros / b.CpuMicros):0.00}x, "
+                          + $"msg/s {OverBare(hosts, (h, b) => h.PerSecond / b.PerSecond):0.00}x, p99 {OverBare(hosts, (h, b) => h.P99 / b.P99):0.00}x");
         Console.WriteLine($"  host /ingest against its floor, median of {rounds}: CPU per registration {cpu:0.00}x (target <= {CpuTarget}x), "
                           + $"msg/s {rate:0.00}x (target >= {RateTarget}x), p99 {p99:0.00}x (target <= {P99Target}x): "
                           + (cpu <= CpuTarget && rate >= RateTarget && p99 <= P99Target ? "met" : "not met"));
@@ -79,10 +87,10 @@ internal static class IngestFloorComparison
                           + $"{row.ContextSwitches:0.0} context switches  load client {row.ClientMicros:N0} µs  (warm-up {row.WarmUp.TotalSeconds:0} s, "
                           + (row.JitSettled ? "JIT quiet)" : "JIT still compiling)"));
 
-    private static async Task<Row> MeasureFloorAsync(Payload payload, int count, int concurrency, bool viaMassTransit)
+    private static async Task<Row> MeasureFloorAsync(Payload payload, int count, int concurrency, string? variant)
     {
         await using var vhost = await RabbitMqManagement.CreateVirtualHostAsync("hokusai-bench-ingest-floor");
-        await using var floor = await IngestFloor.Child.StartAsync(vhost.AmqpUrl, IngestSecret, viaMassTransit);
+        await using var floor = await IngestFloor.Child.StartAsync(vhost.AmqpUrl, IngestSecret, variant);
         var row = await MeasureAsync(new Uri(floor.Url, "ingest"), payload, count, concurrency, floor.Pid);
         await CheckStoredAsync(vhost.AmqpUrl, IngestFloor.Queue, count, "the floor's publishes");
         return row;
