@@ -281,6 +281,35 @@ public sealed class IngestTests
         Assert.DoesNotContain(scenario.Receiver.Requests, r => r.IdempotencyKey == "no-shape");
     }
 
+    [RabbitFact]
+    public async Task An_event_no_queue_would_take_is_a_503_to_retry_not_a_202_for_nothing()
+    {
+        await using var scenario = await Scenario.StartAsync();
+        var host = await scenario.StartHostAsync(IngestOn());
+        using var http = new HttpClient { BaseAddress = host.BaseUrl };
+        await using var connection = await new RabbitMQ.Client.ConnectionFactory { Uri = scenario.Rabbit.AmqpUrl }.CreateConnectionAsync();
+        await using var channel = await connection.CreateChannelAsync();
+        var vector = TestVectors.Mlflow[0];
+
+        // The endpoint's binding removed by hand: nothing would store the event.
+        await channel.ExchangeUnbindAsync(Scenario.Queue, EventsExchange, "");
+        using (var refused = await http.SendAsync(Post(vector.Body, vector.IdempotencyKey)))
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
+            Assert.NotNull(refused.Headers.RetryAfter);
+        }
+
+        // Bound again, the pipeline's retry is accepted and delivered.
+        await channel.ExchangeBindAsync(Scenario.Queue, EventsExchange, "");
+        using (var accepted = await http.SendAsync(Post(vector.Body, vector.IdempotencyKey)))
+        {
+            Assert.Equal(HttpStatusCode.Accepted, accepted.StatusCode);
+        }
+
+        await scenario.Receiver.WaitForAcceptedAsync(1, Wait);
+        Assert.Single(scenario.Receiver.Requests, r => r.IdempotencyKey == vector.IdempotencyKey);
+    }
+
     private const string EventsExchange = "Hokusai.Bus.Contracts:PipelineEvent";
 
     [RabbitFact]

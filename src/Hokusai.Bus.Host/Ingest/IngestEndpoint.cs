@@ -7,8 +7,8 @@ namespace Hokusai.Bus.Host.Ingest;
 /// <summary>
 /// <c>POST /ingest</c>: every webhook the pipeline sends to its <c>WEBHOOK_URL</c> (registrations, and DeltaOne events
 /// signed with a timestamp and nonce), published to RabbitMQ as a <see cref="PipelineEvent"/> with the exact bytes
-/// received (<see cref="IngestPublisher"/>), for the endpoints to deliver, so the pipeline needs no change but its <c>WEBHOOK_URL</c>. Answers 2xx only
-/// once RabbitMQ has confirmed the publish; every refusal says why in one sentence.
+/// received (<see cref="IngestPublisher"/>), for the endpoints to deliver, so the pipeline needs no change but its
+/// <c>WEBHOOK_URL</c>. Answers 2xx only once RabbitMQ has confirmed the publish; every refusal says why in one sentence.
 /// </summary>
 internal sealed class IngestEndpoint(
     Microsoft.Extensions.Options.IOptions<IngestOptions> ingestOptions,

@@ -12,7 +12,7 @@ namespace Hokusai.Bus.Host.Ingest;
 /// endpoint subscribed to the event gets it as it would from <c>IBus.Publish</c>; MassTransit's publish (its envelope
 /// with the body base64 inside, its send pipeline) cost the host about a third more CPU per registration
 /// (docs/PERFORMANCE.md, "Against the floors"). The connection is opened at the first publish and again after any
-/// failure, to a reachable node of <c>RABBITMQ_URL</c>; a publish that fails is the caller's 503.
+/// failure, to a reachable node of <c>RABBITMQ_URL</c>; a publish that fails, or that no queue takes, is the caller's 503.
 /// </summary>
 internal sealed class IngestPublisher(HostSettings settings, IBus bus) : IAsyncDisposable
 {
@@ -35,7 +35,9 @@ internal sealed class IngestPublisher(HostSettings settings, IBus bus) : IAsyncD
             MessageId = NewId.NextGuid().ToString(),
             Headers = BarePipelineEvent.Headers(pipelineEvent, Activity.Current),
         };
-        await opened.Channel.BasicPublishAsync(opened.Exchange, "", false, properties, pipelineEvent.Body, cancellationToken).ConfigureAwait(false);
+        // Mandatory: an event no queue takes (no endpoint bound yet, or a binding removed by hand) is returned and
+        // fails the publish, so it is a 503 the pipeline retries, never a 202 for an event stored nowhere.
+        await opened.Channel.BasicPublishAsync(opened.Exchange, "", true, properties, pipelineEvent.Body, cancellationToken).ConfigureAwait(false);
     }
 
     private async Task<Opened> OpenAsync(CancellationToken cancellationToken)
