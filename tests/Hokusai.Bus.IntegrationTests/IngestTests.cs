@@ -297,6 +297,7 @@ public sealed class IngestTests
         {
             Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
             Assert.NotNull(refused.Headers.RetryAfter);
+            Assert.Contains("RabbitMQ has no queue for this event", await refused.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         }
 
         // Bound again, the pipeline's retry is accepted and delivered.

@@ -84,7 +84,9 @@ internal sealed class IngestEndpoint(
             Log.IngestBrokerUnavailable(logger, SafeText.Of(key, 200), _options.ConfirmTimeout.TotalSeconds, SafeText.Of(e.GetType().Name + ": " + e.Message, 200));
             context.Response.Headers.RetryAfter = ((int)Math.Ceiling(_options.RetryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
             await RefuseAsync(context, new SignedRequestRefusal(StatusCodes.Status503ServiceUnavailable, "broker",
-                "RabbitMQ did not confirm the publish; nothing was accepted, retry later."), log: false).ConfigureAwait(false);
+                e is RabbitMQ.Client.Exceptions.PublishException { IsReturn: true } // mandatory, and nothing bound
+                    ? "RabbitMQ has no queue for this event (no webhook endpoint has started on its virtual host yet); nothing was accepted, retry later."
+                    : "RabbitMQ did not confirm the publish; nothing was accepted, retry later."), log: false).ConfigureAwait(false);
             return;
         }
 
