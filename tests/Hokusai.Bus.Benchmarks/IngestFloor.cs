@@ -91,12 +91,8 @@ internal static class IngestFloor
                     EventType = PipelineEvent.ModelRegisteredType, Shape = PipelineEventShape.Guide, Body = bytes.ToArray(),
                     IdempotencyKey = "floor-" + Interlocked.Increment(ref published), ModelId = "model_abc123", ReceivedAt = DateTimeOffset.UtcNow,
                 };
-                var properties = new BasicProperties
-                {
-                    Persistent = true, ContentType = BarePipelineEvent.MediaType, MessageId = NewId.NextGuid().ToString(),
-                    Headers = BarePipelineEvent.Headers(pipelineEvent, Activity.Current),
-                };
-                await channel.BasicPublishAsync(BareExchange, "", mandatory: false, properties, pipelineEvent.Body);
+                await channel.BasicPublishAsync(BareExchange, "", mandatory: false, BarePipelineEvent.Properties(pipelineEvent, Activity.Current),
+                    pipelineEvent.Body);
             }
             else
             {

@@ -93,7 +93,7 @@ internal sealed class IngestEndpoint(
         var confirmedIn = time.GetElapsedTime(started);
         metrics.Accepted(pipelineEvent.Shape, confirmedIn);
         deliveryLog.Accepted(key, pipelineEvent.ModelId, pipelineEvent.EventType);
-        Log.IngestAccepted(logger, key, SafeText.Of(pipelineEvent.EventType, 60), IngestMetrics.ShapeName(pipelineEvent.Shape),
+        Log.IngestAccepted(logger, key, SafeText.Of(pipelineEvent.EventType, 60), BarePipelineEvent.ShapeName(pipelineEvent.Shape),
             confirmedIn.TotalMilliseconds);
         context.Response.StatusCode = StatusCodes.Status202Accepted;
         await WriteAsync(context.Response, new IngestAnswer("accepted", key, null)).ConfigureAwait(false);

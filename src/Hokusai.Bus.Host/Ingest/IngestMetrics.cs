@@ -28,18 +28,10 @@ internal sealed class IngestMetrics
 
     public void Accepted(PipelineEventShape shape, TimeSpan confirmedIn)
     {
-        var tag = new KeyValuePair<string, object?>("shape", ShapeName(shape));
+        var tag = new KeyValuePair<string, object?>("shape", BarePipelineEvent.ShapeName(shape));
         _accepted.Add(1, tag);
         _confirm.Record(confirmedIn.TotalSeconds, tag);
     }
-
-    /// <summary><c>guide</c>, <c>mlflow</c> or <c>deltaone</c>, as metrics and logs name a shape.</summary>
-    public static string ShapeName(PipelineEventShape shape) => shape switch
-    {
-        PipelineEventShape.Mlflow => "mlflow",
-        PipelineEventShape.DeltaOne => "deltaone",
-        _ => "guide",
-    };
 
     public void Refused(string reason) => _refused.Add(1, new KeyValuePair<string, object?>("reason", reason));
 }

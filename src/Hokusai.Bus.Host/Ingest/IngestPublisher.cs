@@ -10,7 +10,7 @@ namespace Hokusai.Bus.Host.Ingest;
 /// (<see cref="BarePipelineEvent"/>: the rest of the event in headers), persistent, on the exchange MassTransit
 /// publishes <see cref="PipelineEvent"/> to, through one RabbitMQ.Client channel with publisher confirms. Every webhook
 /// endpoint subscribed to the event gets it as it would from <c>IBus.Publish</c>; MassTransit's publish (its envelope
-/// with the body base64 inside, its send pipeline) cost the host about a third more CPU per registration
+/// with the body base64 inside, its send pipeline) cost the host about half again as much CPU per registration
 /// (docs/PERFORMANCE.md, "Against the floors"). The connection is opened at the first publish and again after any
 /// failure, to a reachable node of <c>RABBITMQ_URL</c>; a publish that fails, or that no queue takes, is the caller's 503.
 /// </summary>
@@ -28,13 +28,7 @@ internal sealed class IngestPublisher(HostSettings settings, IBus bus) : IAsyncD
             opened = await OpenAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        var properties = new BasicProperties
-        {
-            Persistent = true,
-            ContentType = BarePipelineEvent.MediaType,
-            MessageId = NewId.NextGuid().ToString(),
-            Headers = BarePipelineEvent.Headers(pipelineEvent, Activity.Current),
-        };
+        var properties = BarePipelineEvent.Properties(pipelineEvent, Activity.Current);
         // Mandatory: an event no queue takes (no endpoint bound yet, or a binding removed by hand) is returned and
         // fails the publish, so it is a 503 the pipeline retries, never a 202 for an event stored nowhere.
         await opened.Channel.BasicPublishAsync(opened.Exchange, "", true, properties, pipelineEvent.Body, cancellationToken).ConfigureAwait(false);

@@ -2,6 +2,8 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net.Mime;
 using Hokusai.Bus.Contracts;
+using MassTransit;
+using RabbitMQ.Client;
 
 namespace Hokusai.Bus;
 
@@ -39,8 +41,19 @@ internal static class BarePipelineEvent
 
     private const string TraceState = "tracestate";
 
-    /// <summary>The headers that carry <paramref name="pipelineEvent"/> beside its body, and the trace of <paramref name="activity"/>.</summary>
-    public static Dictionary<string, object?> Headers(PipelineEvent pipelineEvent, Activity? activity)
+    /// <summary>
+    /// The properties the message with <paramref name="pipelineEvent"/>'s body is published with: persistent, this
+    /// content type, a fresh message id, and the headers that carry the event and the trace of <paramref name="activity"/>.
+    /// </summary>
+    public static BasicProperties Properties(PipelineEvent pipelineEvent, Activity? activity) => new()
+    {
+        Persistent = true,
+        ContentType = MediaType,
+        MessageId = NewId.NextGuid().ToString(),
+        Headers = Headers(pipelineEvent, activity),
+    };
+
+    private static Dictionary<string, object?> Headers(PipelineEvent pipelineEvent, Activity? activity)
     {
         var headers = new Dictionary<string, object?>(7)
         {
@@ -90,6 +103,7 @@ internal static class BarePipelineEvent
         };
     }
 
+    /// <summary><c>guide</c>, <c>mlflow</c> or <c>deltaone</c>: how the header, the host's metrics and its logs name a shape.</summary>
     public static string ShapeName(PipelineEventShape shape) => shape switch
     {
         PipelineEventShape.Mlflow => "mlflow",

@@ -45,7 +45,11 @@ public sealed class BarePipelineEventTests
     [MemberData(nameof(Events))]
     public void An_endpoint_reads_back_exactly_the_event_the_host_published(string name, PipelineEvent published)
     {
-        var context = Deserialize(published.Body, BarePipelineEvent.Headers(published, null));
+        var properties = BarePipelineEvent.Properties(published, null);
+
+        Assert.True(properties.Persistent);
+        Assert.Equal("application/vnd.hokusai.pipeline-event+json", properties.ContentType);
+        var context = Deserialize(published.Body, properties.Headers!);
 
         Assert.True(context.TryGetMessage<PipelineEvent>(out var read), name);
         Assert.Equal(published.Body, read!.Body);
@@ -59,7 +63,7 @@ public sealed class BarePipelineEventTests
         using var activity = new Activity("hokusai.ingest").SetIdFormat(ActivityIdFormat.W3C).Start();
         activity.TraceStateString = "vendor=1";
 
-        var headers = BarePipelineEvent.Headers(new PipelineEvent { IdempotencyKey = "k" }, activity);
+        var headers = BarePipelineEvent.Properties(new PipelineEvent { IdempotencyKey = "k" }, activity).Headers!;
 
         Assert.Equal(activity.Id, headers["traceparent"]);
         Assert.Equal("vendor=1", headers["tracestate"]);
@@ -73,7 +77,7 @@ public sealed class BarePipelineEventTests
     [InlineData("Hokusai-Received-At", "yesterday", "Hokusai-Received-At header is 'yesterday': it must be an ISO 8601 time")]
     public void A_message_whose_headers_make_no_event_fails_naming_the_header(string header, string? value, string reason)
     {
-        var headers = BarePipelineEvent.Headers(new PipelineEvent { EventType = "model_registered", IdempotencyKey = "k" }, null);
+        var headers = BarePipelineEvent.Properties(new PipelineEvent { EventType = "model_registered", IdempotencyKey = "k" }, null).Headers!;
         headers[header] = value;
         if (value is null)
         {
@@ -86,7 +90,7 @@ public sealed class BarePipelineEventTests
         Assert.DoesNotContain("\u001b", e.Message, StringComparison.Ordinal); // a header's value is shown sanitized
     }
 
-    private static SerializerContext Deserialize(byte[] body, Dictionary<string, object?> headers)
+    private static SerializerContext Deserialize(byte[] body, IDictionary<string, object?> headers)
     {
         var sendHeaders = new DictionarySendHeaders();
         foreach (var (name, value) in headers)
