@@ -11,4 +11,10 @@ public sealed record PeekedMessage(byte[] Payload, JsonObject Properties, bool R
 
     /// <summary>A header's value as text, or null.</summary>
     public string? Header(string name) => Properties["headers"]?[name]?.ToString();
+
+    /// <summary>
+    /// A property's value as text by its name in the management API (<c>message_id</c>, <c>type</c>,
+    /// <c>content_type</c>, …), else a header's; null when neither is there.
+    /// </summary>
+    public string? Field(string name) => Properties[name] is JsonValue value ? value.ToString() : Header(name);
 }

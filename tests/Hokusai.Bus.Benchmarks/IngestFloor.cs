@@ -19,7 +19,7 @@ namespace Hokusai.Bus.Benchmarks;
 /// with a broker confirm (RabbitMQ.Client, one channel with confirmations tracked), and answers 202. Console logs at
 /// Information, ASP.NET Core's own at Warning (the template's appsettings). A child process, so /proc gives its CPU alone.
 /// Two variants isolate what the host's publish costs: publishing through MassTransit (its envelope), and publishing the
-/// host's own message (<see cref="BarePipelineEvent"/>: the event in headers, to a fanout exchange bound to the queue).
+/// host's own message (<see cref="BarePipelineEvent"/>: the event in AMQP properties, to a fanout exchange bound to the queue).
 /// </summary>
 internal static class IngestFloor
 {
@@ -51,7 +51,7 @@ internal static class IngestFloor
         var bare = args is [_, _, "bare"];
         if (bare)
         {
-            // As the host publishes (IngestPublisher): to a fanout exchange, the event's metadata in headers.
+            // As the host publishes (IngestPublisher): to a fanout exchange, the event's metadata in properties.
             await channel.ExchangeDeclareAsync(BareExchange, ExchangeType.Fanout, durable: true);
             await channel.QueueBindAsync(Queue, BareExchange, "");
         }

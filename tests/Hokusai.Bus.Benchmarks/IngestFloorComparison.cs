@@ -64,7 +64,7 @@ internal static class IngestFloorComparison
         Console.WriteLine();
         Console.WriteLine($"  MassTransit's publish alone, median of {rounds}: CPU per registration {massTransitCpu:0.00}x the floor's; "
                           + $"the host against that floor {hostOverMassTransit:0.00}x");
-        Console.WriteLine($"  the host's message alone (a fanout exchange, the event in headers), median of {rounds}: "
+        Console.WriteLine($"  the host's message alone (a fanout exchange, the event in properties), median of {rounds}: "
                           + $"msg/s {OverBare(floors, (f, b) => b.PerSecond / f.PerSecond):0.00}x the floor's, p99 {OverBare(floors, (f, b) => b.P99 / f.P99):0.00}x; "
                           + $"the host against that floor: CPU {OverBare(hosts, (h, b) => h.CpuMicros / b.CpuMicros):0.00}x, "
                           + $"msg/s {OverBare(hosts, (h, b) => h.PerSecond / b.PerSecond):0.00}x, p99 {OverBare(hosts, (h, b) => h.P99 / b.P99):0.00}x");

@@ -187,16 +187,18 @@ public sealed class RabbitTests
     }
 
     [RabbitTheory]
-    [InlineData(true)]
-    [InlineData(false)]
-    public async Task A_dead_lettered_deltaone_event_from_ingest_is_listed_by_its_key_and_model_and_replayed_by_key(bool bare)
+    [InlineData("properties")]
+    [InlineData("headers")]
+    [InlineData("envelope")]
+    public async Task A_dead_lettered_deltaone_event_from_ingest_is_listed_by_its_key_and_model_and_replayed_by_key(string form)
     {
         await using var rabbit = await RabbitMqManagement.CreateVirtualHostAsync("hokusai-cli");
         using var api = Api();
         var v = Uri.EscapeDataString(rabbit.VirtualHost);
         await DeclareQueuesAsync(api, v, "q", "q_error");
-        // As the host's /ingest publishes it (the event's bytes, the rest in headers), or as an older host did: a
-        // PipelineEvent in MassTransit's envelope, the event's bytes in base64.
+        // As the host's /ingest publishes it (the event's bytes, the rest in AMQP properties), or as older hosts did:
+        // the rest in headers, or a PipelineEvent in MassTransit's envelope, the event's bytes in base64.
+        var bare = form != "envelope";
         var body = """{"attestation_hash":"0x1","event_type":"deltaone.minted","model_id":"21","run_id":"run-abc"}"""u8.ToArray();
         var key = DeltaOneEventKey.For("deltaone.minted", body);
         var envelope = new JsonObject
@@ -212,7 +214,7 @@ public sealed class RabbitTests
             },
         };
         var headers = new Dictionary<string, string> { ["MT-Fault-Message"] = $"Webhook delivery of {key} refused: HTTP 413.", ["MT-Reason"] = "fault" };
-        if (bare)
+        if (form == "headers")
         {
             headers["Hokusai-Event-Type"] = "deltaone.minted";
             headers["Hokusai-Event-Shape"] = "deltaone";
@@ -224,12 +226,16 @@ public sealed class RabbitTests
         var payload = bare ? System.Text.Encoding.UTF8.GetString(body) : envelope.ToJsonString();
         var response = await api.PostAsJsonAsync($"exchanges/{v}/amq.default/publish", new
         {
-            properties = new
-            {
-                delivery_mode = 2,
-                content_type = bare ? "application/vnd.hokusai.pipeline-event+json" : "application/vnd.masstransit+json",
-                headers,
-            },
+            properties = form == "properties"
+                ? (object)new
+                {
+                    delivery_mode = 2, content_type = "application/vnd.hokusai.pipeline-event+json; shape=deltaone", message_id = key,
+                    type = "deltaone.minted", timestamp = 1_796_551_200, headers,
+                }
+                : new
+                {
+                    delivery_mode = 2, content_type = bare ? "application/vnd.hokusai.pipeline-event+json" : "application/vnd.masstransit+json", headers,
+                },
             routing_key = "q_error",
             payload,
             payload_encoding = "string",
@@ -247,7 +253,8 @@ public sealed class RabbitTests
         Assert.Contains("Moved 1 of 1 message(s) from q_error to q", replay.Output, StringComparison.Ordinal);
         var moved = Assert.Single(await rabbit.PeekAsync("q"));
         Assert.Equal(payload, moved.Payload); // unaltered
-        Assert.Equal(bare ? key : null, moved.Header("Hokusai-Idempotency-Key"));
+        Assert.Equal(form == "headers" ? key : null, moved.Header("Hokusai-Idempotency-Key"));
+        Assert.Equal(form == "properties" ? key : null, moved.Properties["message_id"]?.GetValue<string>()); // properties kept
     }
 
     [RabbitFact]

@@ -232,7 +232,7 @@ public sealed class IngestTests
     }
 
     [RabbitFact]
-    public async Task What_ingest_publishes_is_the_body_as_received_with_the_event_in_headers_and_both_forms_are_delivered()
+    public async Task What_ingest_publishes_is_the_body_as_received_with_the_event_in_properties_and_earlier_forms_are_delivered()
     {
         await using var scenario = await Scenario.StartAsync();
         var host = await scenario.StartHostAsync(IngestOn());
@@ -244,6 +244,7 @@ public sealed class IngestTests
         await channel.QueueBindAsync("look", EventsExchange, "");
         var vector = TestVectors.Mlflow[0];
 
+        var before = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
         using (var response = await http.SendAsync(Post(vector.Body, vector.IdempotencyKey)))
         {
             Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
@@ -251,33 +252,42 @@ public sealed class IngestTests
 
         var published = await channel.BasicGetAsync("look", autoAck: true) ?? throw new Xunit.Sdk.XunitException("nothing published");
         Assert.Equal(vector.Body, published.Body.ToArray()); // the bytes received, readable as they are: no envelope, no base64
-        Assert.Equal("application/vnd.hokusai.pipeline-event+json", published.BasicProperties.ContentType);
-        Assert.True(published.BasicProperties.Persistent);
-        string? Header(string name) => published.BasicProperties.Headers?.TryGetValue(name, out var v) == true ? Encoding.UTF8.GetString((byte[])v!) : null;
-        Assert.Equal(vector.IdempotencyKey, Header("Hokusai-Idempotency-Key"));
-        Assert.Equal("mlflow", Header("Hokusai-Event-Shape"));
-        Assert.Equal(MlflowEvent.ModelRegisteredType, Header("Hokusai-Event-Type"));
+        var properties = published.BasicProperties;
+        Assert.Equal("application/vnd.hokusai.pipeline-event+json; shape=mlflow", properties.ContentType);
+        Assert.True(properties.Persistent);
+        Assert.Equal(vector.IdempotencyKey, properties.MessageId);
+        Assert.Equal(MlflowEvent.ModelRegisteredType, properties.Type);
+        Assert.InRange(properties.Timestamp.UnixTime, before, DateTimeOffset.UtcNow.ToUnixTimeSeconds());
+        Assert.DoesNotContain(properties.Headers?.Keys ?? [], name => name.StartsWith("Hokusai-", StringComparison.Ordinal));
         await scenario.Receiver.WaitForAcceptedAsync(1, Wait);
 
-        // What an older host published: the same event in MassTransit's envelope, still in a queue after an upgrade.
+        // What older hosts published, still in a queue after an upgrade: the event in MassTransit's envelope, and the
+        // event in Hokusai-* headers.
         var older = Encoding.UTF8.GetBytes(Payloads.Registration("from-an-older-host"));
         await scenario.Rabbit.PublishAsync(EventsExchange, $$$"""
             {"messageId":"{{{Guid.NewGuid()}}}","messageType":["urn:message:Hokusai.Bus.Contracts:PipelineEvent"],
              "message":{"eventType":"model_registered","shape":0,"body":"{{{Convert.ToBase64String(older)}}}",
                         "modelId":"model_abc123","receivedAt":"2026-12-01T10:00:00+00:00","idempotencyKey":"from-an-older-host"}}
             """, "application/vnd.masstransit+json");
-        await scenario.Receiver.WaitForAcceptedAsync(2, Wait);
-        Assert.Equal(older, Assert.Single(scenario.Receiver.Requests, r => r.IdempotencyKey == "from-an-older-host").Body);
-
-        // A bare event missing a header is not guessed at: it goes to _error, the reason naming the header.
-        await scenario.Rabbit.PublishAsync(EventsExchange, Payloads.Registration("no-shape"), "application/vnd.hokusai.pipeline-event+json",
+        var inHeaders = Encoding.UTF8.GetBytes(Payloads.Registration("in-headers"));
+        await scenario.Rabbit.PublishAsync(EventsExchange, Encoding.UTF8.GetString(inHeaders), "application/vnd.hokusai.pipeline-event+json",
             new Dictionary<string, string>
             {
-                ["Hokusai-Event-Type"] = "model_registered", ["Hokusai-Idempotency-Key"] = "no-shape",
-                ["Hokusai-Received-At"] = "2026-12-01T10:00:00.0000000+00:00",
+                ["Hokusai-Event-Type"] = "model_registered", ["Hokusai-Event-Shape"] = "guide", ["Hokusai-Idempotency-Key"] = "in-headers",
+                ["Hokusai-Model-Id"] = "model_abc123", ["Hokusai-Received-At"] = "2026-12-01T10:00:00.0000000+00:00",
             });
+        await scenario.Receiver.WaitForAcceptedAsync(3, Wait);
+        Assert.Equal(older, Assert.Single(scenario.Receiver.Requests, r => r.IdempotencyKey == "from-an-older-host").Body);
+        Assert.Equal(inHeaders, Assert.Single(scenario.Receiver.Requests, r => r.IdempotencyKey == "in-headers").Body);
+
+        // A bare event missing a property is not guessed at: it goes to _error, the reason naming the property.
+        await channel.BasicPublishAsync(EventsExchange, "", false, new RabbitMQ.Client.BasicProperties
+        {
+            ContentType = "application/vnd.hokusai.pipeline-event+json", MessageId = "no-shape", Type = "model_registered",
+            Timestamp = new RabbitMQ.Client.AmqpTimestamp(before),
+        }, Encoding.UTF8.GetBytes(Payloads.Registration("no-shape")));
         await RabbitMqManagement.Eventually(async () => (await scenario.ErrorsAsync()).Count == 1, Wait, "the bare event in _error");
-        Assert.Contains("no Hokusai-Event-Shape header", Assert.Single(await scenario.ErrorsAsync()).Header("MT-Fault-Message"));
+        Assert.Contains("no shape parameter in its content type", Assert.Single(await scenario.ErrorsAsync()).Header("MT-Fault-Message"));
         Assert.DoesNotContain(scenario.Receiver.Requests, r => r.IdempotencyKey == "no-shape");
     }
 

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Hokusai.Bus.Contracts;
+using RabbitMQ.Client;
 
 namespace Hokusai.Bus.Cli.Commands;
 
@@ -14,34 +15,57 @@ internal sealed record DeadLetterSelection(string? Key, string? ModelId, DateTim
     /// <summary>Whether any criterion was given: without one, replay moves the whole queue.</summary>
     public bool Selective => Key is not null || ModelId is not null || Since is not null || Limit is not null;
 
-    /// <summary>Whether the message with this body and these headers (<c>MT-Fault-Timestamp</c> among them) is selected (the limit aside).</summary>
-    public bool Matches(byte[] payload, Func<string, string?> header)
+    /// <summary>
+    /// Whether the message with this body and these <paramref name="field"/>s (<c>MT-Fault-Timestamp</c> among them) is
+    /// selected (the limit aside).
+    /// </summary>
+    public bool Matches(byte[] payload, Func<string, string?> field)
     {
-        var (key, modelId) = Identify(payload, header);
-        var failedAt = header("MT-Fault-Timestamp");
+        var (key, modelId) = Identify(payload, field);
+        var failedAt = field("MT-Fault-Timestamp");
         return (Key is null || string.Equals(Key, key, StringComparison.Ordinal))
             && (ModelId is null || string.Equals(ModelId, modelId, StringComparison.Ordinal))
             && (Since is null || (DateTimeOffset.TryParse(failedAt, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at) && at >= Since));
     }
 
+    /// <summary>The AMQP properties a dead letter is described by, by their names in the management API.</summary>
+    public const string MessageId = "message_id", Type = "type", ContentType = "content_type";
+
+    /// <summary>A message's fields: <see cref="MessageId"/>, <see cref="Type"/> and <see cref="ContentType"/>, else its headers.</summary>
+    public static Func<string, string?> Fields(IReadOnlyBasicProperties properties) => name => name switch
+    {
+        MessageId => properties.MessageId,
+        Type => properties.Type,
+        ContentType => properties.ContentType,
+        _ => BarePipelineEvent.HeaderText(properties.Headers, name),
+    };
+
     /// <summary>
     /// The key (the payload's, or the one the host derives) and model id of a raw or MassTransit-enveloped registration,
     /// or of a <see cref="PipelineEvent"/> from the host's <c>/ingest</c> (its key, and the <c>model_id</c>, or
-    /// <c>model.id</c>, of the body it carries), in MassTransit's envelope or as the host publishes it (its headers,
-    /// <see cref="BarePipelineEvent"/>).
+    /// <c>model.id</c>, of the body it carries), in MassTransit's envelope or as the host publishes it
+    /// (<see cref="BarePipelineEvent"/>: its key and type in properties, or in an earlier host's headers).
+    /// <paramref name="field"/> gives a header, or a property by its name in the management API.
     /// </summary>
-    public static (string? Key, string? ModelId) Identify(byte[] payload, Func<string, string?> header)
+    public static (string? Key, string? ModelId) Identify(byte[] payload, Func<string, string?> field)
     {
-        var (key, modelId, _) = Describe(payload, header);
+        var (key, modelId, _) = Describe(payload, field);
         return (key, modelId);
     }
 
     /// <summary><see cref="Identify"/>, with the event type: a <see cref="PipelineEvent"/>'s, else <c>model_registered</c>.</summary>
-    public static (string? Key, string? ModelId, string EventType) Describe(byte[] payload, Func<string, string?> header)
+    public static (string? Key, string? ModelId, string EventType) Describe(byte[] payload, Func<string, string?> field)
     {
-        if (header(BarePipelineEvent.IdempotencyKeyHeader) is { Length: > 0 } bareKey)
+        if (field(BarePipelineEvent.IdempotencyKeyHeader) is { Length: > 0 } bareKey)
         {
-            return (bareKey, header(BarePipelineEvent.ModelIdHeader), header(BarePipelineEvent.EventTypeHeader) ?? PipelineEvent.ModelRegisteredType);
+            // An earlier host's form, or a key too long for message_id.
+            return (bareKey, field(BarePipelineEvent.ModelIdHeader) ?? ModelIn(payload),
+                field(BarePipelineEvent.EventTypeHeader) ?? Text(field(Type)) ?? PipelineEvent.ModelRegisteredType);
+        }
+
+        if (field(ContentType)?.StartsWith(BarePipelineEvent.MediaType, StringComparison.OrdinalIgnoreCase) == true)
+        {
+            return (Text(field(MessageId)), ModelIn(payload), field(BarePipelineEvent.EventTypeHeader) ?? Text(field(Type)) ?? PipelineEvent.ModelRegisteredType);
         }
 
         try
@@ -55,10 +79,7 @@ internal sealed record DeadLetterSelection(string? Key, string? ModelId, DateTim
 
             if (body["eventType"] is JsonValue eventType && body["idempotencyKey"] is JsonValue eventKey && body["body"] is JsonValue carried)
             {
-                var received = JsonNode.Parse(Convert.FromBase64String(carried.GetValue<string>())) as JsonObject;
-                var model = received?["model_id"] ?? received?["model"]?["id"];
-                return (eventKey.GetValue<string>(), model is JsonValue value && value.TryGetValue<string>(out var id) ? id : null,
-                    eventType.GetValue<string>());
+                return (eventKey.GetValue<string>(), ModelIn(Convert.FromBase64String(carried.GetValue<string>())), eventType.GetValue<string>());
             }
 
             var registration = ModelRegisteredJson.Deserialize(System.Text.Encoding.UTF8.GetBytes(body.ToJsonString()));
@@ -75,6 +96,23 @@ internal sealed record DeadLetterSelection(string? Key, string? ModelId, DateTim
             return (key, modelId, PipelineEvent.ModelRegisteredType);
         }
     }
+
+    /// <summary>The <c>model_id</c>, or <c>model.id</c>, of an event's body, when it is a JSON string.</summary>
+    private static string? ModelIn(byte[] body)
+    {
+        try
+        {
+            var received = JsonNode.Parse(body) as JsonObject;
+            var model = received?["model_id"] ?? received?["model"]?["id"];
+            return model is JsonValue value && value.TryGetValue<string>(out var id) ? id : null;
+        }
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException)
+        {
+            return null;
+        }
+    }
+
+    private static string? Text(string? value) => string.IsNullOrEmpty(value) ? null : value;
 
     /// <summary>The body's own <c>idempotency_key</c> and <c>model_id</c>, read as plain JSON strings, or nulls.</summary>
     private static (string? Key, string? ModelId) Loosely(byte[] payload)

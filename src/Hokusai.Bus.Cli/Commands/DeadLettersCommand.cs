@@ -73,7 +73,7 @@ internal static class DeadLettersCommand
             foreach (var message in messages)
             {
                 number++;
-                var (key, modelId) = DeadLetterSelection.Identify(message.Payload, message.Header);
+                var (key, modelId) = DeadLetterSelection.Identify(message.Payload, message.Field);
                 Console.WriteLine($"[{number}] idempotency key {key ?? "-"}  model {modelId ?? "-"}");
                 Console.WriteLine($"    reason:    {message.Header("MT-Fault-Message") ?? "-"}");
                 Console.WriteLine($"    exception: {message.Header("MT-Fault-ExceptionType") ?? "-"}");
@@ -226,7 +226,7 @@ internal static class DeadLettersCommand
                 $"Moved {before} message(s) from {error} to {source}, each acknowledged after the broker confirmed it; "
                 + $"{error} now holds {remaining}.");
             await ReplayRecords.WriteAsync(connection.Amqp(parseResult), source,
-                moving.Select(m => (m.Payload, (Func<string, string?>)m.Header, movingAt)), cancellationToken);
+                moving.Select(m => (m.Payload, (Func<string, string?>)m.Field, movingAt)), cancellationToken);
             return ExitCodes.Success;
         });
         return command;
@@ -238,7 +238,7 @@ internal static class DeadLettersCommand
         var list = new JsonArray();
         foreach (var message in messages)
         {
-            var (key, model) = DeadLetterSelection.Identify(message.Payload, message.Header);
+            var (key, model) = DeadLetterSelection.Identify(message.Payload, message.Field);
             list.Add(new JsonObject
             {
                 ["idempotency_key"] = key,

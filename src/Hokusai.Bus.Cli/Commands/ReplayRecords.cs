@@ -11,16 +11,16 @@ namespace Hokusai.Bus.Cli.Commands;
 internal static class ReplayRecords
 {
     /// <summary>Writes a record for each of <paramref name="moved"/>, at the time it was moved (before its copy was published).</summary>
-    public static async Task WriteAsync(Uri amqp, string queue, IEnumerable<(byte[] Body, Func<string, string?> Header, DateTimeOffset At)> moved, CancellationToken cancellationToken)
+    public static async Task WriteAsync(Uri amqp, string queue, IEnumerable<(byte[] Body, Func<string, string?> Field, DateTimeOffset At)> moved, CancellationToken cancellationToken)
     {
         string? problem = null;
         await using var writer = new DeliveryLogWriter(
             token => new ConnectionFactory { Uri = amqp, ClientProvidedName = "hokusai-bus dead-letters replay" }.CreateConnectionAsync(token),
             new DeliveryLogStream(), p => problem = p);
         var host = $"hokusai-bus/{Environment.MachineName}";
-        foreach (var (body, header, at) in moved)
+        foreach (var (body, field, at) in moved)
         {
-            var (key, modelId, eventType) = DeadLetterSelection.Describe(body, header);
+            var (key, modelId, eventType) = DeadLetterSelection.Describe(body, field);
             if (key is not null)
             {
                 writer.TryWrite(new DeliveryRecord

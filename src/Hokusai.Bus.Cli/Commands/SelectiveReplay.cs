@@ -1,4 +1,3 @@
-using System.Text;
 using RabbitMQ.Client;
 
 namespace Hokusai.Bus.Cli.Commands;
@@ -11,7 +10,7 @@ namespace Hokusai.Bus.Cli.Commands;
 /// </summary>
 internal static class SelectiveReplay
 {
-    public sealed record Result(int Looked, int Moved, int Left, IReadOnlyList<(byte[] Body, Func<string, string?> Header, DateTimeOffset At)> MovedBodies);
+    public sealed record Result(int Looked, int Moved, int Left, IReadOnlyList<(byte[] Body, Func<string, string?> Field, DateTimeOffset At)> MovedBodies);
 
     public static async Task<Result> RunAsync(
         Uri amqp, string error, string source, DeadLetterSelection selection, CancellationToken cancellationToken)
@@ -38,15 +37,14 @@ internal static class SelectiveReplay
             }
 
             var body = message.Body.ToArray();
-            var headers = message.BasicProperties.Headers;
-            string? Header(string name) => HeaderText(headers, name);
-            if (moved < (selection.Limit ?? int.MaxValue) && selection.Matches(body, Header))
+            var field = DeadLetterSelection.Fields(message.BasicProperties);
+            if (moved < (selection.Limit ?? int.MaxValue) && selection.Matches(body, field))
             {
                 var at = DateTimeOffset.UtcNow; // before the copy: the replay comes before what the copy leads to
                 var properties = new BasicProperties(message.BasicProperties) { Persistent = true };
                 await copying.BasicPublishAsync("", source, mandatory: true, properties, message.Body, cancellationToken);
                 await taking.BasicAckAsync(message.DeliveryTag, multiple: false, cancellationToken);
-                movedBodies.Add((body, Header, at));
+                movedBodies.Add((body, field, at));
                 moved++;
             }
             else
@@ -63,15 +61,4 @@ internal static class SelectiveReplay
         await taking.CloseAsync(cancellationToken);
         return new Result(looked, moved, kept.Count, movedBodies);
     }
-
-    /// <summary>A header's value as text (RabbitMQ.Client gives a string header as UTF-8 bytes), or null.</summary>
-    private static string? HeaderText(IDictionary<string, object?>? headers, string name) =>
-        headers?.TryGetValue(name, out var value) == true
-            ? value switch
-            {
-                byte[] bytes => Encoding.UTF8.GetString(bytes),
-                null => null,
-                _ => value.ToString(),
-            }
-            : null;
 }

@@ -7,7 +7,7 @@ namespace Hokusai.Bus.Host.Ingest;
 
 /// <summary>
 /// How <c>/ingest</c> puts an event on RabbitMQ: its bytes as they were received, as a bare message
-/// (<see cref="BarePipelineEvent"/>: the rest of the event in headers), persistent, on the exchange MassTransit
+/// (<see cref="BarePipelineEvent"/>: the rest of the event in AMQP properties), persistent, on the exchange MassTransit
 /// publishes <see cref="PipelineEvent"/> to, through one RabbitMQ.Client channel with publisher confirms. Every webhook
 /// endpoint subscribed to the event gets it as it would from <c>IBus.Publish</c>; MassTransit's publish (its envelope
 /// with the body base64 inside, its send pipeline) cost the host about half again as much CPU per registration

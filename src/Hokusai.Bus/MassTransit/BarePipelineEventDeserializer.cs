@@ -8,10 +8,10 @@ namespace Hokusai.Bus;
 
 /// <summary>
 /// Reads a <see cref="BarePipelineEvent"/> (content type <c>application/vnd.hokusai.pipeline-event+json</c>) as a
-/// <see cref="PipelineEvent"/>, the body as it is and the rest from its headers. A message with a header missing or
-/// unreadable fails here, and goes to the error queue with the header named. Forwarded by MassTransit itself (the
-/// in-memory harness's delayed redelivery), the event travels in MassTransit's envelope; on RabbitMQ a retry's copy
-/// keeps this form (<see cref="Redelivery"/> copies the body and the headers).
+/// <see cref="PipelineEvent"/>: the body as it is, the rest from its AMQP properties (or an earlier host's headers). A
+/// message with a property missing or unreadable fails here, and goes to the error queue with the property named.
+/// Forwarded by MassTransit itself (the in-memory harness's delayed redelivery), the event travels in MassTransit's
+/// envelope; on RabbitMQ a retry's copy keeps this form (<see cref="Redelivery"/> copies the body and the properties).
 /// </summary>
 internal sealed class BarePipelineEventDeserializer : IMessageDeserializer, ISerializerFactory
 {
@@ -26,11 +26,21 @@ internal sealed class BarePipelineEventDeserializer : IMessageDeserializer, ISer
     public void Probe(ProbeContext context) => context.CreateScope("hokusaiBarePipelineEvent");
 
     public ConsumeContext Deserialize(ReceiveContext receiveContext) =>
-        new BodyConsumeContext(receiveContext,
-            Deserialize(receiveContext.Body, receiveContext.TransportHeaders, receiveContext.InputAddress));
+        new BodyConsumeContext(receiveContext, receiveContext.TryGetPayload<RabbitMqBasicConsumeContext>(out var rabbit)
+            ? new Context(BarePipelineEvent.Read(receiveContext.Body.GetBytes(), rabbit.Properties), receiveContext.TransportHeaders, receiveContext.InputAddress)
+            : Deserialize(receiveContext.Body, receiveContext.TransportHeaders, receiveContext.InputAddress));
 
-    public SerializerContext Deserialize(MessageBody body, Headers headers, Uri? destinationAddress = null) =>
-        new Context(BarePipelineEvent.Read(body.GetBytes(), name => headers.Get<string>(name)), headers, destinationAddress);
+    /// <summary>Without RabbitMQ's properties at hand (not on RabbitMQ): what MassTransit's headers hold, an earlier host's form.</summary>
+    public SerializerContext Deserialize(MessageBody body, Headers headers, Uri? destinationAddress = null)
+    {
+        var properties = new RabbitMQ.Client.BasicProperties
+        {
+            Headers = headers.GetAll().ToDictionary(header => header.Key, header => (object?)header.Value, StringComparer.OrdinalIgnoreCase),
+            MessageId = headers.Get<string>(MessageHeaders.MessageId),
+            ContentType = headers.Get<string>(MessageHeaders.ContentType),
+        };
+        return new Context(BarePipelineEvent.Read(body.GetBytes(), properties), headers, destinationAddress);
+    }
 
     public MessageBody GetMessageBody(string text) => new StringMessageBody(text);
 

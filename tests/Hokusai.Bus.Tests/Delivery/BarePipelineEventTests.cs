@@ -2,41 +2,52 @@ using System.Diagnostics;
 using System.Runtime.Serialization;
 using System.Text;
 using Hokusai.Bus.Contracts;
+using Hokusai.Bus.TestSupport;
 using MassTransit;
 using MassTransit.Serialization;
+using RabbitMQ.Client;
 
 namespace Hokusai.Bus.Tests.Delivery;
 
 /// <summary>
-/// The form <c>/ingest</c> publishes an event in (the bytes as the body, the rest in headers): every webhook endpoint
-/// must read back exactly the event the host published, whatever its values, and refuse a message whose headers do
-/// not make an event, naming the header.
+/// The form <c>/ingest</c> publishes an event in (the bytes as the body, the rest in AMQP properties): every webhook
+/// endpoint must read back exactly the event the host published, whatever its values, read an earlier host's form (the
+/// event in headers), and refuse a message whose properties do not make an event, naming the property.
 /// </summary>
 public sealed class BarePipelineEventTests
 {
+    private static readonly DateTimeOffset Received = new(2026, 12, 7, 10, 0, 0, TimeSpan.Zero);
+
     public static TheoryData<string, PipelineEvent> Events() => new()
     {
         {
             "an MLflow event", new PipelineEvent
             {
-                EventType = "model_registered", Shape = PipelineEventShape.Mlflow, Body = TestSupport.TestVectors.Mlflow[0].Body,
-                IdempotencyKey = TestSupport.TestVectors.Mlflow[0].IdempotencyKey, ModelId = "42",
-                ReceivedAt = new DateTimeOffset(2026, 12, 7, 10, 0, 0, 123, TimeSpan.Zero),
+                EventType = "model_registered", Shape = PipelineEventShape.Mlflow, Body = TestVectors.Mlflow[0].Body,
+                IdempotencyKey = TestVectors.Mlflow[0].IdempotencyKey, ModelId = ModelIdOf(TestVectors.Mlflow[0]), ReceivedAt = Received,
             }
         },
         {
             "a DeltaOne event naming no model", new PipelineEvent
             {
                 EventType = "deltaone.minted", Shape = PipelineEventShape.DeltaOne, Body = Encoding.UTF8.GetBytes("{\"a\":1}"),
-                IdempotencyKey = "deltaone.minted:abc", ModelId = null, ReceivedAt = new DateTimeOffset(2026, 12, 7, 11, 0, 0, TimeSpan.FromHours(9)),
+                IdempotencyKey = "deltaone.minted:abc", ModelId = null, ReceivedAt = Received.ToOffset(TimeSpan.FromHours(9)),
             }
         },
         {
-            "non-ASCII, control characters and a huge key", new PipelineEvent
+            "non-ASCII and control characters, a key and a type too long for a property", new PipelineEvent
             {
-                EventType = "model_registered", Shape = PipelineEventShape.Guide, Body = [0xEF, 0xBB, 0xBF, (byte)'{', (byte)'}'],
-                IdempotencyKey = "モデル\u0000\u001b[31m\r\n" + new string('k', 100_000), ModelId = "モデル\t\"'",
+                EventType = "deltaone." + new string('t', 300), Shape = PipelineEventShape.DeltaOne,
+                Body = Encoding.UTF8.GetBytes("{\"model_id\":\"モデル\\t\\\"'\\u001b[31m\"}"),
+                IdempotencyKey = "モデル\u0000\u001b[31m\r\n" + new string('k', 100_000), ModelId = "モデル\t\"'\u001b[31m",
                 ReceivedAt = DateTimeOffset.MinValue,
+            }
+        },
+        {
+            "a key of exactly 255 UTF-8 bytes", new PipelineEvent
+            {
+                EventType = "model_registered", Shape = PipelineEventShape.Guide, Body = [(byte)'{', (byte)'}'],
+                IdempotencyKey = "é" + new string('k', 253), ModelId = null, ReceivedAt = Received,
             }
         },
     };
@@ -48,13 +59,43 @@ public sealed class BarePipelineEventTests
         var properties = BarePipelineEvent.Properties(published, null);
 
         Assert.True(properties.Persistent);
-        Assert.Equal("application/vnd.hokusai.pipeline-event+json", properties.ContentType);
-        var context = Deserialize(published.Body, properties.Headers!);
+        Assert.StartsWith("application/vnd.hokusai.pipeline-event+json; shape=", properties.ContentType, StringComparison.Ordinal);
+        var read = BarePipelineEvent.Read(published.Body, Wire(properties));
 
-        Assert.True(context.TryGetMessage<PipelineEvent>(out var read), name);
-        Assert.Equal(published.Body, read!.Body);
+        Assert.Equal(published.Body, read.Body);
         Assert.Equal(published with { Body = read.Body }, read);
-        Assert.False(context.TryGetMessage<ModelRegistered>(out _)); // offered as the event only, never as a registration
+        Assert.True(name.Length > 0);
+    }
+
+    [Fact]
+    public void The_event_travels_in_properties_the_management_ui_shows_and_in_no_header()
+    {
+        var vector = TestVectors.Mlflow[0];
+        var properties = BarePipelineEvent.Properties(new PipelineEvent
+        {
+            EventType = "model_registered", Shape = PipelineEventShape.Mlflow, Body = vector.Body, IdempotencyKey = vector.IdempotencyKey,
+            ModelId = ModelIdOf(vector), ReceivedAt = Received,
+        }, null);
+
+        Assert.Equal("application/vnd.hokusai.pipeline-event+json; shape=mlflow", properties.ContentType);
+        Assert.Equal(vector.IdempotencyKey, properties.MessageId);
+        Assert.Equal("model_registered", properties.Type);
+        Assert.Equal(Received.ToUnixTimeSeconds(), properties.Timestamp.UnixTime);
+        Assert.Null(properties.Headers); // a header table costs the broker far more than these (docs/PERFORMANCE.md)
+    }
+
+    [Fact]
+    public void A_key_or_type_too_long_for_a_property_travels_in_a_header_instead()
+    {
+        var key = new string('k', 256);
+        var type = "deltaone." + new string('t', 247);
+
+        var properties = BarePipelineEvent.Properties(new PipelineEvent { EventType = type, IdempotencyKey = key }, null);
+
+        Assert.Null(properties.MessageId);
+        Assert.Null(properties.Type);
+        Assert.Equal(key, properties.Headers!["Hokusai-Idempotency-Key"]);
+        Assert.Equal(type, properties.Headers!["Hokusai-Event-Type"]);
     }
 
     [Fact]
@@ -69,35 +110,58 @@ public sealed class BarePipelineEventTests
         Assert.Equal("vendor=1", headers["tracestate"]);
     }
 
-    [Theory]
-    [InlineData("Hokusai-Event-Shape", null, "has no Hokusai-Event-Shape header")]
-    [InlineData("Hokusai-Event-Shape", "Mlflow\u001b[31m", "Hokusai-Event-Shape header is 'Mlflow")]
-    [InlineData("Hokusai-Event-Type", null, "has no Hokusai-Event-Type header")]
-    [InlineData("Hokusai-Idempotency-Key", "", "has no Hokusai-Idempotency-Key header")]
-    [InlineData("Hokusai-Received-At", "yesterday", "Hokusai-Received-At header is 'yesterday': it must be an ISO 8601 time")]
-    public void A_message_whose_headers_make_no_event_fails_naming_the_header(string header, string? value, string reason)
+    [Fact]
+    public void An_event_an_earlier_host_published_with_every_field_in_headers_is_read_the_same_and_offered_only_as_the_event()
     {
-        var headers = BarePipelineEvent.Properties(new PipelineEvent { EventType = "model_registered", IdempotencyKey = "k" }, null).Headers!;
-        headers[header] = value;
-        if (value is null)
+        var vector = TestVectors.Mlflow[0];
+        var headers = new DictionarySendHeaders();
+        headers.Set("Hokusai-Event-Type", "model_registered");
+        headers.Set("Hokusai-Event-Shape", "mlflow");
+        headers.Set("Hokusai-Idempotency-Key", vector.IdempotencyKey);
+        headers.Set("Hokusai-Model-Id", "as-the-earlier-host-said");
+        headers.Set("Hokusai-Received-At", "2026-12-07T10:00:00.1230000+00:00");
+
+        var context = BarePipelineEventDeserializer.Instance.Deserialize(new BytesMessageBody(vector.Body), headers);
+
+        Assert.True(context.TryGetMessage<PipelineEvent>(out var read));
+        Assert.Equal(new PipelineEvent
         {
-            headers.Remove(header);
+            EventType = "model_registered", Shape = PipelineEventShape.Mlflow, Body = read!.Body, IdempotencyKey = vector.IdempotencyKey,
+            ModelId = "as-the-earlier-host-said", ReceivedAt = new DateTimeOffset(2026, 12, 7, 10, 0, 0, 123, TimeSpan.Zero),
+        }, read);
+        Assert.Equal(vector.Body, read.Body);
+        Assert.False(context.TryGetMessage<ModelRegistered>(out _)); // offered as the event only, never as a registration
+    }
+
+    [Theory]
+    [InlineData("shape", null, "has no shape parameter in its content type")]
+    [InlineData("shape", "application/vnd.hokusai.pipeline-event+json; shape=\"Mlflow\u001b[31m\"", "shape (its content type's parameter) is 'Mlflow")]
+    [InlineData("type", null, "has no type property")]
+    [InlineData("message_id", "", "has no message_id property")]
+    [InlineData("timestamp", null, "has no timestamp property")]
+    public void A_message_whose_properties_make_no_event_fails_naming_the_property(string property, string? value, string reason)
+    {
+        var properties = BarePipelineEvent.Properties(new PipelineEvent { EventType = "model_registered", IdempotencyKey = "k" }, null);
+        switch (property)
+        {
+            case "shape": properties.ContentType = value ?? BarePipelineEvent.MediaType; break;
+            case "type": properties.Type = value; break;
+            case "message_id": properties.MessageId = value; break;
+            default: properties.ClearTimestamp(); break;
         }
 
-        var e = Assert.Throws<SerializationException>(() => Deserialize([(byte)'{', (byte)'}'], headers));
+        var e = Assert.Throws<SerializationException>(() => BarePipelineEvent.Read([(byte)'{', (byte)'}'], Wire(properties)));
 
         Assert.Contains(reason, e.Message);
-        Assert.DoesNotContain("\u001b", e.Message, StringComparison.Ordinal); // a header's value is shown sanitized
+        Assert.DoesNotContain("\u001b", e.Message, StringComparison.Ordinal); // a value is shown sanitized
     }
 
-    private static SerializerContext Deserialize(byte[] body, IDictionary<string, object?> headers)
+    /// <summary>The properties as a consumer gets them: string headers arrive as UTF-8 bytes.</summary>
+    private static BasicProperties Wire(BasicProperties sent) => new(sent)
     {
-        var sendHeaders = new DictionarySendHeaders();
-        foreach (var (name, value) in headers)
-        {
-            sendHeaders.Set(name, value);
-        }
+        Headers = sent.Headers?.ToDictionary(h => h.Key, h => h.Value is string s ? (object?)Encoding.UTF8.GetBytes(s) : h.Value),
+    };
 
-        return BarePipelineEventDeserializer.Instance.Deserialize(new BytesMessageBody(body), sendHeaders);
-    }
+    /// <summary>The body's <c>model.id</c>, as the pipeline wrote it.</summary>
+    private static string ModelIdOf(MlflowVector vector) => System.Text.Json.Nodes.JsonNode.Parse(vector.Body)!["model"]!["id"]!.GetValue<string>();
 }
