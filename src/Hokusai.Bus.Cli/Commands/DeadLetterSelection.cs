@@ -56,16 +56,12 @@ internal sealed record DeadLetterSelection(string? Key, string? ModelId, DateTim
     /// <summary><see cref="Identify"/>, with the event type: a <see cref="PipelineEvent"/>'s, else <c>model_registered</c>.</summary>
     public static (string? Key, string? ModelId, string EventType) Describe(byte[] payload, Func<string, string?> field)
     {
-        if (field(BarePipelineEvent.IdempotencyKeyHeader) is { Length: > 0 } bareKey)
+        // The host's form (the key in message_id), or an earlier host's, or a key too long for message_id (in headers).
+        var headerKey = Text(field(BarePipelineEvent.IdempotencyKeyHeader));
+        if (headerKey is not null || field(ContentType)?.StartsWith(BarePipelineEvent.MediaType, StringComparison.OrdinalIgnoreCase) == true)
         {
-            // An earlier host's form, or a key too long for message_id.
-            return (bareKey, field(BarePipelineEvent.ModelIdHeader) ?? ModelIn(payload),
+            return (headerKey ?? Text(field(MessageId)), field(BarePipelineEvent.ModelIdHeader) ?? ModelIn(payload),
                 field(BarePipelineEvent.EventTypeHeader) ?? Text(field(Type)) ?? PipelineEvent.ModelRegisteredType);
-        }
-
-        if (field(ContentType)?.StartsWith(BarePipelineEvent.MediaType, StringComparison.OrdinalIgnoreCase) == true)
-        {
-            return (Text(field(MessageId)), ModelIn(payload), field(BarePipelineEvent.EventTypeHeader) ?? Text(field(Type)) ?? PipelineEvent.ModelRegisteredType);
         }
 
         try

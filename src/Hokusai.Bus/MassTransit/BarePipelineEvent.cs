@@ -47,6 +47,8 @@ internal static class BarePipelineEvent
     /// <summary>The W3C trace context of the span that published it, which the delivery's span continues.</summary>
     private const string TraceParent = "traceparent", TraceState = "tracestate";
 
+    private static readonly long FirstSecond = DateTimeOffset.MinValue.ToUnixTimeSeconds(), LastSecond = DateTimeOffset.MaxValue.ToUnixTimeSeconds();
+
     /// <summary>What AMQP's short-string properties hold, in UTF-8 bytes.</summary>
     private const int ShortString = 255;
 
@@ -126,11 +128,16 @@ internal static class BarePipelineEvent
                 ? parsed
                 : throw Wrong($"{ReceivedAtHeader} header", at, "an ISO 8601 time");
         }
+        else if (!properties.IsTimestampPresent())
+        {
+            throw Missing("timestamp property", "when the host received the event");
+        }
         else
         {
-            receivedAt = properties.IsTimestampPresent() && properties.Timestamp.UnixTime is >= -62_135_596_800 and <= 253_402_300_799
-                ? DateTimeOffset.FromUnixTimeSeconds(properties.Timestamp.UnixTime)
-                : throw Missing("timestamp property", "when the host received the event");
+            var seconds = properties.Timestamp.UnixTime;
+            receivedAt = seconds >= FirstSecond && seconds <= LastSecond
+                ? DateTimeOffset.FromUnixTimeSeconds(seconds)
+                : throw Wrong("timestamp property", seconds.ToString(CultureInfo.InvariantCulture), "a time from the year 1 to 9999");
         }
 
         var pipelineEvent = new PipelineEvent

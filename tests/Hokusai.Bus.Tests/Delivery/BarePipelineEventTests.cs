@@ -139,6 +139,7 @@ public sealed class BarePipelineEventTests
     [InlineData("type", null, "has no type property")]
     [InlineData("message_id", "", "has no message_id property")]
     [InlineData("timestamp", null, "has no timestamp property")]
+    [InlineData("timestamp", "-99999999999999", "timestamp property is '-99999999999999': it must be a time from the year 1 to 9999")]
     public void A_message_whose_properties_make_no_event_fails_naming_the_property(string property, string? value, string reason)
     {
         var properties = BarePipelineEvent.Properties(new PipelineEvent { EventType = "model_registered", IdempotencyKey = "k" }, null);
@@ -147,7 +148,17 @@ public sealed class BarePipelineEventTests
             case "shape": properties.ContentType = value ?? BarePipelineEvent.MediaType; break;
             case "type": properties.Type = value; break;
             case "message_id": properties.MessageId = value; break;
-            default: properties.ClearTimestamp(); break;
+            default:
+                if (value is null)
+                {
+                    properties.ClearTimestamp();
+                }
+                else
+                {
+                    properties.Timestamp = new AmqpTimestamp(long.Parse(value, System.Globalization.CultureInfo.InvariantCulture));
+                }
+
+                break;
         }
 
         var e = Assert.Throws<SerializationException>(() => BarePipelineEvent.Read([(byte)'{', (byte)'}'], Wire(properties)));
