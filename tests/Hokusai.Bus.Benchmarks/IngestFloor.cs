@@ -18,8 +18,10 @@ namespace Hokusai.Bus.Benchmarks;
 /// body, verifies its <c>sha256=</c> signature (HMAC-SHA256, constant-time), publishes it persistent to a durable queue
 /// with a broker confirm (RabbitMQ.Client, one channel with confirmations tracked), and answers 202. Console logs at
 /// Information, ASP.NET Core's own at Warning (the template's appsettings). A child process, so /proc gives its CPU alone.
-/// Two variants isolate what the host's publish costs: publishing through MassTransit (its envelope), and publishing the
-/// host's own message (<see cref="BarePipelineEvent"/>: the event in AMQP properties, to a fanout exchange bound to the queue).
+/// Three variants isolate what the host's publish costs: publishing through MassTransit (its envelope), publishing the
+/// host's own message (<see cref="BarePipelineEvent"/>: the event in AMQP properties, to a fanout exchange bound to the
+/// queue), and publishing the least a message that carries the event can hold: the host's content type and the
+/// idempotency key (which for an MLflow event is only in the pipeline's header) as <c>message_id</c>, to that exchange.
 /// </summary>
 internal static class IngestFloor
 {
@@ -32,7 +34,7 @@ internal static class IngestFloor
     private const string FloorEventExchange = "Hokusai.Bus.Benchmarks:FloorEvent";
 
     /// <summary>
-    /// The child process: <c>ingest-floor AMQP_URL SECRET [masstransit|bare]</c>; prints <c>ingest-floor ready URL</c>,
+    /// The child process: <c>ingest-floor AMQP_URL SECRET [masstransit|bare|key]</c>; prints <c>ingest-floor ready URL</c>,
     /// runs until stdin closes.
     /// </summary>
     public static async Task<int> ServeAsync(string[] args)
@@ -49,7 +51,8 @@ internal static class IngestFloor
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         var viaMassTransit = args is [_, _, "masstransit"];
         var bare = args is [_, _, "bare"];
-        if (bare)
+        var keyOnly = args is [_, _, "key"];
+        if (bare || keyOnly)
         {
             // As the host publishes (IngestPublisher): to a fanout exchange, the event's metadata in properties.
             await channel.ExchangeDeclareAsync(BareExchange, ExchangeType.Fanout, durable: true);
@@ -93,6 +96,14 @@ internal static class IngestFloor
                 };
                 await channel.BasicPublishAsync(BareExchange, "", mandatory: false, BarePipelineEvent.Properties(pipelineEvent, Activity.Current),
                     pipelineEvent.Body);
+            }
+            else if (keyOnly)
+            {
+                var keyed = new BasicProperties
+                {
+                    Persistent = true, ContentType = BarePipelineEvent.MediaType, MessageId = "floor-" + Interlocked.Increment(ref published),
+                };
+                await channel.BasicPublishAsync(BareExchange, "", mandatory: false, keyed, bytes);
             }
             else
             {

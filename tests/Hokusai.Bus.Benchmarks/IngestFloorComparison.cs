@@ -34,6 +34,7 @@ internal static class IngestFloorComparison
         var floors = new List<Row>();
         var massTransit = new List<Row>();
         var bare = new List<Row>();
+        var keyOnly = new List<Row>();
         var hosts = new List<Row>();
         var others = variants.ToDictionary(v => v.Label, _ => new List<Row>());
         for (var round = 1; round <= rounds; round++)
@@ -44,6 +45,8 @@ internal static class IngestFloorComparison
             Print(round, "floor, publishing with MassTransit", massTransit[^1], floors[^1]);
             bare.Add(await MeasureFloorAsync(payload, count, concurrency, variant: "bare"));
             Print(round, "floor, publishing the host's message", bare[^1], floors[^1]);
+            keyOnly.Add(await MeasureFloorAsync(payload, count, concurrency, variant: "key"));
+            Print(round, "floor, publishing the key alone", keyOnly[^1], floors[^1]);
             hosts.Add(await MeasureHostAsync(receiver, payload, count, concurrency, hostEnvironment));
             Print(round, "host /ingest (production defaults)", hosts[^1], floors[^1]);
             foreach (var (label, settings) in variants)
@@ -68,6 +71,9 @@ internal static class IngestFloorComparison
                           + $"msg/s {OverBare(floors, (f, b) => b.PerSecond / f.PerSecond):0.00}x the floor's, p99 {OverBare(floors, (f, b) => b.P99 / f.P99):0.00}x; "
                           + $"the host against that floor: CPU {OverBare(hosts, (h, b) => h.CpuMicros / b.CpuMicros):0.00}x, "
                           + $"msg/s {OverBare(hosts, (h, b) => h.PerSecond / b.PerSecond):0.00}x, p99 {OverBare(hosts, (h, b) => h.P99 / b.P99):0.00}x");
+        Console.WriteLine($"  the least message that carries the event (the host's content type, the key as message_id, the fanout exchange), "
+                          + $"median of {rounds}: msg/s {FloorBenchmark.Median(keyOnly.Zip(floors, (k, f) => k.PerSecond / f.PerSecond)):0.00}x the floor's, "
+                          + $"p99 {FloorBenchmark.Median(keyOnly.Zip(floors, (k, f) => k.P99 / f.P99)):0.00}x");
         Console.WriteLine($"  host /ingest against its floor, median of {rounds}: CPU per registration {cpu:0.00}x (target <= {CpuTarget}x), "
                           + $"msg/s {rate:0.00}x (target >= {RateTarget}x), p99 {p99:0.00}x (target <= {P99Target}x): "
                           + (cpu <= CpuTarget && rate >= RateTarget && p99 <= P99Target ? "met" : "not met"));
