@@ -33,11 +33,15 @@ internal sealed class BarePipelineEventDeserializer : IMessageDeserializer, ISer
     /// <summary>Without RabbitMQ's properties at hand (not on RabbitMQ): what MassTransit's headers hold, an earlier host's form.</summary>
     public SerializerContext Deserialize(MessageBody body, Headers headers, Uri? destinationAddress = null)
     {
+        var table = new Dictionary<string, object?>(StringComparer.OrdinalIgnoreCase);
+        foreach (var (name, value) in headers.GetAll())
+        {
+            table[name] = value;
+        }
+
         var properties = new RabbitMQ.Client.BasicProperties
         {
-            Headers = headers.GetAll().ToDictionary(header => header.Key, header => (object?)header.Value, StringComparer.OrdinalIgnoreCase),
-            MessageId = headers.Get<string>(MessageHeaders.MessageId),
-            ContentType = headers.Get<string>(MessageHeaders.ContentType),
+            Headers = table, MessageId = headers.Get<string>(MessageHeaders.MessageId), ContentType = headers.Get<string>(MessageHeaders.ContentType),
         };
         return new Context(BarePipelineEvent.Read(body.GetBytes(), properties), headers, destinationAddress);
     }
