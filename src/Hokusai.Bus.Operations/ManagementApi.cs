@@ -111,7 +111,8 @@ public sealed class ManagementApi : IDisposable
 
     /// <summary>
     /// A JSON object whose keys may repeat, the last one kept: RabbitMQ 3.10 writes <c>"online"</c> twice for a quorum
-    /// queue while one of its members is down, which <see cref="JsonObject"/> refuses.
+    /// queue while one of its members is down, and has written <c>"node"</c> twice in a queue listing (a CI run of
+    /// <c>EndpointsTests</c>), which <see cref="JsonObject"/> refuses.
     /// </summary>
     private static JsonObject? LastWins(Stream json)
     {
@@ -135,8 +136,33 @@ public sealed class ManagementApi : IDisposable
     {
         using var response = await GetAsync($"queues/{_vhost}", cancellationToken).ConfigureAwait(false);
         await EnsureAsync(response, "list queues", cancellationToken).ConfigureAwait(false);
-        var queues = await response.Content.ReadFromJsonAsync<JsonArray>(cancellationToken).ConfigureAwait(false) ?? [];
-        return queues.ToDictionary(q => q!["name"]!.GetValue<string>(), q => q!["messages"]?.GetValue<long>() ?? 0);
+        // Read as a document, not JsonObjects: RabbitMQ 3.10 can write a key of a queue twice (LastWins); the last holds.
+        using var document = await JsonDocument.ParseAsync(await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false),
+            cancellationToken: cancellationToken).ConfigureAwait(false);
+        var queues = new Dictionary<string, long>();
+        foreach (var queue in document.RootElement.EnumerateArray())
+        {
+            string? name = null;
+            long messages = 0;
+            foreach (var property in queue.EnumerateObject())
+            {
+                if (property.NameEquals("name") && property.Value.ValueKind == JsonValueKind.String)
+                {
+                    name = property.Value.GetString();
+                }
+                else if (property.NameEquals("messages") && property.Value.TryGetInt64(out var count))
+                {
+                    messages = count;
+                }
+            }
+
+            if (name is not null)
+            {
+                queues[name] = messages;
+            }
+        }
+
+        return queues;
     }
 
     /// <summary>Whether the exchange exists.</summary>
