@@ -117,13 +117,13 @@ public sealed class ManagementApi : IDisposable
     private static JsonObject? LastWins(Stream json)
     {
         using var document = JsonDocument.Parse(json);
-        if (document.RootElement.ValueKind != JsonValueKind.Object)
-        {
-            return null;
-        }
+        return document.RootElement.ValueKind == JsonValueKind.Object ? LastWins(document.RootElement) : null;
+    }
 
+    private static JsonObject LastWins(JsonElement element)
+    {
         var result = new JsonObject();
-        foreach (var property in document.RootElement.EnumerateObject())
+        foreach (var property in element.EnumerateObject())
         {
             result[property.Name] = JsonNode.Parse(property.Value.GetRawText());
         }
@@ -136,33 +136,9 @@ public sealed class ManagementApi : IDisposable
     {
         using var response = await GetAsync($"queues/{_vhost}", cancellationToken).ConfigureAwait(false);
         await EnsureAsync(response, "list queues", cancellationToken).ConfigureAwait(false);
-        // Read as a document, not JsonObjects: RabbitMQ 3.10 can write a key of a queue twice (LastWins); the last holds.
-        using var document = await JsonDocument.ParseAsync(await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false),
-            cancellationToken: cancellationToken).ConfigureAwait(false);
-        var queues = new Dictionary<string, long>();
-        foreach (var queue in document.RootElement.EnumerateArray())
-        {
-            string? name = null;
-            long messages = 0;
-            foreach (var property in queue.EnumerateObject())
-            {
-                if (property.NameEquals("name") && property.Value.ValueKind == JsonValueKind.String)
-                {
-                    name = property.Value.GetString();
-                }
-                else if (property.NameEquals("messages") && property.Value.TryGetInt64(out var count))
-                {
-                    messages = count;
-                }
-            }
-
-            if (name is not null)
-            {
-                queues[name] = messages;
-            }
-        }
-
-        return queues;
+        using var document = JsonDocument.Parse(await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false));
+        return document.RootElement.EnumerateArray().Select(LastWins)
+            .ToDictionary(q => q["name"]!.GetValue<string>(), q => q["messages"]?.GetValue<long>() ?? 0);
     }
 
     /// <summary>Whether the exchange exists.</summary>
