@@ -21,6 +21,7 @@ internal static class IngestBenchmark
         var concurrency = 16;
         var rounds = 2;
         var floorOnly = false;
+        IReadOnlyCollection<string> only = IngestFloorComparison.Default;
         IReadOnlyDictionary<string, string> hostEnvironment = new Dictionary<string, string>();
         var variants = new List<(string Label, Dictionary<string, string> Settings)>();
         for (var i = 0; i < args.Length - 1; i += 2)
@@ -42,6 +43,15 @@ internal static class IngestBenchmark
                 case "--floor-only":
                     floorOnly = args[i + 1] == "true";
                     break;
+                case "--only":
+                    only = args[i + 1].Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+                    if (only.Except(IngestFloorComparison.Names).FirstOrDefault() is { } unknown)
+                    {
+                        Console.Error.WriteLine($"--only: '{unknown}' is not one of {string.Join(", ", IngestFloorComparison.Names)}");
+                        return Usage();
+                    }
+
+                    break;
                 case "--variant":
                     try
                     {
@@ -62,7 +72,7 @@ internal static class IngestBenchmark
         static int Usage()
         {
             Console.Error.WriteLine("usage: ingest [--count N] [--concurrency C] [--rounds R] [--floor-only true] [--host-env K=V,...] "
-                                    + "[--variant LABEL:K=V,...]");
+                                    + "[--variant LABEL:K=V,...] [--only floor,masstransit,bare,key,host,again]");
             return 2;
         }
 
@@ -74,7 +84,7 @@ internal static class IngestBenchmark
 
         var payload = new Payload(1024);
         await using var receiver = await BenchReceiver.StartAsync(Secret);
-        await IngestFloorComparison.RunAsync(receiver, payload, rounds, count, concurrency, hostEnvironment, variants);
+        await IngestFloorComparison.RunAsync(receiver, payload, rounds, count, concurrency, hostEnvironment, variants, only);
         if (floorOnly)
         {
             return 0;

@@ -24,39 +24,63 @@ internal static class IngestFloorComparison
         double PerSecond, double P50, double P99, double CpuMicros, double ClientMicros, TimeSpan WarmUp, bool JitSettled,
         double ContextSwitches);
 
+    /// <summary>What a round can measure, by the name <c>--only</c> takes; the floor and the host are always measured.</summary>
+    private static readonly (string Name, string Label, string? Variant)[] Processes =
+    [
+        ("floor", "floor (minimal Kestrel endpoint)", null),
+        ("masstransit", "floor, publishing with MassTransit", "masstransit"),
+        ("bare", "floor, publishing the host's message", "bare"),
+        ("key", "floor, publishing the key alone", "key"),
+        ("host", "host /ingest (production defaults)", null),
+        // The floor measured twice in a round: how far apart two identical processes land (the noise in a ratio).
+        ("again", "the floor again", null),
+    ];
+
+    /// <summary>The names <c>--only</c> takes.</summary>
+    public static IEnumerable<string> Names => Processes.Select(p => p.Name);
+
+    /// <summary>What runs unless <c>--only</c> says otherwise.</summary>
+    public static readonly IReadOnlyList<string> Default = ["floor", "masstransit", "bare", "key", "host"];
+
     public static async Task RunAsync(
         BenchReceiver receiver, Payload payload, int rounds, int count, int concurrency, IReadOnlyDictionary<string, string> hostEnvironment,
-        IReadOnlyList<(string Label, Dictionary<string, string> Settings)>? variants = null)
+        IReadOnlyList<(string Label, Dictionary<string, string> Settings)> variants, IReadOnlyCollection<string> only)
     {
-        variants ??= [];
         Console.WriteLine($"[ingest floor] {payload.Label} registrations, concurrency {concurrency}, {count:N0} per run, {rounds} round(s), "
-                          + "POST to 202 after the broker's confirm");
-        var floors = new List<Row>();
-        var massTransit = new List<Row>();
-        var bare = new List<Row>();
-        var keyOnly = new List<Row>();
-        var hosts = new List<Row>();
-        var others = variants.ToDictionary(v => v.Label, _ => new List<Row>());
+                          + "POST to 202 after the broker's confirm; each round starts one process further down the list, so none "
+                          + "always runs first");
+        var contenders = Processes
+            .Where(p => p.Name is "floor" or "host" || only.Contains(p.Name))
+            .Select(p => (p.Name, p.Label, Measure: p.Name == "host"
+                ? () => MeasureHostAsync(receiver, payload, count, concurrency, hostEnvironment)
+                : (Func<Task<Row>>)(() => MeasureFloorAsync(payload, count, concurrency, p.Variant))))
+            // The same host with some settings changed: the toggles that find a cost, in the same round.
+            .Concat(variants.Select(v => (Name: v.Label, v.Label, Measure: (Func<Task<Row>>)(() =>
+                MeasureHostAsync(receiver, payload, count, concurrency, FloorBenchmark.With(hostEnvironment, v.Settings))))))
+            .ToList();
+        var measured = contenders.ToDictionary(c => c.Name, _ => new List<Row>());
         for (var round = 1; round <= rounds; round++)
         {
-            floors.Add(await MeasureFloorAsync(payload, count, concurrency, variant: null));
-            Print(round, "floor (minimal Kestrel endpoint)", floors[^1], floors[^1]);
-            massTransit.Add(await MeasureFloorAsync(payload, count, concurrency, variant: "masstransit"));
-            Print(round, "floor, publishing with MassTransit", massTransit[^1], floors[^1]);
-            bare.Add(await MeasureFloorAsync(payload, count, concurrency, variant: "bare"));
-            Print(round, "floor, publishing the host's message", bare[^1], floors[^1]);
-            keyOnly.Add(await MeasureFloorAsync(payload, count, concurrency, variant: "key"));
-            Print(round, "floor, publishing the key alone", keyOnly[^1], floors[^1]);
-            hosts.Add(await MeasureHostAsync(receiver, payload, count, concurrency, hostEnvironment));
-            Print(round, "host /ingest (production defaults)", hosts[^1], floors[^1]);
-            foreach (var (label, settings) in variants)
+            var first = (round - 1) % contenders.Count;
+            foreach (var (name, _, measure) in contenders.Skip(first).Concat(contenders.Take(first)))
             {
-                // The same host with some settings changed: the toggles that find a cost, in the same round.
-                others[label].Add(await MeasureHostAsync(receiver, payload, count, concurrency, FloorBenchmark.With(hostEnvironment, settings)));
-                Print(round, label, others[label][^1], floors[^1]);
+                measured[name].Add(await measure());
+            }
+
+            foreach (var (name, label, _) in contenders)
+            {
+                Print(round, label, measured[name][^1], measured["floor"][^1]);
             }
         }
 
+        List<Row> Rows(string name) => measured.GetValueOrDefault(name, []);
+        var floors = Rows("floor");
+        var massTransit = Rows("masstransit");
+        var bare = Rows("bare");
+        var keyOnly = Rows("key");
+        var hosts = Rows("host");
+        var again = Rows("again");
+        var others = variants.ToDictionary(v => v.Label, v => measured[v.Label]);
         double Median(Func<Row, Row, double> ratio) => FloorBenchmark.Median(hosts.Zip(floors, (h, f) => ratio(h, f)));
         var cpu = Median((h, f) => h.CpuMicros / f.CpuMicros);
         var rate = Median((h, f) => h.PerSecond / f.PerSecond);
@@ -65,15 +89,34 @@ internal static class IngestFloorComparison
         var hostOverMassTransit = FloorBenchmark.Median(hosts.Zip(massTransit, (h, m) => h.CpuMicros / m.CpuMicros));
         double OverBare(IEnumerable<Row> rows, Func<Row, Row, double> ratio) => FloorBenchmark.Median(rows.Zip(bare, ratio));
         Console.WriteLine();
-        Console.WriteLine($"  MassTransit's publish alone, median of {rounds}: CPU per registration {massTransitCpu:0.00}x the floor's; "
-                          + $"the host against that floor {hostOverMassTransit:0.00}x");
-        Console.WriteLine($"  the host's message alone (a fanout exchange, the event in properties), median of {rounds}: "
-                          + $"msg/s {OverBare(floors, (f, b) => b.PerSecond / f.PerSecond):0.00}x the floor's, p99 {OverBare(floors, (f, b) => b.P99 / f.P99):0.00}x; "
-                          + $"the host against that floor: CPU {OverBare(hosts, (h, b) => h.CpuMicros / b.CpuMicros):0.00}x, "
-                          + $"msg/s {OverBare(hosts, (h, b) => h.PerSecond / b.PerSecond):0.00}x, p99 {OverBare(hosts, (h, b) => h.P99 / b.P99):0.00}x");
-        Console.WriteLine($"  the least message that carries the event (the host's content type, the key as message_id, the fanout exchange), "
-                          + $"median of {rounds}: msg/s {FloorBenchmark.Median(keyOnly.Zip(floors, (k, f) => k.PerSecond / f.PerSecond)):0.00}x the floor's, "
-                          + $"p99 {FloorBenchmark.Median(keyOnly.Zip(floors, (k, f) => k.P99 / f.P99)):0.00}x");
+        if (massTransit.Count > 0)
+        {
+            Console.WriteLine($"  MassTransit's publish alone, median of {rounds}: CPU per registration {massTransitCpu:0.00}x the floor's; "
+                              + $"the host against that floor {hostOverMassTransit:0.00}x");
+        }
+
+        if (bare.Count > 0)
+        {
+            Console.WriteLine($"  the host's message alone (a fanout exchange, the event in properties), median of {rounds}: "
+                              + $"msg/s {OverBare(floors, (f, b) => b.PerSecond / f.PerSecond):0.00}x the floor's, p99 {OverBare(floors, (f, b) => b.P99 / f.P99):0.00}x; "
+                              + $"the host against that floor: CPU {OverBare(hosts, (h, b) => h.CpuMicros / b.CpuMicros):0.00}x, "
+                              + $"msg/s {OverBare(hosts, (h, b) => h.PerSecond / b.PerSecond):0.00}x, p99 {OverBare(hosts, (h, b) => h.P99 / b.P99):0.00}x");
+        }
+
+        if (keyOnly.Count > 0)
+        {
+            Console.WriteLine($"  the least message that carries the event (the host's content type, the key as message_id, the fanout exchange), "
+                              + $"median of {rounds}: msg/s {FloorBenchmark.Median(keyOnly.Zip(floors, (k, f) => k.PerSecond / f.PerSecond)):0.00}x the floor's, "
+                              + $"p99 {FloorBenchmark.Median(keyOnly.Zip(floors, (k, f) => k.P99 / f.P99)):0.00}x");
+        }
+
+        if (again.Count > 0)
+        {
+            static string Spread(IEnumerable<double> ratios) => string.Join(", ", ratios.Select(r => r.ToString("0.00", System.Globalization.CultureInfo.InvariantCulture) + "x"));
+            Console.WriteLine($"  the floor against itself (measured twice in each round): CPU {Spread(again.Zip(floors, (a, f) => a.CpuMicros / f.CpuMicros))}; "
+                              + $"msg/s {Spread(again.Zip(floors, (a, f) => a.PerSecond / f.PerSecond))}; p99 {Spread(again.Zip(floors, (a, f) => a.P99 / f.P99))}");
+        }
+
         Console.WriteLine($"  host /ingest against its floor, median of {rounds}: CPU per registration {cpu:0.00}x (target <= {CpuTarget}x), "
                           + $"msg/s {rate:0.00}x (target >= {RateTarget}x), p99 {p99:0.00}x (target <= {P99Target}x): "
                           + (cpu <= CpuTarget && rate >= RateTarget && p99 <= P99Target ? "met" : "not met"));
