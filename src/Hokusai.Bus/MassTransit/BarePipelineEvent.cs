@@ -57,7 +57,8 @@ internal static class BarePipelineEvent
 
     /// <summary>
     /// The properties the message with <paramref name="pipelineEvent"/>'s body is published with: persistent, and the
-    /// event in properties (headers only for a key or type too long for one, and the trace of <paramref name="activity"/>).
+    /// event in properties (headers only for a key or type too long for one, and the trace of <paramref name="activity"/>
+    /// when it is recorded).
     /// </summary>
     public static BasicProperties Properties(PipelineEvent pipelineEvent, Activity? activity)
     {
@@ -90,7 +91,9 @@ internal static class BarePipelineEvent
             (properties.Headers ??= new Dictionary<string, object?>(1))[EventTypeHeader] = pipelineEvent.EventType;
         }
 
-        if (activity is { Id: { } id, IdFormat: ActivityIdFormat.W3C })
+        // Only a trace that is recorded (sampled here, or by the caller whose traceparent the span continues): ASP.NET
+        // Core starts an unrecorded activity for every request, and its random trace id would be a header on every message.
+        if (activity is { Recorded: true, Id: { } id, IdFormat: ActivityIdFormat.W3C })
         {
             var headers = properties.Headers ??= new Dictionary<string, object?>(2);
             headers[TraceParent] = id;

@@ -102,12 +102,25 @@ public sealed class BarePipelineEventTests
     public void The_trace_of_the_ingest_span_travels_with_it()
     {
         using var activity = new Activity("hokusai.ingest").SetIdFormat(ActivityIdFormat.W3C).Start();
+        activity.ActivityTraceFlags = ActivityTraceFlags.Recorded;
         activity.TraceStateString = "vendor=1";
 
         var headers = BarePipelineEvent.Properties(new PipelineEvent { IdempotencyKey = "k" }, activity).Headers!;
 
         Assert.Equal(activity.Id, headers["traceparent"]);
         Assert.Equal("vendor=1", headers["tracestate"]);
+    }
+
+    [Fact]
+    public void A_trace_nobody_records_does_not_travel_so_the_message_has_no_header()
+    {
+        // What ASP.NET Core starts for every request when no tracing is on: a W3C activity, not recorded.
+        using var activity = new Activity("Microsoft.AspNetCore.Hosting.HttpRequestIn").SetIdFormat(ActivityIdFormat.W3C).Start();
+
+        var properties = BarePipelineEvent.Properties(new PipelineEvent { IdempotencyKey = "k" }, activity);
+
+        Assert.False(activity.Recorded);
+        Assert.Null(properties.Headers);
     }
 
     [Fact]
