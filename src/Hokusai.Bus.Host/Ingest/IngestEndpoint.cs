@@ -75,9 +75,10 @@ internal sealed class IngestEndpoint(
         try
         {
             // Not the request's token: once started, a publish completes even if the producer hangs up (it retries,
-            // and its retry is at most a duplicate with the same key).
+            // and its retry is at most a duplicate with the same key). One timer bounds both the publish and the wait
+            // for it, so a publish that ignored its token still answers 503 in time.
             using var confirm = new CancellationTokenSource(_options.ConfirmTimeout, time);
-            await publisher.PublishAsync(pipelineEvent, confirm.Token).WaitAsync(_options.ConfirmTimeout, time).ConfigureAwait(false);
+            await publisher.PublishAsync(pipelineEvent, confirm.Token).WaitAsync(confirm.Token).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
