@@ -43,11 +43,13 @@ public sealed class HostProcess : IAsyncDisposable
     public static async Task<HostProcess> StartAsync(IDictionary<string, string> environment, bool waitForBus = true)
     {
         var port = LoopbackPort.Free();
-        var info = new ProcessStartInfo("dotnet", [HostDll(), "--urls", $"http://127.0.0.1:{port}"])
+        // HOKUSAI_HOST_DLL: another build of the host (the benchmarks' A/B of a change, an earlier commit built elsewhere).
+        var dll = environment.TryGetValue(OtherBuild, out var other) ? other : HostDll();
+        var info = new ProcessStartInfo("dotnet", [dll, "--urls", $"http://127.0.0.1:{port}"])
         {
             // Its own folder, as the image's WORKDIR /app: ASP.NET Core watches its content root (for appsettings
             // changes) with subfolders, and the repository's holds RabbitMQ's data, written on every publish.
-            WorkingDirectory = Path.GetDirectoryName(HostDll()),
+            WorkingDirectory = Path.GetDirectoryName(dll),
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
@@ -139,6 +141,9 @@ public sealed class HostProcess : IAsyncDisposable
         kill.WaitForExit();
         return kill.ExitCode;
     }
+
+    /// <summary>The variable that names another build of the host to start; see <see cref="StartAsync"/>.</summary>
+    public const string OtherBuild = "HOKUSAI_HOST_DLL";
 
     private static string HostDll() => BuildOutput.Dll("Hokusai.Bus.Host", "Hokusai.Bus.Host.dll");
 }
