@@ -5,11 +5,15 @@ using RabbitMQ.Client;
 namespace Hokusai.Bus.Benchmarks;
 
 /// <summary>
-/// <c>/ingest</c> against its floor (<see cref="IngestFloor"/>), alternated round by round in one run, with the same
-/// load client (<see cref="RawHttpLoad"/>) at the same concurrency: signed 1 KB registrations POSTed until 202. The
-/// host runs as in production (logs at Information, metrics, delivery log), and its delivery is moved aside the way the
-/// floor has none: the registrations' exchange is bound to a queue nobody consumes, as the floor publishes to one, so
-/// both pay for the same broker work and only the front half is compared. (Delivery has its own floor: <c>bench.sh floor</c>.)
+/// <c>/ingest</c> against its floor (<see cref="IngestFloor"/>) in one run, with the same load client
+/// (<see cref="RawHttpLoad"/>) at the same concurrency: signed 1 KB registrations POSTed until 202. Every process is
+/// started once, on its own virtual host, and warmed up until its JIT is quiet; then each round measures one segment of
+/// each, back to back, each round starting one process further down the list. Segments seconds apart see the same
+/// machine: this machine's speed drifts by tens of per cent over minutes, which a process started and measured minutes
+/// after the other carried into its ratio. The host runs as in production (logs at Information, metrics, delivery
+/// log), and its delivery is moved aside the way the floor has none: the registrations' exchange is bound to a queue
+/// nobody consumes, as the floor publishes to one, so both pay for the same broker work and only the front half is
+/// compared. (Delivery has its own floor: <c>bench.sh floor</c>.)
 /// </summary>
 internal static class IngestFloorComparison
 {
@@ -46,31 +50,63 @@ internal static class IngestFloorComparison
         BenchReceiver receiver, Payload payload, int rounds, int count, int concurrency, IReadOnlyDictionary<string, string> hostEnvironment,
         IReadOnlyList<(string Label, Dictionary<string, string> Settings)> variants, IReadOnlyCollection<string> only)
     {
-        Console.WriteLine($"[ingest floor] {payload.Label} registrations, concurrency {concurrency}, {count:N0} per run, {rounds} round(s), "
-                          + "POST to 202 after the broker's confirm; each round starts one process further down the list, so none "
-                          + "always runs first");
-        var contenders = Processes
+        Console.WriteLine($"[ingest floor] {payload.Label} registrations, concurrency {concurrency}, {count:N0} per segment, {rounds} round(s), "
+                          + "POST to 202 after the broker's confirm; every process started and warmed up once, then one segment of each "
+                          + "per round, each round starting one process further down the list");
+        var starts = Processes
             .Where(p => p.Name is "floor" or "host" || only.Contains(p.Name))
-            .Select(p => (p.Name, p.Label, Measure: p.Name == "host"
-                ? () => MeasureHostAsync(receiver, payload, count, concurrency, hostEnvironment)
-                : (Func<Task<Row>>)(() => MeasureFloorAsync(payload, count, concurrency, p.Variant))))
+            .Select(p => (p.Name, p.Label, Start: p.Name == "host"
+                ? () => StartHostAsync(receiver, concurrency, hostEnvironment)
+                : (Func<Task<Server>>)(() => StartFloorAsync(p.Variant))))
             // The same host with some settings changed: the toggles that find a cost, in the same round.
-            .Concat(variants.Select(v => (Name: v.Label, v.Label, Measure: (Func<Task<Row>>)(() =>
-                MeasureHostAsync(receiver, payload, count, concurrency, FloorBenchmark.With(hostEnvironment, v.Settings))))))
+            .Concat(variants.Select(v => (Name: v.Label, v.Label, Start: (Func<Task<Server>>)(() =>
+                StartHostAsync(receiver, concurrency, FloorBenchmark.With(hostEnvironment, v.Settings))))))
             .ToList();
+        var contenders = new List<Contender>();
+        try
+        {
+            foreach (var (name, label, start) in starts)
+            {
+                var server = await start();
+                var contender = new Contender(name, label, server, await RawHttpLoad.ConnectAsync(server.Url, concurrency), payload);
+                contenders.Add(contender);
+                await contender.WarmUpAsync(count);
+                Console.WriteLine($"  started  {label,-36} warm-up {contender.WarmUp.TotalSeconds:0} s, "
+                                  + (contender.JitSettled ? "JIT quiet" : "JIT still compiling"));
+            }
+
+            await MeasureAsync(contenders, rounds, count, variants);
+        }
+        finally
+        {
+            foreach (var contender in contenders)
+            {
+                await contender.DisposeAsync();
+            }
+        }
+    }
+
+    private static async Task MeasureAsync(List<Contender> contenders, int rounds, int count,
+        IReadOnlyList<(string Label, Dictionary<string, string> Settings)> variants)
+    {
         var measured = contenders.ToDictionary(c => c.Name, _ => new List<Row>());
         for (var round = 1; round <= rounds; round++)
         {
             var first = (round - 1) % contenders.Count;
-            foreach (var (name, _, measure) in contenders.Skip(first).Concat(contenders.Take(first)))
+            foreach (var contender in contenders.Skip(first).Concat(contenders.Take(first)))
             {
-                measured[name].Add(await measure());
+                measured[contender.Name].Add(await contender.MeasureAsync(count));
             }
 
-            foreach (var (name, label, _) in contenders)
+            foreach (var contender in contenders)
             {
-                Print(round, label, measured[name][^1], measured["floor"][^1]);
+                Print(round, contender.Label, measured[contender.Name][^1], measured["floor"][^1]);
             }
+        }
+
+        foreach (var contender in contenders)
+        {
+            await contender.CheckStoredAsync(rounds * count);
         }
 
         List<Row> Rows(string name) => measured.GetValueOrDefault(name, []);
@@ -136,45 +172,114 @@ internal static class IngestFloorComparison
                           + $"{row.ContextSwitches:0.0} context switches  load client {row.ClientMicros:N0} µs  (warm-up {row.WarmUp.TotalSeconds:0} s, "
                           + (row.JitSettled ? "JIT quiet)" : "JIT still compiling)"));
 
-    private static async Task<Row> MeasureFloorAsync(Payload payload, int count, int concurrency, string? variant)
+    /// <summary>A server under test: where to POST, its process, the queue it stores in, and what to stop.</summary>
+    private sealed record Server(Uri Url, int Pid, Uri Amqp, string Queue, string What, Func<ValueTask> Stop);
+
+    private static async Task<Server> StartFloorAsync(string? variant)
     {
-        await using var vhost = await RabbitMqManagement.CreateVirtualHostAsync("hokusai-bench-ingest-floor");
-        await using var floor = await IngestFloor.Child.StartAsync(vhost.AmqpUrl, IngestSecret, variant);
-        var row = await MeasureAsync(new Uri(floor.Url, "ingest"), payload, count, concurrency, floor.Pid);
-        await CheckStoredAsync(vhost.AmqpUrl, IngestFloor.Queue, count, "the floor's publishes");
-        return row;
+        var vhost = await RabbitMqManagement.CreateVirtualHostAsync("hokusai-bench-ingest-floor");
+        var floor = await IngestFloor.Child.StartAsync(vhost.AmqpUrl, IngestSecret, variant);
+        return new Server(new Uri(floor.Url, "ingest"), floor.Pid, vhost.AmqpUrl, IngestFloor.Queue, "the floor's publishes", async () =>
+        {
+            await floor.DisposeAsync();
+            await vhost.DisposeAsync();
+        });
     }
 
-    private static async Task<Row> MeasureHostAsync(
-        BenchReceiver receiver, Payload payload, int count, int concurrency, IReadOnlyDictionary<string, string> extra)
+    private static async Task<Server> StartHostAsync(BenchReceiver receiver, int concurrency, IReadOnlyDictionary<string, string> extra)
     {
-        await using var vhost = await RabbitMqManagement.CreateVirtualHostAsync("hokusai-bench-ingest");
+        var vhost = await RabbitMqManagement.CreateVirtualHostAsync("hokusai-bench-ingest");
         var environment = new Dictionary<string, string>(FloorBenchmark.Production) { ["INGEST_SECRET"] = IngestSecret };
         foreach (var (key, value) in extra)
         {
             environment[key] = value;
         }
 
-        await using var host = await HostRun.StartAsync(receiver.Url, "bench-secret-not-a-real-one", vhost.AmqpUrl.ToString(), concurrency, environment);
+        var host = await HostRun.StartAsync(receiver.Url, "bench-secret-not-a-real-one", vhost.AmqpUrl.ToString(), concurrency, environment);
         await DivertAsync(vhost.AmqpUrl);
-        var row = await MeasureAsync(new Uri(host.BaseUrl, "ingest"), payload, count, concurrency, host.Pid);
-        await CheckStoredAsync(vhost.AmqpUrl, Sink, count, "the host's delivery moved aside");
-        return row;
+        return new Server(new Uri(host.BaseUrl, "ingest"), host.Pid, vhost.AmqpUrl, Sink, "the host's delivery moved aside", async () =>
+        {
+            await host.DisposeAsync();
+            await vhost.DisposeAsync();
+        });
     }
 
-    /// <summary>
-    /// Every measured registration is stored in <paramref name="queue"/>, counted by the broker itself (the management
-    /// API's figures are sampled every few seconds): a publish the broker could not route is confirmed at once and
-    /// stored nowhere, and would measure nothing.
-    /// </summary>
-    private static async Task CheckStoredAsync(Uri amqp, string queue, int count, string what)
+    /// <summary>One process of the comparison, kept running for the whole run, with its own load client and keys.</summary>
+    private sealed class Contender(string name, string label, Server server, RawHttpLoad load, Payload payload) : IAsyncDisposable
     {
-        await using var connection = await new ConnectionFactory { Uri = amqp }.CreateConnectionAsync("bench check");
-        await using var channel = await connection.CreateChannelAsync();
-        var stored = (await channel.QueueDeclarePassiveAsync(queue)).MessageCount;
-        if (stored < count) // at least the measured run's; the warm-up's too
+        private readonly WebhookSigner _signer = new(IngestSecret, SignatureFormat.Sha256Prefixed);
+        private int _phase = 900;
+        private int _sent;
+
+        public string Name => name;
+
+        public string Label => label;
+
+        public TimeSpan WarmUp { get; private set; }
+
+        public bool JitSettled { get; private set; }
+
+        /// <summary>
+        /// Steady state: the host is a far larger program than the floor, and its JIT goes on optimizing hot code in the
+        /// background for many seconds under load; measured before it is quiet, that JIT was most of the gap.
+        /// </summary>
+        public async Task WarmUpAsync(int count) =>
+            (WarmUp, JitSettled) = await E2eBenchmark.WarmUpUntilJitSettlesAsync(
+                () => RunAsync(Requests(Math.Min(count, 3_000))), server.Pid, TimeSpan.FromSeconds(6), TimeSpan.FromSeconds(90));
+
+        /// <summary>One segment: <paramref name="count"/> registrations, built and signed before the clock starts.</summary>
+        public async Task<Row> MeasureAsync(int count)
         {
-            throw new InvalidOperationException($"only {stored} of {count} registrations reached {queue} ({what}): the run measured publishes stored nowhere");
+            var requests = Requests(count);
+            var cpu = HostRun.ProcessCpu(server.Pid);
+            var switches = HostRun.ContextSwitches(server.Pid);
+            var client = Machine.SelfTime();
+            var (perSecond, ms) = await RunAsync(requests);
+            var cpuMicros = (HostRun.ProcessCpu(server.Pid) - cpu).TotalMilliseconds * 1000 / count;
+            var switchesPer = (HostRun.ContextSwitches(server.Pid) - switches) / (double)count;
+            var clientMicros = (Machine.SelfTime() - client).TotalMilliseconds * 1000 / count;
+            var latency = Percentiles.Of(ms);
+            return new Row(perSecond, latency.P50, latency.P99, cpuMicros, clientMicros, WarmUp, JitSettled, switchesPer);
+        }
+
+        /// <summary>
+        /// Every registration sent is stored in the server's queue, counted by the broker itself (the management API's
+        /// figures are sampled every few seconds): a publish the broker could not route is confirmed at once and stored
+        /// nowhere, and would measure nothing.
+        /// </summary>
+        public async Task CheckStoredAsync(int measured)
+        {
+            await using var connection = await new ConnectionFactory { Uri = server.Amqp }.CreateConnectionAsync("bench check");
+            await using var channel = await connection.CreateChannelAsync();
+            var stored = (await channel.QueueDeclarePassiveAsync(server.Queue)).MessageCount;
+            if (stored < _sent)
+            {
+                throw new InvalidOperationException($"only {stored} of {_sent} registrations ({measured} measured) reached {server.Queue} "
+                                                    + $"({server.What}): the run measured publishes stored nowhere");
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await load.DisposeAsync();
+            await server.Stop();
+        }
+
+        private async Task<(double PerSecond, List<double> Milliseconds)> RunAsync(List<byte[]> requests)
+        {
+            var result = await load.RunAsync(requests, 202);
+            _sent += requests.Count;
+            return result;
+        }
+
+        private List<byte[]> Requests(int n)
+        {
+            var id = ++_phase;
+            return [.. Enumerable.Range(0, n).Select(seq =>
+            {
+                var body = payload.Body(id, seq);
+                return RawHttpLoad.Post(server.Url, body, (WebhookHeaders.Signature, _signer.Sign(body)), (WebhookHeaders.IdempotencyKey, Phase.Key(id, seq)));
+            })];
         }
     }
 
@@ -193,35 +298,4 @@ internal static class IngestFloorComparison
 
     private const string PipelineEventExchange = "Hokusai.Bus.Contracts:PipelineEvent";
     private const string HokusaiQueuesDefault = "hokusai-webhook-delivery"; // HokusaiQueues.WebhookDelivery
-
-    private static async Task<Row> MeasureAsync(Uri url, Payload payload, int count, int concurrency, int server)
-    {
-        var signer = new WebhookSigner(IngestSecret, SignatureFormat.Sha256Prefixed);
-        var phase = 0;
-        List<byte[]> Requests(int n)
-        {
-            var id = Interlocked.Increment(ref phase) + 900;
-            return [.. Enumerable.Range(0, n).Select(seq =>
-            {
-                var body = payload.Body(id, seq);
-                return RawHttpLoad.Post(url, body, (WebhookHeaders.Signature, signer.Sign(body)), (WebhookHeaders.IdempotencyKey, Phase.Key(id, seq)));
-            })];
-        }
-
-        await using var load = await RawHttpLoad.ConnectAsync(url, concurrency);
-        // Steady state: the host is a far larger program than the floor, and its JIT goes on optimizing hot code in
-        // the background for many seconds under load; measured before it is quiet, that JIT was most of the gap.
-        var (warmUp, settled) = await E2eBenchmark.WarmUpUntilJitSettlesAsync(
-            () => load.RunAsync(Requests(Math.Min(count, 3_000)), 202), server, TimeSpan.FromSeconds(6), TimeSpan.FromSeconds(90));
-        var requests = Requests(count);
-        var cpu = HostRun.ProcessCpu(server);
-        var switches = HostRun.ContextSwitches(server);
-        var client = Machine.SelfTime();
-        var (perSecond, ms) = await load.RunAsync(requests, 202);
-        var cpuMicros = (HostRun.ProcessCpu(server) - cpu).TotalMilliseconds * 1000 / count;
-        var switchesPer = (HostRun.ContextSwitches(server) - switches) / (double)count;
-        var clientMicros = (Machine.SelfTime() - client).TotalMilliseconds * 1000 / count;
-        var latency = Percentiles.Of(ms);
-        return new Row(perSecond, latency.P50, latency.P99, cpuMicros, clientMicros, warmUp, settled, switchesPer);
-    }
 }
