@@ -26,7 +26,7 @@ internal static class IngestFloorComparison
 
     private sealed record Row(
         double PerSecond, double P50, double P99, double CpuMicros, double ClientMicros, TimeSpan WarmUp, bool JitSettled,
-        double ContextSwitches);
+        double ContextSwitches, double BrokerMicros);
 
     /// <summary>What a round can measure, by the name <c>--only</c> takes; the floor and the host are always measured.</summary>
     private static readonly (string Name, string Label, string? Variant)[] Processes =
@@ -153,6 +153,15 @@ internal static class IngestFloorComparison
                               + $"msg/s {Spread(again.Zip(floors, (a, f) => a.PerSecond / f.PerSecond))}; p99 {Spread(again.Zip(floors, (a, f) => a.P99 / f.P99))}");
         }
 
+        // What the broker spends per registration, for each process's messages: its share of the two cores decides msg/s.
+        Console.WriteLine($"  medians of {rounds} against the floor:             CPU   broker   msg/s   p99");
+        foreach (var contender in contenders.Where(c => c.Name != "floor"))
+        {
+            double Of(Func<Row, Row, double> ratio) => FloorBenchmark.Median(measured[contender.Name].Zip(floors, ratio));
+            Console.WriteLine($"    {contender.Label,-40} {Of((r, f) => r.CpuMicros / f.CpuMicros),5:0.00}x {Of((r, f) => r.BrokerMicros / f.BrokerMicros),5:0.00}x "
+                              + $"{Of((r, f) => r.PerSecond / f.PerSecond),5:0.00}x {Of((r, f) => r.P99 / f.P99),5:0.00}x");
+        }
+
         Console.WriteLine($"  host /ingest against its floor, median of {rounds}: CPU per registration {cpu:0.00}x (target <= {CpuTarget}x), "
                           + $"msg/s {rate:0.00}x (target >= {RateTarget}x), p99 {p99:0.00}x (target <= {P99Target}x): "
                           + (cpu <= CpuTarget && rate >= RateTarget && p99 <= P99Target ? "met" : "not met"));
@@ -169,8 +178,8 @@ internal static class IngestFloorComparison
     private static void Print(int round, string what, Row row, Row floor) =>
         Console.WriteLine($"  round {round}  {what,-36} {row.PerSecond,8:N0}/s  p50 {row.P50:0.00} ms  p99 {row.P99:0.00} ms  "
                           + $"{row.CpuMicros,5:N0} µs CPU/registration ({row.CpuMicros / floor.CpuMicros:0.00}x)  "
-                          + $"{row.ContextSwitches:0.0} context switches  load client {row.ClientMicros:N0} µs  (warm-up {row.WarmUp.TotalSeconds:0} s, "
-                          + (row.JitSettled ? "JIT quiet)" : "JIT still compiling)"));
+                          + $"broker {row.BrokerMicros:N0} µs ({row.BrokerMicros / floor.BrokerMicros:0.00}x)  "
+                          + $"{row.ContextSwitches:0.0} context switches  load client {row.ClientMicros:N0} µs");
 
     /// <summary>A server under test: where to POST, its process, the queue it stores in, and what to stop.</summary>
     private sealed record Server(Uri Url, int Pid, Uri Amqp, string Queue, string What, Func<ValueTask> Stop);
@@ -234,12 +243,14 @@ internal static class IngestFloorComparison
             var cpu = HostRun.ProcessCpu(server.Pid);
             var switches = HostRun.ContextSwitches(server.Pid);
             var client = Machine.SelfTime();
+            var broker = Broker.CpuTime();
             var (perSecond, ms) = await RunAsync(requests);
+            var brokerMicros = (Broker.CpuTime() - broker).TotalMilliseconds * 1000 / count;
             var cpuMicros = (HostRun.ProcessCpu(server.Pid) - cpu).TotalMilliseconds * 1000 / count;
             var switchesPer = (HostRun.ContextSwitches(server.Pid) - switches) / (double)count;
             var clientMicros = (Machine.SelfTime() - client).TotalMilliseconds * 1000 / count;
             var latency = Percentiles.Of(ms);
-            return new Row(perSecond, latency.P50, latency.P99, cpuMicros, clientMicros, WarmUp, JitSettled, switchesPer);
+            return new Row(perSecond, latency.P50, latency.P99, cpuMicros, clientMicros, WarmUp, JitSettled, switchesPer, brokerMicros);
         }
 
         /// <summary>
