@@ -50,7 +50,7 @@ internal sealed class IngestEndpoint(
 
         if (request.Refusal is { } refusal)
         {
-            await RefuseAsync(context, refusal).ConfigureAwait(false);
+            Refuse(context, refusal);
             return;
         }
 
@@ -58,7 +58,7 @@ internal sealed class IngestEndpoint(
             request.SignedWithNonce, subscriptions.Subscribes, time.GetUtcNow());
         if (read.Event is not { } pipelineEvent)
         {
-            await RefuseAsync(context, new SignedRequestRefusal(read.Status, read.Refusal, read.Reason!)).ConfigureAwait(false);
+            Refuse(context, new SignedRequestRefusal(read.Status, read.Refusal, read.Reason!));
             return;
         }
 
@@ -84,10 +84,10 @@ internal sealed class IngestEndpoint(
         {
             Log.IngestBrokerUnavailable(logger, SafeText.Of(key, 200), _options.ConfirmTimeout.TotalSeconds, SafeText.Of(e.GetType().Name + ": " + e.Message, 200));
             context.Response.Headers.RetryAfter = ((int)Math.Ceiling(_options.RetryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
-            await RefuseAsync(context, new SignedRequestRefusal(StatusCodes.Status503ServiceUnavailable, "broker",
+            Refuse(context, new SignedRequestRefusal(StatusCodes.Status503ServiceUnavailable, "broker",
                 e is RabbitMQ.Client.Exceptions.PublishException { IsReturn: true } // mandatory, and nothing bound
                     ? "RabbitMQ has no queue for this event (no webhook endpoint has started on its virtual host yet); nothing was accepted, retry later."
-                    : "RabbitMQ did not confirm the publish; nothing was accepted, retry later."), log: false).ConfigureAwait(false);
+                    : "RabbitMQ did not confirm the publish; nothing was accepted, retry later."), log: false);
             return;
         }
 
@@ -97,10 +97,10 @@ internal sealed class IngestEndpoint(
         Log.IngestAccepted(logger, key, SafeText.Of(pipelineEvent.EventType, 60), BarePipelineEvent.ShapeName(pipelineEvent.Shape),
             confirmedIn.TotalMilliseconds);
         context.Response.StatusCode = StatusCodes.Status202Accepted;
-        await WriteAsync(context.Response, new IngestAnswer("accepted", key, null)).ConfigureAwait(false);
+        Write(context.Response, new IngestAnswer("accepted", key, null));
     }
 
-    private async Task RefuseAsync(HttpContext context, SignedRequestRefusal refusal, bool log = true)
+    private void Refuse(HttpContext context, SignedRequestRefusal refusal, bool log = true)
     {
         metrics.Refused(refusal.Reason);
         if (log)
@@ -114,19 +114,20 @@ internal sealed class IngestEndpoint(
         }
 
         refusal.Prepare(context.Response);
-        await WriteAsync(context.Response, new IngestAnswer("refused", null, refusal.Detail)).ConfigureAwait(false);
+        Write(context.Response, new IngestAnswer("refused", null, refusal.Detail));
     }
 
     /// <summary>
-    /// The answer with its <c>Content-Length</c>, in one write: <c>WriteAsJsonAsync</c> answers chunked, which costs
-    /// every request a second write (the last chunk) and the producer a second read.
+    /// The answer with its <c>Content-Length</c>, into the response's buffer: Kestrel sends it with the headers in one
+    /// write when the request ends. <c>WriteAsJsonAsync</c> answers chunked (a second write, the last chunk, and a
+    /// second read for the producer), and a flush of our own would be a write before Kestrel's last.
     /// </summary>
-    private Task WriteAsync(HttpResponse response, IngestAnswer answer)
+    private void Write(HttpResponse response, IngestAnswer answer)
     {
         var bytes = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(answer, json.Value.SerializerOptions); // as WriteAsJsonAsync writes it
         response.ContentType = "application/json; charset=utf-8";
         response.ContentLength = bytes.Length;
-        return response.Body.WriteAsync(bytes).AsTask();
+        System.Buffers.BuffersExtensions.Write(response.BodyWriter, bytes);
     }
 
     /// <summary>
