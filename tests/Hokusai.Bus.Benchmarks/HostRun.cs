@@ -85,14 +85,39 @@ internal sealed class HostRun : IAsyncDisposable
             : 0) / (double)ClockTicksPerSecond);
 
     /// <summary>
-    /// Context switches of the process's live threads so far, voluntary and not (<c>/proc/PID/task/*/status</c>): on a
-    /// virtual machine each one is a trip through the hypervisor, so a thread woken per message is a cost to count.
+    /// Context switches of each of the process's live threads so far, voluntary and not (<c>/proc/PID/task/*/status</c>),
+    /// for <see cref="ContextSwitchesSince"/>: on a virtual machine each one is a trip through the hypervisor, so a
+    /// thread woken per message is a cost to count.
     /// </summary>
-    public static long ContextSwitches(int pid) => SumOverThreads(pid, task => File.ReadLines(Path.Combine(task, "status"))
-        .Where(line => line.StartsWith("voluntary_ctxt_switches:", StringComparison.Ordinal)
-                       || line.StartsWith("nonvoluntary_ctxt_switches:", StringComparison.Ordinal))
-        .Sum(line => long.Parse(line[(line.IndexOf(':') + 1)..].Trim(), CultureInfo.InvariantCulture)));
+    public static Dictionary<string, long> ContextSwitches(int pid)
+    {
+        var byThread = new Dictionary<string, long>();
+        foreach (var task in Directory.EnumerateDirectories($"/proc/{pid}/task"))
+        {
+            try
+            {
+                byThread[Path.GetFileName(task)] = File.ReadLines(Path.Combine(task, "status"))
+                    .Where(line => line.StartsWith("voluntary_ctxt_switches:", StringComparison.Ordinal)
+                                   || line.StartsWith("nonvoluntary_ctxt_switches:", StringComparison.Ordinal))
+                    .Sum(line => long.Parse(line[(line.IndexOf(':') + 1)..].Trim(), CultureInfo.InvariantCulture));
+            }
+            catch (IOException)
+            {
+                // The thread ended meanwhile.
+            }
+        }
 
+        return byThread;
+    }
+
+    /// <summary>
+    /// Context switches since <paramref name="before"/>, thread by thread: a thread that ended meanwhile takes its count
+    /// with it (the figure is then low, never below zero, as a sum over the live threads was when a thread-pool thread retired).
+    /// </summary>
+    public static long ContextSwitchesSince(int pid, Dictionary<string, long> before) =>
+        ContextSwitches(pid).Sum(thread => thread.Value - before.GetValueOrDefault(thread.Key));
+
+    /// <summary>
     /// <summary><paramref name="read"/> of each live thread's <c>/proc/PID/task/TID</c> folder, summed; a thread that ends meanwhile counts 0.</summary>
     private static long SumOverThreads(int pid, Func<string, long> read)
     {

@@ -247,7 +247,7 @@ internal static class IngestFloorComparison
             var (perSecond, ms) = await RunAsync(requests);
             var brokerMicros = (Broker.CpuTime() - broker).TotalMilliseconds * 1000 / count;
             var cpuMicros = (HostRun.ProcessCpu(server.Pid) - cpu).TotalMilliseconds * 1000 / count;
-            var switchesPer = (HostRun.ContextSwitches(server.Pid) - switches) / (double)count;
+            var switchesPer = HostRun.ContextSwitchesSince(server.Pid, switches) / (double)count;
             var clientMicros = (Machine.SelfTime() - client).TotalMilliseconds * 1000 / count;
             var latency = Percentiles.Of(ms);
             return new Row(perSecond, latency.P50, latency.P99, cpuMicros, clientMicros, WarmUp, JitSettled, switchesPer, brokerMicros);

@@ -143,12 +143,12 @@ internal static class Measurement
         var switches = HostRun.ContextSwitches(pid);
         var saturated = await Publish(count);
         var micros = (cpu() - before).TotalMilliseconds * 1000 / count;
-        var switchesSaturated = (HostRun.ContextSwitches(pid) - switches) / (double)count;
+        var switchesSaturated = HostRun.ContextSwitchesSince(pid, switches) / (double)count;
         before = cpu();
         switches = HostRun.ContextSwitches(pid);
         await Publish(PacedCount, PacedRate);
         var paced = (cpu() - before).TotalMilliseconds * 1000 / PacedCount;
-        var switchesPaced = (HostRun.ContextSwitches(pid) - switches) / (double)PacedCount;
+        var switchesPaced = HostRun.ContextSwitchesSince(pid, switches) / (double)PacedCount;
         return new Measured(saturated.Rate(), micros, paced, warmUp, settled, switchesSaturated, switchesPaced);
     }
 }
