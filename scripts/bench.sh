@@ -6,7 +6,10 @@
 #   scripts/bench.sh --full          larger runs and the 100k backlog
 #   scripts/bench.sh [e2e options]   e.g. --scenarios sweep --sweep 16,32,64, --host-env KEY=VALUE; --help lists them
 #   scripts/bench.sh micro           BenchmarkDotNet: contracts serialize+sign and verify (about a minute)
-#   scripts/bench.sh ingest          POST /ingest to the receiver against raw HTTP POSTs, 1 KB at concurrency 16
+#   scripts/bench.sh ingest          POST /ingest against its floor (a minimal Kestrel endpoint), every process warmed up
+#                                    once and measured in segments round by round, then against raw HTTP POSTs; 1 KB at
+#                                    concurrency 16; --rounds, --count (per segment), --only floor,masstransit,bare,key,
+#                                    host,again (the extra floors), --floor-only true, --variant LABEL:K=V,...
 #   scripts/bench.sh floor           the host (production defaults) against the raw bridge and a plain MassTransit
 #                                    consumer doing the same work, in rounds; --variant LABEL:K=V,... adds the host
 #                                    with settings changed (the toggles that find a cost); --help lists the options
