@@ -204,6 +204,20 @@ public sealed class ReceiverEndpointTests
     }
 
     [Fact]
+    public async Task A_body_that_arrives_in_two_parts_is_read_whole()
+    {
+        // A body the server holds in full is taken at once; one that is still arriving is read as it comes, every byte.
+        await using var host = await ReceiverHost.StartAsync();
+        var sent = Deliveries.NewRegistration();
+        var body = ModelRegisteredJson.Serialize(sent);
+
+        using var response = await host.PostAsync(new TwoPartContent(body), Deliveries.Hokusai(body));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(sent.IdempotencyKey, Assert.Single(host.Handled).IdempotencyKey);
+    }
+
+    [Fact]
     public async Task The_default_limit_is_one_mebibyte()
     {
         await using var host = await ReceiverHost.StartAsync();
@@ -473,6 +487,24 @@ public sealed class ReceiverEndpointTests
     }
 
     /// <summary>A stream that does not say its length, so HttpClient sends the body chunked.</summary>
+    /// <summary>A body with its <c>Content-Length</c>, sent as its first half and, a moment later, the rest.</summary>
+    private sealed class TwoPartContent(byte[] body) : HttpContent
+    {
+        protected override async Task SerializeToStreamAsync(Stream stream, System.Net.TransportContext? context)
+        {
+            await stream.WriteAsync(body.AsMemory(0, body.Length / 2));
+            await stream.FlushAsync();
+            await Task.Delay(200); // the sender's pause between the two parts: the behaviour under test, not a wait for an event
+            await stream.WriteAsync(body.AsMemory(body.Length / 2));
+        }
+
+        protected override bool TryComputeLength(out long length)
+        {
+            length = body.Length;
+            return true;
+        }
+    }
+
     private sealed class UnknownLengthStream(byte[] data) : MemoryStream(data)
     {
         public override bool CanSeek => false;
