@@ -21,7 +21,7 @@ internal static class IngestBenchmark
         var concurrency = 16;
         var rounds = 2;
         var floorOnly = false;
-        IReadOnlyCollection<string> only = IngestFloorComparison.Default;
+        IReadOnlyCollection<string> only = IngestFloorComparison.Names;
         IReadOnlyDictionary<string, string> hostEnvironment = new Dictionary<string, string>();
         var variants = new List<(string Label, Dictionary<string, string> Settings)>();
         for (var i = 0; i < args.Length - 1; i += 2)

@@ -25,8 +25,7 @@ internal static class IngestFloorComparison
     private const string Sink = "hokusai-bench-ingest-sink";
 
     private sealed record Row(
-        double PerSecond, double P50, double P99, double CpuMicros, double ClientMicros, TimeSpan WarmUp, bool JitSettled,
-        double ContextSwitches, double BrokerMicros);
+        double PerSecond, double P50, double P99, double CpuMicros, double ClientMicros, double ContextSwitches, double BrokerMicros);
 
     /// <summary>
     /// What a round can measure, by the name <c>--only</c> takes. The floor runs as two instances, always, and its
@@ -44,11 +43,8 @@ internal static class IngestFloorComparison
         ("host", "host /ingest (production defaults)", null),
     ];
 
-    /// <summary>The names <c>--only</c> takes.</summary>
-    public static IEnumerable<string> Names => Processes.Select(p => p.Name);
-
-    /// <summary>What runs unless <c>--only</c> says otherwise.</summary>
-    public static readonly IReadOnlyList<string> Default = ["floor", "again", "masstransit", "bare", "key", "host"];
+    /// <summary>The names <c>--only</c> takes; all of them run unless it says otherwise.</summary>
+    public static IReadOnlyList<string> Names { get; } = [.. Processes.Select(p => p.Name)];
 
     public static async Task RunAsync(
         BenchReceiver receiver, Payload payload, int rounds, int count, int concurrency, IReadOnlyDictionary<string, string> hostEnvironment,
@@ -97,8 +93,8 @@ internal static class IngestFloorComparison
         var reference = new List<Row>();
         for (var round = 1; round <= rounds; round++)
         {
-            var first = (round - 1) % contenders.Count;
-            foreach (var contender in contenders.Skip(first).Concat(contenders.Take(first)))
+            var start = (round - 1) % contenders.Count;
+            foreach (var contender in contenders.Skip(start).Concat(contenders.Take(start)))
             {
                 measured[contender.Name].Add(await contender.MeasureAsync(count));
             }
@@ -125,54 +121,48 @@ internal static class IngestFloorComparison
         var keyOnly = Rows("key");
         var hosts = Rows("host");
         var again = Rows("again");
+        var first = Rows("floor");
         var others = variants.ToDictionary(v => v.Label, v => measured[v.Label]);
-        double Median(Func<Row, Row, double> ratio) => FloorBenchmark.Median(hosts.Zip(floors, (h, f) => ratio(h, f)));
-        var cpu = Median((h, f) => h.CpuMicros / f.CpuMicros);
-        var rate = Median((h, f) => h.PerSecond / f.PerSecond);
-        var p99 = Median((h, f) => h.P99 / f.P99);
-        var massTransitCpu = FloorBenchmark.Median(massTransit.Zip(floors, (m, f) => m.CpuMicros / f.CpuMicros));
-        var hostOverMassTransit = FloorBenchmark.Median(hosts.Zip(massTransit, (h, m) => h.CpuMicros / m.CpuMicros));
-        double OverBare(IEnumerable<Row> rows, Func<Row, Row, double> ratio) => FloorBenchmark.Median(rows.Zip(bare, ratio));
+        var cpu = Median(hosts, floors, CpuRatio);
+        var rate = Median(hosts, floors, RateRatio);
+        var p99 = Median(hosts, floors, P99Ratio);
         Console.WriteLine();
         if (massTransit.Count > 0)
         {
-            Console.WriteLine($"  MassTransit's publish alone, median of {rounds}: CPU per registration {massTransitCpu:0.00}x the floor's; "
-                              + $"the host against that floor {hostOverMassTransit:0.00}x");
+            Console.WriteLine($"  MassTransit's publish alone, median of {rounds}: CPU per registration {Median(massTransit, floors, CpuRatio):0.00}x the floor's; "
+                              + $"the host against that floor {Median(hosts, massTransit, CpuRatio):0.00}x");
         }
 
         if (bare.Count > 0)
         {
             Console.WriteLine($"  the host's message alone (a fanout exchange, the event in properties), median of {rounds}: "
-                              + $"msg/s {OverBare(floors, (f, b) => b.PerSecond / f.PerSecond):0.00}x the floor's, p99 {OverBare(floors, (f, b) => b.P99 / f.P99):0.00}x; "
-                              + $"the host against that floor: CPU {OverBare(hosts, (h, b) => h.CpuMicros / b.CpuMicros):0.00}x, "
-                              + $"msg/s {OverBare(hosts, (h, b) => h.PerSecond / b.PerSecond):0.00}x, p99 {OverBare(hosts, (h, b) => h.P99 / b.P99):0.00}x");
+                              + $"msg/s {Median(bare, floors, RateRatio):0.00}x the floor's, p99 {Median(bare, floors, P99Ratio):0.00}x; "
+                              + $"the host against that floor: CPU {Median(hosts, bare, CpuRatio):0.00}x, "
+                              + $"msg/s {Median(hosts, bare, RateRatio):0.00}x, p99 {Median(hosts, bare, P99Ratio):0.00}x");
         }
 
         if (keyOnly.Count > 0)
         {
             Console.WriteLine($"  the least message that carries the event (the host's content type, the key as message_id, the fanout exchange), "
-                              + $"median of {rounds}: msg/s {FloorBenchmark.Median(keyOnly.Zip(floors, (k, f) => k.PerSecond / f.PerSecond)):0.00}x the floor's, "
-                              + $"p99 {FloorBenchmark.Median(keyOnly.Zip(floors, (k, f) => k.P99 / f.P99)):0.00}x");
+                              + $"median of {rounds}: msg/s {Median(keyOnly, floors, RateRatio):0.00}x the floor's, p99 {Median(keyOnly, floors, P99Ratio):0.00}x");
         }
 
         if (again.Count > 0)
         {
             static string Spread(IEnumerable<double> ratios) => string.Join(", ", ratios.Select(r => r.ToString("0.00", System.Globalization.CultureInfo.InvariantCulture) + "x"));
-            var first = Rows("floor");
-            Console.WriteLine($"  the floor's second instance against its first, round by round: CPU {Spread(again.Zip(first, (a, f) => a.CpuMicros / f.CpuMicros))}; "
-                              + $"msg/s {Spread(again.Zip(first, (a, f) => a.PerSecond / f.PerSecond))}; p99 {Spread(again.Zip(first, (a, f) => a.P99 / f.P99))}");
-            Console.WriteLine($"    medians: CPU {FloorBenchmark.Median(again.Zip(first, (a, f) => a.CpuMicros / f.CpuMicros)):0.00}x, "
-                              + $"msg/s {FloorBenchmark.Median(again.Zip(first, (a, f) => a.PerSecond / f.PerSecond)):0.00}x, "
-                              + $"p99 {FloorBenchmark.Median(again.Zip(first, (a, f) => a.P99 / f.P99)):0.00}x");
+            Console.WriteLine($"  the floor's second instance against its first, round by round: CPU {Spread(again.Zip(first, CpuRatio))}; "
+                              + $"msg/s {Spread(again.Zip(first, RateRatio))}; p99 {Spread(again.Zip(first, P99Ratio))}");
+            Console.WriteLine($"    medians: CPU {Median(again, first, CpuRatio):0.00}x, msg/s {Median(again, first, RateRatio):0.00}x, "
+                              + $"p99 {Median(again, first, P99Ratio):0.00}x");
         }
 
         // What the broker spends per registration, for each process's messages: its share of the two cores decides msg/s.
         Console.WriteLine($"  medians of {rounds} against the floor (its two instances' mean): CPU   broker   msg/s   p99");
         foreach (var contender in contenders)
         {
-            double Of(Func<Row, Row, double> ratio) => FloorBenchmark.Median(measured[contender.Name].Zip(floors, ratio));
-            Console.WriteLine($"    {contender.Label,-40} {Of((r, f) => r.CpuMicros / f.CpuMicros),5:0.00}x {Of((r, f) => r.BrokerMicros / f.BrokerMicros),5:0.00}x "
-                              + $"{Of((r, f) => r.PerSecond / f.PerSecond),5:0.00}x {Of((r, f) => r.P99 / f.P99),5:0.00}x");
+            double Of(Func<Row, Row, double> ratio) => Median(measured[contender.Name], floors, ratio);
+            Console.WriteLine($"    {contender.Label,-40} {Of(CpuRatio),5:0.00}x {Of((r, f) => r.BrokerMicros / f.BrokerMicros),5:0.00}x "
+                              + $"{Of(RateRatio),5:0.00}x {Of(P99Ratio),5:0.00}x");
         }
 
         Console.WriteLine($"  host /ingest against its floor, median of {rounds}: CPU per registration {cpu:0.00}x (target <= {CpuTarget}x), "
@@ -181,18 +171,26 @@ internal static class IngestFloorComparison
         foreach (var (label, rows) in others)
         {
             Console.WriteLine($"  {label} against the host, median of {rounds}: CPU per registration "
-                              + $"{FloorBenchmark.Median(rows.Zip(hosts, (v, h) => v.CpuMicros / h.CpuMicros)):0.00}x, "
-                              + $"msg/s {FloorBenchmark.Median(rows.Zip(hosts, (v, h) => v.PerSecond / h.PerSecond)):0.00}x");
+                              + $"{Median(rows, hosts, CpuRatio):0.00}x, msg/s {Median(rows, hosts, RateRatio):0.00}x");
         }
 
         Console.WriteLine();
     }
 
+    /// <summary>The median over the rounds of <paramref name="ratio"/> of each round's row to the same round's in <paramref name="against"/>.</summary>
+    private static double Median(IEnumerable<Row> rows, IEnumerable<Row> against, Func<Row, Row, double> ratio) =>
+        FloorBenchmark.Median(rows.Zip(against, ratio));
+
+    private static double CpuRatio(Row row, Row against) => row.CpuMicros / against.CpuMicros;
+
+    private static double RateRatio(Row row, Row against) => row.PerSecond / against.PerSecond;
+
+    private static double P99Ratio(Row row, Row against) => row.P99 / against.P99;
+
     /// <summary>The floor's figures in a round: the mean of its two instances' (a latency the mean of their p50s and p99s).</summary>
     private static Row Mean(Row a, Row b) => new(
         (a.PerSecond + b.PerSecond) / 2, (a.P50 + b.P50) / 2, (a.P99 + b.P99) / 2, (a.CpuMicros + b.CpuMicros) / 2,
-        (a.ClientMicros + b.ClientMicros) / 2, a.WarmUp > b.WarmUp ? a.WarmUp : b.WarmUp, a.JitSettled && b.JitSettled,
-        (a.ContextSwitches + b.ContextSwitches) / 2, (a.BrokerMicros + b.BrokerMicros) / 2);
+        (a.ClientMicros + b.ClientMicros) / 2, (a.ContextSwitches + b.ContextSwitches) / 2, (a.BrokerMicros + b.BrokerMicros) / 2);
 
     private static void Print(int round, string what, Row row, Row floor) =>
         Console.WriteLine($"  round {round}  {what,-36} {row.PerSecond,8:N0}/s  p50 {row.P50:0.00} ms  p99 {row.P99:0.00} ms  "
@@ -269,7 +267,7 @@ internal static class IngestFloorComparison
             var switchesPer = HostRun.ContextSwitchesSince(server.Pid, switches) / (double)count;
             var clientMicros = (Machine.SelfTime() - client).TotalMilliseconds * 1000 / count;
             var latency = Percentiles.Of(ms);
-            return new Row(perSecond, latency.P50, latency.P99, cpuMicros, clientMicros, WarmUp, JitSettled, switchesPer, brokerMicros);
+            return new Row(perSecond, latency.P50, latency.P99, cpuMicros, clientMicros, switchesPer, brokerMicros);
         }
 
         /// <summary>
