@@ -79,36 +79,20 @@ internal sealed class HostRun : IAsyncDisposable
     /// methods optimized in the background. A large process (ASP.NET Core, MassTransit, OpenTelemetry) keeps it busy
     /// for many seconds under load after starting; a measurement taken before it is quiet measures the JIT, not the code.
     /// </summary>
-    public static TimeSpan TieredCompilerCpu(int pid) => TimeSpan.FromSeconds(SumOverThreads(pid, task =>
+    public static TimeSpan TieredCompilerCpu(int pid) => TimeSpan.FromSeconds(ByThread(pid, task =>
         File.ReadAllText(Path.Combine(task, "comm")).StartsWith(".NET Tiered", StringComparison.Ordinal)
             ? StatTicks(Path.Combine(task, "stat"))
-            : 0) / (double)ClockTicksPerSecond);
+            : 0).Values.Sum() / (double)ClockTicksPerSecond);
 
     /// <summary>
     /// Context switches of each of the process's live threads so far, voluntary and not (<c>/proc/PID/task/*/status</c>),
     /// for <see cref="ContextSwitchesSince"/>: on a virtual machine each one is a trip through the hypervisor, so a
     /// thread woken per message is a cost to count.
     /// </summary>
-    public static Dictionary<string, long> ContextSwitches(int pid)
-    {
-        var byThread = new Dictionary<string, long>();
-        foreach (var task in Directory.EnumerateDirectories($"/proc/{pid}/task"))
-        {
-            try
-            {
-                byThread[Path.GetFileName(task)] = File.ReadLines(Path.Combine(task, "status"))
-                    .Where(line => line.StartsWith("voluntary_ctxt_switches:", StringComparison.Ordinal)
-                                   || line.StartsWith("nonvoluntary_ctxt_switches:", StringComparison.Ordinal))
-                    .Sum(line => long.Parse(line[(line.IndexOf(':') + 1)..].Trim(), CultureInfo.InvariantCulture));
-            }
-            catch (IOException)
-            {
-                // The thread ended meanwhile.
-            }
-        }
-
-        return byThread;
-    }
+    public static Dictionary<string, long> ContextSwitches(int pid) => ByThread(pid, task => File.ReadLines(Path.Combine(task, "status"))
+        .Where(line => line.StartsWith("voluntary_ctxt_switches:", StringComparison.Ordinal)
+                       || line.StartsWith("nonvoluntary_ctxt_switches:", StringComparison.Ordinal))
+        .Sum(line => long.Parse(line[(line.IndexOf(':') + 1)..].Trim(), CultureInfo.InvariantCulture)));
 
     /// <summary>
     /// Context switches since <paramref name="before"/>, thread by thread: a thread that ended meanwhile takes its count
@@ -117,16 +101,15 @@ internal sealed class HostRun : IAsyncDisposable
     public static long ContextSwitchesSince(int pid, Dictionary<string, long> before) =>
         ContextSwitches(pid).Sum(thread => thread.Value - before.GetValueOrDefault(thread.Key));
 
-    /// <summary>
-    /// <summary><paramref name="read"/> of each live thread's <c>/proc/PID/task/TID</c> folder, summed; a thread that ends meanwhile counts 0.</summary>
-    private static long SumOverThreads(int pid, Func<string, long> read)
+    /// <summary><paramref name="read"/> of each live thread's <c>/proc/PID/task/TID</c> folder, by thread id; a thread that ends meanwhile is left out.</summary>
+    private static Dictionary<string, long> ByThread(int pid, Func<string, long> read)
     {
-        var sum = 0L;
+        var byThread = new Dictionary<string, long>();
         foreach (var task in Directory.EnumerateDirectories($"/proc/{pid}/task"))
         {
             try
             {
-                sum += read(task);
+                byThread[Path.GetFileName(task)] = read(task);
             }
             catch (IOException)
             {
@@ -134,7 +117,7 @@ internal sealed class HostRun : IAsyncDisposable
             }
         }
 
-        return sum;
+        return byThread;
     }
 
     public async Task StopAsync() => await _host.StopAsync(TimeSpan.FromSeconds(60));
