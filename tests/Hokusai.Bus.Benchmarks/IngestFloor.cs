@@ -34,7 +34,7 @@ internal static class IngestFloor
     private const string FloorEventExchange = "Hokusai.Bus.Benchmarks:FloorEvent";
 
     /// <summary>
-    /// The child process: <c>ingest-floor AMQP_URL SECRET [masstransit|bare|key]</c>; prints <c>ingest-floor ready URL</c>,
+    /// The child process: <c>ingest-floor AMQP_URL SECRET [masstransit|bare|key|log]</c>; prints <c>ingest-floor ready URL</c>,
     /// runs until stdin closes.
     /// </summary>
     public static async Task<int> ServeAsync(string[] args)
@@ -52,6 +52,12 @@ internal static class IngestFloor
         var viaMassTransit = args is [_, _, "masstransit"];
         var bare = args is [_, _, "bare"];
         var keyOnly = args is [_, _, "key"];
+        // The floor writing the host's delivery log too: one Accepted record per registration, through the host's writer.
+        await using var log = args is [_, _, "log"]
+            ? new Hokusai.Bus.Operations.DeliveryLog.DeliveryLogWriter(
+                token => new ConnectionFactory { Uri = new Uri(args[0]) }.CreateConnectionAsync("ingest floor log", token),
+                new Hokusai.Bus.Operations.DeliveryLog.DeliveryLogStream())
+            : null;
         if (bare || keyOnly)
         {
             // As the host publishes (IngestPublisher): to a fanout exchange, the event's metadata in properties.
@@ -108,6 +114,12 @@ internal static class IngestFloor
             else
             {
                 await channel.BasicPublishAsync("", Queue, mandatory: false, persistent, bytes);
+                log?.TryWrite(new Hokusai.Bus.Operations.DeliveryLog.DeliveryRecord
+                {
+                    Kind = Hokusai.Bus.Operations.DeliveryLog.DeliveryRecordKind.Accepted, At = DateTimeOffset.UtcNow,
+                    Key = "floor-" + Interlocked.Increment(ref published), ModelId = "model_bench_001",
+                    EventType = PipelineEvent.ModelRegisteredType, Host = "floor/" + Environment.ProcessId,
+                });
             }
 
             return Results.StatusCode(StatusCodes.Status202Accepted);

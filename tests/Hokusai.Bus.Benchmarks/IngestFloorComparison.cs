@@ -40,6 +40,7 @@ internal static class IngestFloorComparison
         ("masstransit", "floor, publishing with MassTransit", "masstransit"),
         ("bare", "floor, publishing the host's message", "bare"),
         ("key", "floor, publishing the key alone", "key"),
+        ("log", "floor, writing the delivery log too", "log"),
         ("host", "host /ingest (production defaults)", null),
     ];
 
