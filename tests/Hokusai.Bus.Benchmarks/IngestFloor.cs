@@ -22,6 +22,9 @@ namespace Hokusai.Bus.Benchmarks;
 /// host's own message (<see cref="BarePipelineEvent"/>: the event in AMQP properties, to a fanout exchange bound to the
 /// queue), and publishing the least a message that carries the event can hold: the host's content type and the
 /// idempotency key (which for an MLflow event is only in the pipeline's header) as <c>message_id</c>, to that exchange.
+/// Two more add one part of the host's work each to the floor as it is: <c>log</c> writes the host's delivery-log record
+/// for each registration (its <c>DeliveryLogWriter</c>), and <c>validate</c> reads and checks each body with the
+/// contracts, as <c>/ingest</c> must before it answers (a bad field is a 400 naming it).
 /// </summary>
 internal static class IngestFloor
 {
@@ -34,7 +37,7 @@ internal static class IngestFloor
     private const string FloorEventExchange = "Hokusai.Bus.Benchmarks:FloorEvent";
 
     /// <summary>
-    /// The child process: <c>ingest-floor AMQP_URL SECRET [masstransit|bare|key|log]</c>; prints <c>ingest-floor ready URL</c>,
+    /// The child process: <c>ingest-floor AMQP_URL SECRET [masstransit|bare|key|log|validate]</c>; prints <c>ingest-floor ready URL</c>,
     /// runs until stdin closes.
     /// </summary>
     public static async Task<int> ServeAsync(string[] args)
@@ -52,6 +55,7 @@ internal static class IngestFloor
         var viaMassTransit = args is [_, _, "masstransit"];
         var bare = args is [_, _, "bare"];
         var keyOnly = args is [_, _, "key"];
+        var validate = args is [_, _, "validate"];
         // The floor writing the host's delivery log too: one Accepted record per registration, through the host's writer.
         await using var log = args is [_, _, "log"]
             ? new Hokusai.Bus.Operations.DeliveryLog.DeliveryLogWriter(
@@ -87,6 +91,11 @@ internal static class IngestFloor
                 || !CryptographicOperations.FixedTimeEquals(HMACSHA256.HashData(key, bytes.Span), Convert.FromHexString(signature.AsSpan(7))))
             {
                 return Results.StatusCode(StatusCodes.Status401Unauthorized);
+            }
+
+            if (validate && Refusal(bytes.Span) is { } problem)
+            {
+                return Results.BadRequest(problem);
             }
 
             if (publisher is not null)
@@ -131,6 +140,26 @@ internal static class IngestFloor
         await channel.CloseAsync();
         await connection.CloseAsync();
         return 0;
+    }
+
+    /// <summary>
+    /// What <c>/ingest</c> does to a guide body before it publishes (<c>IngestBody</c>): tell its shape, read it with the
+    /// contracts' reader, validate it and take its key; the problem, naming the field, when it is not a registration.
+    /// </summary>
+    private static string? Refusal(ReadOnlySpan<byte> body)
+    {
+        if (EventTopLevel.Read(body) is not { IsObject: true, HasEventType: false, HasGuideKey: true })
+        {
+            return "The body is not a registration in the guide's shape.";
+        }
+
+        if (!ModelRegisteredJson.TryDeserialize(body, out var registration, out var error))
+        {
+            return error;
+        }
+
+        var problems = ModelRegisteredValidation.Validate(registration);
+        return problems.Count > 0 ? string.Join(" ", problems) : IdempotencyKey.For(registration).Length > 0 ? null : "no key";
     }
 
     /// <summary>A running floor child process.</summary>

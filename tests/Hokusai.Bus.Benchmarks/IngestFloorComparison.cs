@@ -41,6 +41,7 @@ internal static class IngestFloorComparison
         ("bare", "floor, publishing the host's message", "bare"),
         ("key", "floor, publishing the key alone", "key"),
         ("log", "floor, writing the delivery log too", "log"),
+        ("validate", "floor, validating as /ingest does", "validate"),
         ("host", "host /ingest (production defaults)", null),
     ];
 
