@@ -37,7 +37,7 @@ internal static class IngestFloor
     private const string FloorEventExchange = "Hokusai.Bus.Benchmarks:FloorEvent";
 
     /// <summary>
-    /// The child process: <c>ingest-floor AMQP_URL SECRET [masstransit|bare|key|log|validate]</c>; prints <c>ingest-floor ready URL</c>,
+    /// The child process: <c>ingest-floor AMQP_URL SECRET [masstransit|bare|key|log|validate|full|bus|timeout]</c>; prints <c>ingest-floor ready URL</c>,
     /// runs until stdin closes.
     /// </summary>
     public static async Task<int> ServeAsync(string[] args)
@@ -49,7 +49,8 @@ internal static class IngestFloor
         await channel.QueueDeclareAsync(Queue, durable: true, exclusive: false, autoDelete: false);
         var persistent = new BasicProperties { Persistent = true, ContentType = "application/json" };
 
-        var builder = WebApplication.CreateSlimBuilder();
+        // full: ASP.NET Core's full builder (the host's), not the slim one.
+        var builder = args is [_, _, "full"] ? WebApplication.CreateBuilder() : WebApplication.CreateSlimBuilder();
         builder.Logging.SetMinimumLevel(LogLevel.Information).AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         var viaMassTransit = args is [_, _, "masstransit"];
@@ -67,6 +68,20 @@ internal static class IngestFloor
             // As the host publishes (IngestPublisher): to a fanout exchange, the event's metadata in properties.
             await channel.ExchangeDeclareAsync(BareExchange, ExchangeType.Fanout, durable: true);
             await channel.QueueBindAsync(Queue, BareExchange, "");
+        }
+
+        if (args is [_, _, "bus"])
+        {
+            // An idle MassTransit bus in the same process, as the host has for delivery: one receive endpoint, one consumer.
+            builder.Services.AddMassTransit(bus =>
+            {
+                bus.AddConsumer<IdleFloorConsumer>();
+                bus.UsingRabbitMq((context, rabbit) =>
+                {
+                    rabbit.Host(new Uri(args[0]));
+                    rabbit.ConfigureEndpoints(context);
+                });
+            });
         }
 
         if (viaMassTransit)
@@ -119,6 +134,12 @@ internal static class IngestFloor
                     Persistent = true, ContentType = BarePipelineEvent.MediaType, MessageId = "floor-" + Interlocked.Increment(ref published),
                 };
                 await channel.BasicPublishAsync(BareExchange, "", mandatory: false, keyed, bytes);
+            }
+            else if (args is [_, _, "timeout"])
+            {
+                // As the host bounds its publish: one timer for the publish and the wait for its confirm.
+                using var confirm = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+                await channel.BasicPublishAsync("", Queue, mandatory: false, persistent, bytes, confirm.Token).AsTask().WaitAsync(confirm.Token);
             }
             else
             {
@@ -199,3 +220,9 @@ internal static class IngestFloor
 /// them. Top level, so MassTransit's exchange is <c>Hokusai.Bus.Benchmarks:FloorEvent</c>, the one bound to the queue.
 /// </summary>
 public sealed record FloorEvent(byte[] Body);
+
+/// <summary>The ingest floor's <c>bus</c> variant's consumer: an endpoint that nothing publishes to.</summary>
+public sealed class IdleFloorConsumer : IConsumer<FloorEvent>
+{
+    public Task Consume(ConsumeContext<FloorEvent> context) => Task.CompletedTask;
+}

@@ -42,6 +42,9 @@ internal static class IngestFloorComparison
         ("key", "floor, publishing the key alone", "key"),
         ("log", "floor, writing the delivery log too", "log"),
         ("validate", "floor, validating as /ingest does", "validate"),
+        ("full", "floor, ASP.NET Core's full builder", "full"),
+        ("bus", "floor, with an idle MassTransit bus", "bus"),
+        ("timeout", "floor, with the host's confirm timer", "timeout"),
         ("host", "host /ingest (production defaults)", null),
     ];
 
