@@ -24,7 +24,9 @@ namespace Hokusai.Bus.Benchmarks;
 /// idempotency key (which for an MLflow event is only in the pipeline's header) as <c>message_id</c>, to that exchange.
 /// Two more add one part of the host's work each to the floor as it is: <c>log</c> writes the host's delivery-log record
 /// for each registration (its <c>DeliveryLogWriter</c>), and <c>validate</c> reads and checks each body with the
-/// contracts, as <c>/ingest</c> must before it answers (a bad field is a 400 naming it).
+/// contracts, as <c>/ingest</c> must before it answers (a bad field is a 400 naming it); <c>reader</c> reads and verifies
+/// the body with the receiver library's <c>SignedRequestReader</c>, as <c>/ingest</c> does; <c>full</c>, <c>bus</c> and
+/// <c>timeout</c> add ASP.NET Core's full builder, an idle MassTransit bus, and the host's confirm timer.
 /// </summary>
 internal static class IngestFloor
 {
@@ -37,7 +39,7 @@ internal static class IngestFloor
     private const string FloorEventExchange = "Hokusai.Bus.Benchmarks:FloorEvent";
 
     /// <summary>
-    /// The child process: <c>ingest-floor AMQP_URL SECRET [masstransit|bare|key|log|validate|full|bus|timeout]</c>; prints <c>ingest-floor ready URL</c>,
+    /// The child process: <c>ingest-floor AMQP_URL SECRET [masstransit|bare|key|log|validate|reader|full|bus|timeout]</c>; prints <c>ingest-floor ready URL</c>,
     /// runs until stdin closes.
     /// </summary>
     public static async Task<int> ServeAsync(string[] args)
@@ -96,8 +98,25 @@ internal static class IngestFloor
         var app = builder.Build();
         var publisher = viaMassTransit ? app.Services.GetRequiredService<IPublishEndpoint>() : null;
         long published = 0;
+        // reader: the body read and its signature verified by the receiver library's reader, as /ingest reads them.
+        var reader = args is [_, _, "reader"]
+            ? new Hokusai.Bus.Receiver.SignedRequestReader(new HokusaiWebhook(args[1]),
+                new Hokusai.Bus.Receiver.SignedRequestLimits(1024 * 1024, Hokusai.Bus.Receiver.SignedRequestLimits.DefaultBodyTimeout))
+            : null;
         app.MapPost("/ingest", async (HttpContext context) =>
         {
+            if (reader is not null)
+            {
+                using var request = await reader.ReadAsync(context);
+                if (request.Refusal is not null || request.Abandoned)
+                {
+                    return Results.StatusCode(StatusCodes.Status401Unauthorized);
+                }
+
+                await channel.BasicPublishAsync("", Queue, mandatory: false, persistent, request.Body);
+                return Results.StatusCode(StatusCodes.Status202Accepted);
+            }
+
             using var body = new MemoryStream((int)(context.Request.ContentLength ?? 1024));
             await context.Request.Body.CopyToAsync(body);
             var bytes = body.GetBuffer().AsMemory(0, (int)body.Length);
