@@ -171,6 +171,7 @@ internal static class IngestFloorComparison
                               + $"{Of(RateRatio),5:0.00}x {Of(P99Ratio),5:0.00}x");
         }
 
+        PrintByRate(first.Concat(again).ToList(), hosts);
         Console.WriteLine($"  host /ingest against its floor, median of {rounds}: CPU per registration {cpu:0.00}x (target <= {CpuTarget}x), "
                           + $"msg/s {rate:0.00}x (target >= {RateTarget}x), p99 {p99:0.00}x (target <= {P99Target}x): "
                           + (cpu <= CpuTarget && rate >= RateTarget && p99 <= P99Target ? "met" : "not met"));
@@ -181,6 +182,28 @@ internal static class IngestFloorComparison
         }
 
         Console.WriteLine();
+    }
+
+    /// <summary>
+    /// The floor's segments and the host's side by side, grouped by the rate they ran at (1,000/s bands): what the broker
+    /// spent per registration, and what the server did. The broker spends less per message the faster messages come, so
+    /// whether a process's messages cost the broker more shows only at equal rates.
+    /// </summary>
+    private static void PrintByRate(IReadOnlyList<Row> floors, IReadOnlyList<Row> hosts)
+    {
+        Console.WriteLine("  by rate (every segment): rate band        floor: n  broker µs  CPU µs     host: n  broker µs  CPU µs");
+        foreach (var band in floors.Concat(hosts).Select(r => (int)(r.PerSecond / 1000)).Distinct().Order())
+        {
+            string Cell(IReadOnlyList<Row> rows)
+            {
+                var inBand = rows.Where(r => (int)(r.PerSecond / 1000) == band).ToList();
+                return inBand.Count == 0
+                    ? $"{"-",9} {"",10} {"",7}"
+                    : $"{inBand.Count,9} {FloorBenchmark.Median(inBand.Select(r => r.BrokerMicros)),10:N0} {FloorBenchmark.Median(inBand.Select(r => r.CpuMicros)),7:N0}";
+            }
+
+            Console.WriteLine($"    {band * 1000,7:N0} to {band * 1000 + 999,5:N0}/s          {Cell(floors)}    {Cell(hosts)}");
+        }
     }
 
     /// <summary>The median over the rounds of <paramref name="ratio"/> of each round's row to the same round's in <paramref name="against"/>.</summary>
