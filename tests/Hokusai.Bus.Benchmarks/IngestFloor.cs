@@ -22,11 +22,12 @@ namespace Hokusai.Bus.Benchmarks;
 /// host's own message (<see cref="BarePipelineEvent"/>: the event in AMQP properties, to a fanout exchange bound to the
 /// queue), and publishing the least a message that carries the event can hold: the host's content type and the
 /// idempotency key (which for an MLflow event is only in the pipeline's header) as <c>message_id</c>, to that exchange.
-/// Two more add one part of the host's work each to the floor as it is: <c>log</c> writes the host's delivery-log record
-/// for each registration (its <c>DeliveryLogWriter</c>), and <c>validate</c> reads and checks each body with the
-/// contracts, as <c>/ingest</c> must before it answers (a bad field is a 400 naming it); <c>reader</c> reads and verifies
-/// the body with the receiver library's <c>SignedRequestReader</c>, as <c>/ingest</c> does; <c>full</c>, <c>bus</c> and
-/// <c>timeout</c> add ASP.NET Core's full builder, an idle MassTransit bus, and the host's confirm timer.
+/// Six more each add one part of the host to the floor as it is, to find what the host's extra is made of: <c>log</c>
+/// writes the host's delivery-log record for each registration (its <c>DeliveryLogWriter</c>); <c>validate</c> reads and
+/// checks each body with the contracts, as <c>/ingest</c> must before it answers (a bad field is a 400 naming it);
+/// <c>reader</c> reads and verifies the body with the receiver library's <c>SignedRequestReader</c>, as <c>/ingest</c>
+/// does; <c>full</c>, <c>bus</c> and <c>timeout</c> add ASP.NET Core's full builder, an idle MassTransit bus, and the
+/// host's confirm timer.
 /// </summary>
 internal static class IngestFloor
 {
@@ -39,8 +40,9 @@ internal static class IngestFloor
     private const string FloorEventExchange = "Hokusai.Bus.Benchmarks:FloorEvent";
 
     /// <summary>
-    /// The child process: <c>ingest-floor AMQP_URL SECRET [masstransit|bare|key|log|validate|reader|full|bus|timeout]</c>; prints <c>ingest-floor ready URL</c>,
-    /// runs until stdin closes.
+    /// The child process: <c>ingest-floor AMQP_URL SECRET [VARIANT]</c>, the variant one of <c>masstransit</c>,
+    /// <c>bare</c>, <c>key</c>, <c>log</c>, <c>validate</c>, <c>reader</c>, <c>full</c>, <c>bus</c>, <c>timeout</c>; prints
+    /// <c>ingest-floor ready URL</c>, runs until stdin closes.
     /// </summary>
     public static async Task<int> ServeAsync(string[] args)
     {
@@ -51,16 +53,17 @@ internal static class IngestFloor
         await channel.QueueDeclareAsync(Queue, durable: true, exclusive: false, autoDelete: false);
         var persistent = new BasicProperties { Persistent = true, ContentType = "application/json" };
 
+        var variant = args is [_, _, var named] ? named : "";
         // full: ASP.NET Core's full builder (the host's), not the slim one.
-        var builder = args is [_, _, "full"] ? WebApplication.CreateBuilder() : WebApplication.CreateSlimBuilder();
+        var builder = variant == "full" ? WebApplication.CreateBuilder() : WebApplication.CreateSlimBuilder();
         builder.Logging.SetMinimumLevel(LogLevel.Information).AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.WebHost.UseUrls("http://127.0.0.1:0");
-        var viaMassTransit = args is [_, _, "masstransit"];
-        var bare = args is [_, _, "bare"];
-        var keyOnly = args is [_, _, "key"];
-        var validate = args is [_, _, "validate"];
+        var viaMassTransit = variant == "masstransit";
+        var bare = variant == "bare";
+        var keyOnly = variant == "key";
+        var validate = variant == "validate";
         // The floor writing the host's delivery log too: one Accepted record per registration, through the host's writer.
-        await using var log = args is [_, _, "log"]
+        await using var log = variant == "log"
             ? new Hokusai.Bus.Operations.DeliveryLog.DeliveryLogWriter(
                 token => new ConnectionFactory { Uri = new Uri(args[0]) }.CreateConnectionAsync("ingest floor log", token),
                 new Hokusai.Bus.Operations.DeliveryLog.DeliveryLogStream())
@@ -72,7 +75,7 @@ internal static class IngestFloor
             await channel.QueueBindAsync(Queue, BareExchange, "");
         }
 
-        if (args is [_, _, "bus"])
+        if (variant == "bus")
         {
             // An idle MassTransit bus in the same process, as the host has for delivery: one receive endpoint, one consumer.
             builder.Services.AddMassTransit(bus =>
@@ -99,7 +102,7 @@ internal static class IngestFloor
         var publisher = viaMassTransit ? app.Services.GetRequiredService<IPublishEndpoint>() : null;
         long published = 0;
         // reader: the body read and its signature verified by the receiver library's reader, as /ingest reads them.
-        var reader = args is [_, _, "reader"]
+        var reader = variant == "reader"
             ? new Hokusai.Bus.Receiver.SignedRequestReader(new HokusaiWebhook(args[1]),
                 new Hokusai.Bus.Receiver.SignedRequestLimits(1024 * 1024, Hokusai.Bus.Receiver.SignedRequestLimits.DefaultBodyTimeout))
             : null;
@@ -154,7 +157,7 @@ internal static class IngestFloor
                 };
                 await channel.BasicPublishAsync(BareExchange, "", mandatory: false, keyed, bytes);
             }
-            else if (args is [_, _, "timeout"])
+            else if (variant == "timeout")
             {
                 // As the host bounds its publish: one timer for the publish and the wait for its confirm.
                 using var confirm = new CancellationTokenSource(TimeSpan.FromSeconds(10));
