@@ -486,7 +486,6 @@ public sealed class ReceiverEndpointTests
         return padded;
     }
 
-    /// <summary>A stream that does not say its length, so HttpClient sends the body chunked.</summary>
     /// <summary>A body with its <c>Content-Length</c>, sent as its first half and, a moment later, the rest.</summary>
     private sealed class TwoPartContent(byte[] body) : HttpContent
     {
@@ -505,6 +504,7 @@ public sealed class ReceiverEndpointTests
         }
     }
 
+    /// <summary>A stream that does not say its length, so HttpClient sends the body chunked.</summary>
     private sealed class UnknownLengthStream(byte[] data) : MemoryStream(data)
     {
         public override bool CanSeek => false;
