@@ -202,7 +202,13 @@ internal static class IngestFloor
         }
 
         var problems = ModelRegisteredValidation.Validate(registration);
-        return problems.Count > 0 ? string.Join(" ", problems) : IdempotencyKey.For(registration).Length > 0 ? null : "no key";
+        if (problems.Count > 0)
+        {
+            return string.Join(" ", problems);
+        }
+
+        _ = IdempotencyKey.For(registration); // the key /ingest publishes the event under (the body's, or derived)
+        return null;
     }
 
     /// <summary>A running floor child process.</summary>

@@ -96,7 +96,7 @@ internal static class IngestFloorComparison
         IReadOnlyList<(string Label, Dictionary<string, string> Settings)> variants)
     {
         var measured = contenders.ToDictionary(c => c.Name, _ => new List<Row>());
-        var reference = new List<Row>();
+        var floors = new List<Row>(); // each round's floor: the mean of its two instances
         for (var round = 1; round <= rounds; round++)
         {
             var start = (round - 1) % contenders.Count;
@@ -106,7 +106,7 @@ internal static class IngestFloorComparison
             }
 
             var floor = Mean(measured["floor"][^1], measured["again"][^1]);
-            reference.Add(floor);
+            floors.Add(floor);
             foreach (var contender in contenders)
             {
                 Print(round, contender.Label, measured[contender.Name][^1], floor);
@@ -121,7 +121,6 @@ internal static class IngestFloorComparison
         }
 
         List<Row> Rows(string name) => measured.GetValueOrDefault(name, []);
-        var floors = reference;
         var massTransit = Rows("masstransit");
         var bare = Rows("bare");
         var keyOnly = Rows("key");
