@@ -31,7 +31,8 @@ public static class ModelRegisteredJson
     {
         try
         {
-            message = JsonSerializer.Deserialize(utf8Json, ContractsJsonContext.Body.ModelRegistered);
+            message = ModelRegisteredFastPath.TryRead(utf8Json)
+                      ?? JsonSerializer.Deserialize(utf8Json, ContractsJsonContext.Body.ModelRegistered);
         }
         catch (JsonException e)
         {
@@ -123,6 +124,7 @@ public static class ModelRegisteredJson
     /// <summary>Reads a webhook body or a raw bus payload.</summary>
     /// <exception cref="JsonException">The bytes are not a JSON object of this shape; the message says where.</exception>
     public static ModelRegistered Deserialize(ReadOnlySpan<byte> utf8Json) =>
-        JsonSerializer.Deserialize(utf8Json, ContractsJsonContext.Body.ModelRegistered)
+        ModelRegisteredFastPath.TryRead(utf8Json)
+        ?? JsonSerializer.Deserialize(utf8Json, ContractsJsonContext.Body.ModelRegistered)
         ?? throw new JsonException("The payload is JSON null, not a model registration object.");
 }
