@@ -5,7 +5,7 @@
 #   scripts/bench.sh                 quick mode, a few minutes on 2 cores (backlogs 1k and 10k)
 #   scripts/bench.sh --full          larger runs and the 100k backlog
 #   scripts/bench.sh [e2e options]   e.g. --scenarios sweep --sweep 16,32,64, --host-env KEY=VALUE; --help lists them
-#   scripts/bench.sh micro           BenchmarkDotNet: contracts serialize+sign and verify (about a minute)
+#   scripts/bench.sh micro           BenchmarkDotNet: contracts serialize+sign, verify and read (about a minute)
 #   scripts/bench.sh ingest          POST /ingest against its floor (a minimal Kestrel endpoint), every process warmed up
 #                                    once and measured in segments round by round, then against raw HTTP POSTs; 1 KB at
 #                                    concurrency 16; --rounds, --count (per segment), --only masstransit,bare,key,log,

@@ -74,6 +74,6 @@ internal static class MicroBenchmarks
             .AddExporter(JsonExporter.Full)
             .WithArtifactsPath(Path.Combine(Report.RepositoryRoot(), "artifacts", "bench", "micro"))
             .WithOptions(ConfigOptions.JoinSummary);
-        BenchmarkSwitcher.FromTypes([typeof(ContractBenchmarks), typeof(AttemptTimeoutBenchmarks)]).Run(args.Length == 0 ? ["--filter", "*"] : args, config);
+        BenchmarkSwitcher.FromTypes([typeof(ContractBenchmarks), typeof(ReadBenchmarks), typeof(AttemptTimeoutBenchmarks)]).Run(args.Length == 0 ? ["--filter", "*"] : args, config);
     }
 }
