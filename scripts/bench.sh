@@ -9,8 +9,8 @@
 #   scripts/bench.sh ingest          POST /ingest against its floor (a minimal Kestrel endpoint), every process warmed up
 #                                    once and measured in segments round by round, then against raw HTTP POSTs; 1 KB at
 #                                    concurrency 16; --rounds, --count (per segment), --only masstransit,bare,key,log,
-#                                    validate,reader,full,bus,timeout (extra floors, each the floor plus one part of the
-#                                    host; the floor's two instances and the host always run), --floor-only true,
+#                                    validate,json,reader,full,bus,timeout (extra floors, each the floor plus one part of
+#                                    the host; the floor's two instances and the host always run), --floor-only true,
 #                                    --variant LABEL:K=V,...
 #   scripts/bench.sh floor           the host (production defaults) against the raw bridge and a plain MassTransit
 #                                    consumer doing the same work, in rounds; --variant LABEL:K=V,... adds the host

@@ -72,7 +72,7 @@ internal static class IngestBenchmark
         static int Usage()
         {
             Console.Error.WriteLine("usage: ingest [--count N] [--concurrency C] [--rounds R] [--floor-only true] [--host-env K=V,...] "
-                                    + "[--variant LABEL:K=V,...] [--only masstransit,bare,key,log,validate,reader,full,bus,timeout (the floor's two instances and the host always run)]");
+                                    + "[--variant LABEL:K=V,...] [--only masstransit,bare,key,log,validate,json,reader,full,bus,timeout (the floor's two instances and the host always run)]");
             return 2;
         }
 

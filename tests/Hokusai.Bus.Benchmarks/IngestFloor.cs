@@ -22,9 +22,10 @@ namespace Hokusai.Bus.Benchmarks;
 /// host's own message (<see cref="BarePipelineEvent"/>: the event in AMQP properties, to a fanout exchange bound to the
 /// queue), and publishing the least a message that carries the event can hold: the host's content type and the
 /// idempotency key (which for an MLflow event is only in the pipeline's header) as <c>message_id</c>, to that exchange.
-/// Six more each add one part of the host to the floor as it is, to find what the host's extra is made of: <c>log</c>
+/// Seven more each add one part of the host to the floor as it is, to find what the host's extra is made of: <c>log</c>
 /// writes the host's delivery-log record for each registration (its <c>DeliveryLogWriter</c>); <c>validate</c> reads and
 /// checks each body with the contracts, as <c>/ingest</c> must before it answers (a bad field is a 400 naming it);
+/// <c>json</c> only reads every token of the body (the least any check of it must do, and what it costs in place);
 /// <c>reader</c> reads and verifies the body with the receiver library's <c>SignedRequestReader</c>, as <c>/ingest</c>
 /// does; <c>full</c>, <c>bus</c> and <c>timeout</c> add ASP.NET Core's full builder, an idle MassTransit bus, and the
 /// host's confirm timer.
@@ -41,7 +42,7 @@ internal static class IngestFloor
 
     /// <summary>
     /// The child process: <c>ingest-floor AMQP_URL SECRET [VARIANT]</c>, the variant one of <c>masstransit</c>,
-    /// <c>bare</c>, <c>key</c>, <c>log</c>, <c>validate</c>, <c>reader</c>, <c>full</c>, <c>bus</c>, <c>timeout</c>; prints
+    /// <c>bare</c>, <c>key</c>, <c>log</c>, <c>validate</c>, <c>json</c>, <c>reader</c>, <c>full</c>, <c>bus</c>, <c>timeout</c>; prints
     /// <c>ingest-floor ready URL</c>, runs until stdin closes.
     /// </summary>
     public static async Task<int> ServeAsync(string[] args)
@@ -62,6 +63,7 @@ internal static class IngestFloor
         var bare = variant == "bare";
         var keyOnly = variant == "key";
         var validate = variant == "validate";
+        var json = variant == "json";
         // The floor writing the host's delivery log too: one Accepted record per registration, through the host's writer.
         await using var log = variant == "log"
             ? new Hokusai.Bus.Operations.DeliveryLog.DeliveryLogWriter(
@@ -133,6 +135,11 @@ internal static class IngestFloor
             if (validate && Refusal(bytes.Span) is { } problem)
             {
                 return Results.BadRequest(problem);
+            }
+
+            if (json && !IsJson(bytes.Span))
+            {
+                return Results.BadRequest("The body is not JSON.");
             }
 
             if (publisher is not null)
@@ -209,6 +216,24 @@ internal static class IngestFloor
 
         _ = IdempotencyKey.For(registration); // the key /ingest publishes the event under (the body's, or derived)
         return null;
+    }
+
+    /// <summary>Whether <paramref name="body"/> is JSON, read token by token to its end and nothing kept.</summary>
+    private static bool IsJson(ReadOnlySpan<byte> body)
+    {
+        var reader = new System.Text.Json.Utf8JsonReader(body);
+        try
+        {
+            while (reader.Read())
+            {
+            }
+
+            return reader.BytesConsumed > 0;
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return false;
+        }
     }
 
     /// <summary>A running floor child process.</summary>

@@ -42,6 +42,7 @@ internal static class IngestFloorComparison
         ("key", "floor, publishing the key alone", "key"),
         ("log", "floor, writing the delivery log too", "log"),
         ("validate", "floor, validating as /ingest does", "validate"),
+        ("json", "floor, reading the body as JSON", "json"),
         ("reader", "floor, reading as /ingest reads", "reader"),
         ("full", "floor, ASP.NET Core's full builder", "full"),
         ("bus", "floor, with an idle MassTransit bus", "bus"),
