@@ -4,9 +4,10 @@
 #   scripts/profile.sh [OUTPUT_DIR]            the host as it runs in production (every default on, logs at Information)
 #   scripts/profile.sh --floor [OUTPUT_DIR]    the MassTransit floor: the same work as a plain MassTransit consumer
 #   scripts/profile.sh --bridge [OUTPUT_DIR]   the raw bridge (RabbitMQ.Client + HttpClient by hand, no MassTransit)
-#   scripts/profile.sh --ingest [OUTPUT_DIR]   POST /ingest: the host and its floor, each for 10 s of its own segment of
-#                                              scripts/bench.sh ingest (one round of 150,000 registrations each), at 999 Hz,
-#                                              and the share of the host's samples inside each part of /ingest
+#   scripts/profile.sh --ingest [OUTPUT_DIR]   POST /ingest: every instance of the host and of its floor (two each), each
+#                                              for 10 s of its own segment of scripts/bench.sh ingest (one round of 150,000
+#                                              registrations each), at 999 Hz, and the share of the first host's samples
+#                                              inside each part of /ingest
 #   extra arguments after the directory go to bench.sh floor (bench.sh ingest for --ingest), e.g. --host-env DELIVERY_LOG=false
 # Needs Linux perf (/usr/bin/perf) and root. The process runs with perf maps on and W^X off (so perf can name
 # JIT-compiled methods); perf samples it for 15 s after its warm-up (tiered JIT done), and the report groups self time
@@ -55,14 +56,14 @@ if [ "$target" = ingest ]; then
   declare -A recorded=()
   ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null; }
   while kill -0 "$bench" 2>/dev/null; do
-    if [ "$(grep -c '^  started' "$out/bench.txt" 2>/dev/null || true)" -ge 3 ]; then
+    if [ "$(grep -c '^  started' "$out/bench.txt" 2>/dev/null || true)" -ge 4 ]; then
       for pid in $(pgrep -f "ingest-floor|Hokusai.Bus.Host.dll" || true); do
         [ -z "${recorded[$pid]:-}" ] || continue
         before=$(ticks "$pid") || continue
         sleep 1
         after=$(ticks "$pid") || continue
         [ $((after - before)) -gt 25 ] || continue
-        name=$(tr '\0' ' ' < "/proc/$pid/cmdline" | grep -q Host.dll && echo host || echo "floor-$pid")
+        name=$(tr '\0' ' ' < "/proc/$pid/cmdline" | grep -q Host.dll && echo "host-$pid" || echo "floor-$pid")
         recorded[$pid]=1
         perf record -F 999 -g -p "$pid" -o "$out/$name.data" -- sleep 10 > "$out/$name.log" 2>&1 || true
       done
@@ -75,7 +76,8 @@ if [ "$target" = ingest ]; then
     report "$data"
   done
   echo "share of the host's samples inside each part of /ingest (inclusive):"
-  perf report -i "$out/host.data" --children --sort symbol --stdio -g none 2>/dev/null > "$out/host.children.txt"
+  host=$(ls "$out"/host-*.data | head -1)
+  perf report -i "$host" --children --sort symbol --stdio -g none 2>/dev/null > "$out/host.children.txt"
   python3 - "$out/host.children.txt" <<'PY'
 import re, sys
 parts = [("IngestEndpoint+<HandleAsync>", "the endpoint, all of it"), ("IngestEndpoint+<PublishAsync>", "its publish and answer"),

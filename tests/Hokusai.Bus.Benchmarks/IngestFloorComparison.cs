@@ -31,7 +31,8 @@ internal static class IngestFloorComparison
     /// What a round can measure, by the name <c>--only</c> takes. The floor runs as two instances, always, and its
     /// figures in a round are the mean of the two: one process started once for a whole run can be faster or slower than
     /// another started the same way (their p99 medians differed by 1.39x in one run), and one instance made every ratio
-    /// of that run its luck. The host is always measured too.
+    /// of that run its luck. The host runs as two instances too, for the same reason (one process's median moved by
+    /// about 0.2x from one run to the next), and the targets compare the two means.
     /// </summary>
     private static readonly (string Name, string Label, string? Variant)[] Processes =
     [
@@ -48,6 +49,7 @@ internal static class IngestFloorComparison
         ("bus", "floor, with an idle MassTransit bus", "bus"),
         ("timeout", "floor, with the host's confirm timer", "timeout"),
         ("host", "host /ingest (production defaults)", null),
+        ("host2", "host /ingest, its second instance", null),
     ];
 
     /// <summary>The names <c>--only</c> takes; all of them run unless it says otherwise.</summary>
@@ -61,8 +63,8 @@ internal static class IngestFloorComparison
                           + "POST to 202 after the broker's confirm; every process started and warmed up once, then one segment of each "
                           + "per round, each round starting one process further down the list");
         var starts = Processes
-            .Where(p => p.Name is "floor" or "again" or "host" || only.Contains(p.Name))
-            .Select(p => (p.Name, p.Label, Start: p.Name == "host"
+            .Where(p => p.Name is "floor" or "again" or "host" or "host2" || only.Contains(p.Name))
+            .Select(p => (p.Name, p.Label, Start: p.Name is "host" or "host2"
                 ? () => StartHostAsync(receiver, concurrency, hostEnvironment)
                 : (Func<Task<Server>>)(() => StartFloorAsync(p.Variant))))
             // The same host with some settings changed: the toggles that find a cost, in the same round.
@@ -98,6 +100,7 @@ internal static class IngestFloorComparison
     {
         var measured = contenders.ToDictionary(c => c.Name, _ => new List<Row>());
         var floors = new List<Row>(); // each round's floor: the mean of its two instances
+        var hosts = new List<Row>(); // and the host's
         for (var round = 1; round <= rounds; round++)
         {
             var start = (round - 1) % contenders.Count;
@@ -108,12 +111,14 @@ internal static class IngestFloorComparison
 
             var floor = Mean(measured["floor"][^1], measured["again"][^1]);
             floors.Add(floor);
+            hosts.Add(Mean(measured["host"][^1], measured["host2"][^1]));
             foreach (var contender in contenders)
             {
                 Print(round, contender.Label, measured[contender.Name][^1], floor);
             }
 
             Print(round, "the floor: its two instances' mean", floor, floor);
+            Print(round, "the host: its two instances' mean", hosts[^1], floor);
         }
 
         foreach (var contender in contenders)
@@ -125,7 +130,6 @@ internal static class IngestFloorComparison
         var massTransit = Rows("masstransit");
         var bare = Rows("bare");
         var keyOnly = Rows("key");
-        var hosts = Rows("host");
         var again = Rows("again");
         var first = Rows("floor");
         var others = variants.ToDictionary(v => v.Label, v => measured[v.Label]);
@@ -153,14 +157,8 @@ internal static class IngestFloorComparison
                               + $"median of {rounds}: msg/s {Median(keyOnly, floors, RateRatio):0.00}x the floor's, p99 {Median(keyOnly, floors, P99Ratio):0.00}x");
         }
 
-        if (again.Count > 0)
-        {
-            static string Spread(IEnumerable<double> ratios) => string.Join(", ", ratios.Select(r => r.ToString("0.00", System.Globalization.CultureInfo.InvariantCulture) + "x"));
-            Console.WriteLine($"  the floor's second instance against its first, round by round: CPU {Spread(again.Zip(first, CpuRatio))}; "
-                              + $"msg/s {Spread(again.Zip(first, RateRatio))}; p99 {Spread(again.Zip(first, P99Ratio))}");
-            Console.WriteLine($"    medians: CPU {Median(again, first, CpuRatio):0.00}x, msg/s {Median(again, first, RateRatio):0.00}x, "
-                              + $"p99 {Median(again, first, P99Ratio):0.00}x");
-        }
+        PrintNoise("the floor's second instance against its first", again, first);
+        PrintNoise("the host's second instance against its first", Rows("host2"), Rows("host"));
 
         // What the broker spends per registration, for each process's messages: its share of the two cores decides msg/s.
         Console.WriteLine($"  medians of {rounds} against the floor (its two instances' mean): CPU   broker   msg/s   p99");
@@ -171,8 +169,11 @@ internal static class IngestFloorComparison
                               + $"{Of(RateRatio),5:0.00}x {Of(P99Ratio),5:0.00}x");
         }
 
-        PrintByRate(first.Concat(again).ToList(), hosts);
-        Console.WriteLine($"  host /ingest against its floor, median of {rounds}: CPU per registration {cpu:0.00}x (target <= {CpuTarget}x), "
+        Console.WriteLine($"    {"the host: its two instances' mean",-40} {cpu,5:0.00}x "
+                          + $"{Median(hosts, floors, (r, f) => r.BrokerMicros / f.BrokerMicros),5:0.00}x {rate,5:0.00}x {p99,5:0.00}x");
+
+        PrintByRate(first.Concat(again).ToList(), Rows("host").Concat(Rows("host2")).ToList());
+        Console.WriteLine($"  host /ingest (its two instances' mean) against its floor, median of {rounds}: CPU per registration {cpu:0.00}x (target <= {CpuTarget}x), "
                           + $"msg/s {rate:0.00}x (target >= {RateTarget}x), p99 {p99:0.00}x (target <= {P99Target}x): "
                           + (cpu <= CpuTarget && rate >= RateTarget && p99 <= P99Target ? "met" : "not met"));
         foreach (var (label, rows) in others)
@@ -182,6 +183,16 @@ internal static class IngestFloorComparison
         }
 
         Console.WriteLine();
+    }
+
+    /// <summary>How far a process's second instance is from its first: the noise in every ratio of the run.</summary>
+    private static void PrintNoise(string what, IReadOnlyList<Row> second, IReadOnlyList<Row> first)
+    {
+        static string Spread(IEnumerable<double> ratios) => string.Join(", ", ratios.Select(r => r.ToString("0.00", System.Globalization.CultureInfo.InvariantCulture) + "x"));
+        Console.WriteLine($"  {what}, round by round: CPU {Spread(second.Zip(first, CpuRatio))}; "
+                          + $"msg/s {Spread(second.Zip(first, RateRatio))}; p99 {Spread(second.Zip(first, P99Ratio))}");
+        Console.WriteLine($"    medians: CPU {Median(second, first, CpuRatio):0.00}x, msg/s {Median(second, first, RateRatio):0.00}x, "
+                          + $"p99 {Median(second, first, P99Ratio):0.00}x");
     }
 
     /// <summary>
@@ -216,7 +227,7 @@ internal static class IngestFloorComparison
 
     private static double P99Ratio(Row row, Row against) => row.P99 / against.P99;
 
-    /// <summary>The floor's figures in a round: the mean of its two instances' (a latency the mean of their p50s and p99s).</summary>
+    /// <summary>A round's figures for a process run twice: the mean of its two instances' (a latency the mean of their p50s and p99s).</summary>
     private static Row Mean(Row a, Row b) => new(
         (a.PerSecond + b.PerSecond) / 2, (a.P50 + b.P50) / 2, (a.P99 + b.P99) / 2, (a.CpuMicros + b.CpuMicros) / 2,
         (a.ClientMicros + b.ClientMicros) / 2, (a.ContextSwitches + b.ContextSwitches) / 2, (a.BrokerMicros + b.BrokerMicros) / 2);
