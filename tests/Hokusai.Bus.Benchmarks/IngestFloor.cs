@@ -42,8 +42,8 @@ internal static class IngestFloor
 
     /// <summary>
     /// The child process: <c>ingest-floor AMQP_URL SECRET [VARIANT]</c>, the variant one of <c>masstransit</c>,
-    /// <c>bare</c>, <c>key</c>, <c>log</c>, <c>validate</c>, <c>json</c>, <c>reader</c>, <c>full</c>, <c>bus</c>, <c>timeout</c>; prints
-    /// <c>ingest-floor ready URL</c>, runs until stdin closes.
+    /// <c>bare</c>, <c>key</c>, <c>log</c>, <c>validate</c>, <c>json</c>, <c>reader</c>, <c>full</c>, <c>bus</c>,
+    /// <c>timeout</c>; prints <c>ingest-floor ready URL</c>, runs until stdin closes.
     /// </summary>
     public static async Task<int> ServeAsync(string[] args)
     {
