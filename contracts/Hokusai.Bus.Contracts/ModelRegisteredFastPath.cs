@@ -10,8 +10,8 @@ namespace Hokusai.Bus.Contracts;
 /// </summary>
 /// <remarks>
 /// The source-generated reader of <see cref="ModelRegistered"/> binds its <c>init</c> properties as constructor
-/// arguments, gathered into an object array before the record is built; this builds the record from locals. Both readers give the same record for
-/// every body this one takes (<c>ModelRegisteredFastPathTests</c>).
+/// arguments, gathered into an object array before the record is built; this builds the record from locals. Both
+/// readers give the same record for every body this one takes (<c>ModelRegisteredFastPathTests</c>).
 /// </remarks>
 internal static class ModelRegisteredFastPath
 {

@@ -31,8 +31,7 @@ public static class ModelRegisteredJson
     {
         try
         {
-            message = ModelRegisteredFastPath.TryRead(utf8Json)
-                      ?? JsonSerializer.Deserialize(utf8Json, ContractsJsonContext.Body.ModelRegistered);
+            message = Read(utf8Json);
         }
         catch (JsonException e)
         {
@@ -124,7 +123,13 @@ public static class ModelRegisteredJson
     /// <summary>Reads a webhook body or a raw bus payload.</summary>
     /// <exception cref="JsonException">The bytes are not a JSON object of this shape; the message says where.</exception>
     public static ModelRegistered Deserialize(ReadOnlySpan<byte> utf8Json) =>
+        Read(utf8Json) ?? throw new JsonException("The payload is JSON null, not a model registration object.");
+
+    /// <summary>
+    /// The one read behind both: the usual registration in one pass (<see cref="ModelRegisteredFastPath"/>), any other
+    /// body by the serializer, which throws its <see cref="JsonException"/> naming the field; null for JSON null.
+    /// </summary>
+    private static ModelRegistered? Read(ReadOnlySpan<byte> utf8Json) =>
         ModelRegisteredFastPath.TryRead(utf8Json)
-        ?? JsonSerializer.Deserialize(utf8Json, ContractsJsonContext.Body.ModelRegistered)
-        ?? throw new JsonException("The payload is JSON null, not a model registration object.");
+        ?? JsonSerializer.Deserialize(utf8Json, ContractsJsonContext.Body.ModelRegistered);
 }
