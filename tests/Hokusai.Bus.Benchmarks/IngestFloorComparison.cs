@@ -157,6 +157,14 @@ internal static class IngestFloorComparison
                               + $"median of {rounds}: msg/s {Median(keyOnly, floors, RateRatio):0.00}x the floor's, p99 {Median(keyOnly, floors, P99Ratio):0.00}x");
         }
 
+        if (Rows("validate") is { Count: > 0 } validating)
+        {
+            // The guide requires the check (a bad field is a 400 naming it, nothing published); the floor skips it.
+            Console.WriteLine($"  the floor validating as /ingest does (the guide's check), median of {rounds}: CPU {Median(validating, floors, CpuRatio):0.00}x the floor's, "
+                              + $"msg/s {Median(validating, floors, RateRatio):0.00}x; the host against that floor: CPU {Median(hosts, validating, CpuRatio):0.00}x, "
+                              + $"msg/s {Median(hosts, validating, RateRatio):0.00}x, p99 {Median(hosts, validating, P99Ratio):0.00}x");
+        }
+
         PrintNoise("the floor's second instance against its first", again, first);
         PrintNoise("the host's second instance against its first", Rows("host2"), Rows("host"));
 
